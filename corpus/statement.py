@@ -1,0 +1,70 @@
+"""The statement: what the ingester hands to the indexer, and the problems it reports on the way."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Statement:
+    """One press statement, cleaned. Every text field is NFC Unicode, typography kept as published."""
+
+    id: str
+    origin: str  # input file, plus ":<line>" for a JSON Lines record or "@<offset>" for a WARC record
+    title: str
+    body: str  # paragraphs separated by blank lines ("\n\n")
+    lang: str  # "fr", "en", or the detected ISO 639-1 code of another language
+    url: str = ""
+    date: str = ""  # ISO date YYYY-MM-DD, "" when unknown
+    source: str = ""  # issuing body
+    place: str = ""
+    content_hash: str = ""
+    declared_lang: str = ""  # what the record or <html lang> said, kept for reports
+    alternates: dict[str, str] = field(default_factory=dict)  # hreflang -> URL
+    release: str = ""  # a release number printed on the page ("21-100"), when there is one
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown record fields, kept aside
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            self.content_hash = content_hash(self.title, self.body, self.date, self.lang, self.source,
+                                             self.url, self.place)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Statement:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def content_hash(*parts: str) -> str:
+    """A short stable digest of what a reader sees; it changes when any visible field changes."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+@dataclass
+class Problem:
+    """One input (or one record of it) that could not be turned into a statement, or a warning about one."""
+
+    path: str
+    reason: str
+    line: int | None = None  # JSON Lines line number
+    offset: int | None = None  # WARC record offset
+    kind: str = "skipped"  # "skipped" (nothing produced) or "warning" (a statement was produced anyway)
+
+    def where(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        if self.offset is not None:
+            return f"{self.path}@{self.offset}"
+        return self.path
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.reason}"
