@@ -1,0 +1,290 @@
+"""The analysis chain, defined once: it serves indexing, query parsing and snippet highlighting alike.
+
+A chain is a Whoosh pipeline ``WordTokenizer | CompoundFilter | NormalizeFilter(lang)``:
+
+- ``WordTokenizer`` finds words, keeping inner apostrophes and hyphens ("d’Asie", "COVID-19", "Xi’an");
+- ``CompoundFilter`` drops French elided articles (l’ d’ qu’ jusqu’ …) and English possessives, and makes a
+  hyphenated or apostrophised word findable both whole and in parts;
+- ``NormalizeFilter`` folds case and accents (unidecode semantics), removes stopwords and stems.
+
+``normalize(word, lang)`` is the same per-word function the filter uses; the highlighter calls it so that
+what is marked in a snippet is exactly what the index matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import Stemmer
+from unidecode import unidecode
+from whoosh.analysis import Composable, Filter, Token, Tokenizer
+
+from indexer.stopwords import ENGLISH_STOPWORDS, FRENCH_STOPWORDS
+
+LANGS = ("fr", "en", "xx")  # "xx": every other language, folded but neither stopped nor stemmed
+
+# A word: letters/digits, optionally joined by apostrophes or hyphens (both ASCII and typographic forms).
+_WORD = re.compile(r"\w+(?:[-‐‑'’ʼ]\w+)*")
+_APOSTROPHES = "'’ʼ"
+_JOINERS = re.compile(r"[-‐‑'’ʼ]")
+_ELISION = re.compile(r"(\w+)['’ʼ]")
+
+ELIDED_FR = frozenset(
+    {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
+)
+# Words that keep their apostrophe: they are one word, not an elision.
+_KEEP_WHOLE_FR = frozenset({"aujourd'hui", "prud'homme", "prud'hommes", "prud'homal", "prud'homale"})
+
+
+_STOPS = {"fr": FRENCH_STOPWORDS, "en": ENGLISH_STOPWORDS, "xx": frozenset()}
+
+
+class WordTokenizer(Tokenizer):
+    """Yield words with their character offsets and positions."""
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        pos = start_pos
+        for match in _WORD.finditer(value):
+            t.text = match.group()
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = t.text
+            if positions:
+                t.pos = pos
+                pos += 1
+            if chars:
+                t.startchar = start_char + match.start()
+                t.endchar = start_char + match.end()
+            yield t
+
+
+def split_word(word: str, lang: str) -> tuple[str, list[tuple[int, str]]]:
+    """Split a joined word into (whole, parts): parts are (offset in word, text) after elision.
+
+    "d’Asie-Pacifique" -> ("Asie-Pacifique", [(2, "Asie"), (7, "Pacifique")]); a simple word has no parts.
+    """
+    offset = 0
+    if lang == "fr":
+        # Elision: strip leading elided articles, possibly chained ("qu’aujourd’hui" keeps "aujourd’hui").
+        while True:
+            m = _ELISION.match(word, offset)
+            if not m or m.group(1).lower() not in ELIDED_FR or m.end() == len(word):
+                break
+            offset = m.end()
+    elif lang == "en":
+        # Possessive 's / ’s / s’: "Yukon’s" -> "Yukon".
+        low = word.lower()
+        if len(low) > 2 and low[-2] in _APOSTROPHES and low[-1] == "s":
+            word = word[:-2]
+        elif len(low) > 1 and low[-1] in _APOSTROPHES:
+            word = word[:-1]
+    whole = word[offset:]
+    if not _JOINERS.search(whole):
+        return whole, []
+    if whole.replace("’", "'").replace("ʼ", "'").lower() in _KEEP_WHOLE_FR:
+        return whole, []
+    parts: list[tuple[int, str]] = []
+    start = 0
+    for m in _JOINERS.finditer(whole):
+        if m.start() > start:
+            parts.append((offset + start, whole[start:m.start()]))
+        start = m.end()
+    if start < len(whole):
+        parts.append((offset + start, whole[start:]))
+    return whole, parts
+
+
+class CompoundFilter(Filter):
+    """Elision and compounds: "l’économie" -> "économie"; "COVID-19" -> "COVID19" (whole), "COVID", "19".
+
+    At index time the whole (joiners removed) shares the position of the first part and the parts take
+    consecutive positions; at query time only the parts are produced, so "Asie-Pacifique" typed in a query
+    is a phrase of its parts, while "AsiePacifique" or "Xian" still find the whole.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.stops = _STOPS[lang]
+
+    def __reduce__(self):
+        return (CompoundFilter, (self.lang,))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.lang == self.lang
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        lang = self.lang
+        shift = 0  # extra positions taken by the parts of earlier compounds
+        for t in tokens:
+            text = t.text
+            if t.positions:
+                t.pos += shift
+            if not _JOINERS.search(text):
+                yield t
+                continue
+            whole, parts = split_word(text, lang)
+            start = t.startchar if t.chars else 0
+            if not parts:  # elided article or possessive gone, one word left
+                if t.chars:
+                    t.startchar = start + text.index(whole) if lang == "fr" else start
+                    t.endchar = t.startchar + len(whole)
+                t.text = whole
+                yield t
+                continue
+            base = t.pos if t.positions else 0
+            wants_whole = t.mode != "query" and not all(fold(p) in self.stops for _, p in parts)
+            if wants_whole:
+                t.text = _JOINERS.sub("", whole)
+                if t.chars:
+                    t.startchar = start + parts[0][0]
+                    t.endchar = start + parts[-1][0] + len(parts[-1][1])
+                yield t
+            for i, (off, part) in enumerate(parts):
+                t.text = part
+                if t.positions:
+                    t.pos = base + i
+                if t.chars:
+                    t.startchar = start + off
+                    t.endchar = start + off + len(part)
+                yield t
+            shift += len(parts) - 1
+
+
+def fold(word: str) -> str:
+    """Case and accent folding with unidecode semantics: "Sécurité" -> "securite", "œuvre" -> "oeuvre"."""
+    folded = word.lower() if word.isascii() else unidecode(word).lower()
+    if "'" in folded:  # a word kept whole despite its apostrophe: "aujourd’hui" = "aujourdhui"
+        folded = folded.replace("'", "")
+    return folded
+
+
+def stem_fr(word: str) -> str:
+    """A light French stemmer on folded words: plural and feminine forms meet their singular masculine.
+
+    "cooperations" -> "cooperation", "economiques" -> "economiqu" = "economique", "nationaux" -> "national",
+    "premieres" -> "premier". Deliberately lighter than Snowball, which conflates unrelated words.
+    """
+    n = len(word)
+    if n < 4 or not word.isalpha():
+        return word
+    if word.endswith("aux") and n > 4:
+        word = word[:-3] + "al"
+    elif word[-1] in "sx" and not word.endswith(("ss", "is", "us", "ys", "os")):
+        word = word[:-1]
+    for suffix, repl in _FR_FEMININE:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)] + repl
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+_FR_FEMININE = (
+    ("ieres", "ier"), ("iere", "ier"), ("euses", "eur"), ("euse", "eur"), ("trices", "teur"), ("trice", "teur"),
+    ("ives", "if"), ("ive", "if"), ("elles", "el"), ("elle", "el"), ("ennes", "en"), ("enne", "en"),
+    ("ettes", "et"), ("ette", "et"), ("ees", "e"), ("ee", "e"),
+)
+
+_english_stemmer = Stemmer.Stemmer("english")
+
+
+def stem_en(word: str) -> str:
+    """Snowball English (Porter2) through PyStemmer's C implementation."""
+    if not word.isalpha():
+        return word
+    return _english_stemmer.stemWord(word)
+
+
+
+
+_STEMS = {"fr": stem_fr, "en": stem_en, "xx": lambda w: w}
+
+
+def _make_normalizer(lang: str):
+    stops = _STOPS[lang]
+    stem = _STEMS[lang]
+
+    @lru_cache(maxsize=200_000)
+    def normalize(word: str) -> str:
+        folded = fold(word)
+        if folded in stops:
+            return ""
+        return stem(folded)
+
+    return normalize
+
+
+_NORMALIZERS = {lang: _make_normalizer(lang) for lang in LANGS}
+
+
+def normalize(word: str, lang: str) -> str:
+    """The indexed form of one word in a language ("" for a stopword). Cached: words repeat."""
+    return _NORMALIZERS[lang](word)
+
+
+class NormalizeFilter(Filter):
+    """Fold, drop stopwords and stem, through one cached lookup per word.
+
+    Positions are renumbered over the words that remain, so a phrase typed with stopwords ("ministre de la
+    santé") matches the indexed text, where the stopwords are gone too.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self._normalize = _NORMALIZERS[lang]
+
+    def __reduce__(self):  # Whoosh pickles the schema: store the language, not the cache
+        return (NormalizeFilter, (self.lang,))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.lang == self.lang
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        normalize = self._normalize
+        last_pos = None
+        new_pos = -1
+        for t in tokens:
+            text = normalize(t.text)
+            if not text:
+                if t.removestops:
+                    continue
+                text = fold(t.text)
+                t.stopped = True
+            else:
+                t.stopped = False
+            t.text = text
+            if t.positions:
+                if t.pos != last_pos:  # a compound's whole and first part share a position
+                    last_pos = t.pos
+                    new_pos += 1
+                t.pos = new_pos
+            yield t
+
+
+@lru_cache(maxsize=None)
+def analyzer(lang: str) -> Composable:
+    """The analysis chain of a language: "fr", "en", or "xx" (any other language: folding only)."""
+    if lang not in LANGS:
+        lang = "xx"
+    return WordTokenizer() | CompoundFilter(lang) | NormalizeFilter(lang)
+
+
+def analyze(text: str, lang: str) -> list[str]:
+    """The terms a text is indexed under, in order (handy for tests and debugging)."""
+    return [t.text for t in analyzer(lang)(text)]

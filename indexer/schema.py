@@ -1,0 +1,52 @@
+"""The index schema: one Whoosh index with per-language text fields.
+
+Why one index rather than one per language: a single searcher ranks, filters, facets and pages across both
+languages at once (a journalist searching "COVID-19" wants French and English results in one list with one
+total), there is one writer lock and one commit to make atomic, and the per-language fields still give each
+language its own analyzer. A query is analysed once per language field by that field's analyzer.
+
+Text fields: ``title_<lang>`` and ``body_<lang>`` for lang in fr, en, xx (xx = any other language, folded
+but neither stemmed nor stopped). A statement fills only the fields of its language.
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from indexer.analysis import LANGS, analyzer
+
+TEXT_LANGS = LANGS  # ("fr", "en", "xx")
+TITLE_BOOST = 3.0
+
+
+def text_lang(lang: str) -> str:
+    """The text-field suffix a statement's language uses."""
+    return lang if lang in ("fr", "en") else "xx"
+
+
+def make_schema() -> Schema:
+    fields: dict = {
+        "id": ID(stored=True, unique=True),
+        "url": STORED(),
+        "title": STORED(),
+        "body_z": STORED(),  # zlib-compressed UTF-8 body, for snippets and /api/statements
+        "date": DATETIME(stored=True, sortable=True),
+        "year": ID(stored=False, sortable=True),
+        "lang": ID(stored=True, sortable=True),
+        "source": ID(stored=True, sortable=True),  # exact, for facets
+        "source_text": TEXT(analyzer=analyzer("xx")),  # folded words, for --source filters
+        "place": ID(stored=True),
+        "origin": STORED(),
+        "input": ID(stored=True),  # the input file the statement came from, to remove it when the file goes
+        "content_hash": STORED(),
+        "release": ID(stored=True),
+        "group": ID(stored=True),  # duplicate group: statements with the same group are near-identical
+        "extra": STORED(),  # alternates, declared language, translations and other kept-aside data
+        "length": NUMERIC(stored=True),
+        "tags": KEYWORD(lowercase=True, commas=True),
+    }
+    for lang in TEXT_LANGS:
+        fields[f"title_{lang}"] = TEXT(analyzer=analyzer(lang), phrase=True, field_boost=TITLE_BOOST,
+                                       multitoken_query="phrase")
+        fields[f"body_{lang}"] = TEXT(analyzer=analyzer(lang), phrase=True, multitoken_query="phrase")
+    return Schema(**fields)
