@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import Stemmer
 from unidecode import unidecode
@@ -277,7 +277,7 @@ class NormalizeFilter(Filter):
             yield t
 
 
-@lru_cache(maxsize=None)
+@cache
 def analyzer(lang: str) -> Composable:
     """The analysis chain of a language: "fr", "en", or "xx" (any other language: folding only)."""
     if lang not in LANGS:

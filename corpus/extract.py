@@ -1,0 +1,308 @@
+"""From one HTML page or fragment to one Statement, as a sequence of plainly named steps:
+
+    decode → parse → read metadata → prune boilerplate → pick the main content → text blocks → assemble
+
+Like trafilatura, but tuned for press statements: the date line, quotes, lists, tables and media contact stay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from typing import Any
+
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
+
+from .dates import date_from_text, parse_iso
+from .decode import decode_bytes, looks_binary
+from .language import detect, normalize_lang
+from .metadata import clean, read_metadata, release_from_text
+from .statement import Problem, Statement
+
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+
+RECORD_FIELDS = ("id", "url", "title", "date", "lang", "source", "place", "html", "text")
+
+# Never text a reader sees.
+DROP_TAGS = ["script", "style", "noscript", "template", "svg", "iframe", "form", "button", "input", "select",
+             "textarea", "object", "embed", "canvas", "link", "meta", "head", "title", "dialog", "map", "video",
+             "audio", "picture", "img"]
+# Site chrome wherever it is.
+CHROME_TAGS = ["nav", "aside", "menu"]
+CHROME_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary", "menu", "menubar", "dialog",
+                "toolbar"}
+# Class/id words of site chrome. Matched against whole words of a class or id ("share-bar", "wb-lng").
+CHROME_WORDS = re.compile(
+    r"(?:^|[-_ ])(nav|navbar|navigation|menu|menus|breadcrumbs?|cookies?|consent|gdpr|share|sharing|social|"
+    r"sidebar|side-bar|related|recommended|newsletter|subscribe|subscription|skip|skiplinks?|search|"
+    r"lang-toggle|language|languages|langs?|wb-lng|wb-srch|wb-bc|wb-tphp|pagedetails|page-details|"
+    r"report-problem|feedback|banner|popup|modal|toolbar|comments?|advert|promo|"
+    r"archived?|outdated|pager|pagination)(?:$|[-_ ])",
+    re.IGNORECASE,
+)
+# "header"/"footer" words and tags are chrome only outside the main content: an article's own footer holds
+# the date line ("Published April 14, 2020") and a quote's footer its author.
+FRAME_WORDS = re.compile(r"(?:^|[-_ ])(header|footer|masthead|site-info|copyright)(?:$|[-_ ])", re.IGNORECASE)
+HIDDEN_CLASSES = {"hidden", "wb-inv", "sr-only", "visually-hidden", "visuallyhidden", "d-none", "screen-reader-text",
+                  "element-invisible", "offscreen"}
+# Short lines of chrome that slip through markup rules.
+CHROME_LINES = re.compile(
+    r"^(report a problem.*|signaler un problème.*|share this page|partager cette page|share|partager|"
+    r"date modified:?.*|date de modification\s*:?.*|this news release has been archived.*|"
+    r"ce communiqué a été archivé.*|skip to main content|passer au contenu principal|"
+    r"(accept|refuse|reject) (all )?cookies.*|.*\buses cookies\b.*|.*utilise des cookies.*|back to top|"
+    r"haut de la page|print|imprimer|english|français|menu|search|rechercher|you are here:?|vous êtes ici\s*:?)$",
+    re.IGNORECASE,
+)
+BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4",
+              "h5", "h6", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "figure", "figcaption",
+              "address", "header", "footer", "aside", "fieldset", "details", "summary", "hr", "caption",
+              "center", "body", "html", "nav", "cite", "gcds-date-modified"}
+# A fragment with none of these has no site chrome: skip the pruning pass (NSB's 59,000 fragments).
+_CHROME_HINT = re.compile(r"<(?:html|body|head|nav|header|footer|aside|script|style|form|main|article|menu)\b"
+                          r"|\b(?:class|id|role|hidden|aria-hidden)\s*=", re.IGNORECASE)
+_INLINE_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+_LINE_BREAK = "\u2028"  # stands for <br> until whitespace is collapsed
+
+
+def parse(text: str) -> BeautifulSoup:
+    return BeautifulSoup(text, "lxml")
+
+
+def _is_hidden(tag: Tag) -> bool:
+    if tag.has_attr("hidden") or tag.get("aria-hidden") == "true":
+        return True
+    style = tag.get("style")
+    if style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", str(style), re.I):
+        return True
+    return any(c in HIDDEN_CLASSES for c in (tag.get("class") or ()))
+
+
+def _labels(tag: Tag) -> str:
+    return " ".join([*(tag.get("class") or ()), str(tag.get("id") or "")])
+
+
+def _inside(tag: Tag, names: tuple[str, ...]) -> bool:
+    return any(p.name in names or p.get("role") == "main" for p in tag.parents if isinstance(p, Tag))
+
+
+def prune(soup: BeautifulSoup) -> None:
+    """Remove what is never the statement: code, hidden text, menus, banners, headers and footers of the site."""
+    for tag in soup.find_all(DROP_TAGS):
+        tag.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in soup.find_all(CHROME_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed or tag.name in ("html", "body", "main", "article"):
+            continue
+        if _is_hidden(tag) or tag.get("role") in CHROME_ROLES:
+            tag.decompose()
+            continue
+        labels = _labels(tag)
+        if labels.strip() and CHROME_WORDS.search(labels):
+            tag.decompose()
+            continue
+        in_main = _inside(tag, ("main", "article"))
+        if not in_main and (tag.name in ("header", "footer") or (labels.strip() and FRAME_WORDS.search(labels))):
+            tag.decompose()
+
+
+def _text_len(tag: Tag) -> int:
+    return len(clean(tag.get_text(" ")))
+
+
+def main_content(soup: BeautifulSoup) -> Tag:
+    """The part of the page that holds the statement: <main>, else the largest <article>, else the body."""
+    main = soup.find("main") or soup.find(attrs={"role": "main"})
+    if isinstance(main, Tag) and _text_len(main) > 0:
+        return main
+    articles = soup.find_all("article")
+    if articles:
+        best = max(articles, key=_text_len)
+        if _text_len(best) > 200:
+            return best
+    for key in ("content", "main-content", "maincontent", "main"):
+        tag = soup.find(id=key)
+        if isinstance(tag, Tag) and _text_len(tag) > 200:
+            return tag
+    return soup.body or soup
+
+
+def drop_link_lists(root: Tag) -> None:
+    """Remove blocks that are mostly links (menus, "related articles", tag clouds) left in the main content."""
+    for tag in root.find_all(["ul", "ol", "div", "section", "p", "table"]):
+        if tag.decomposed:
+            continue
+        links = tag.find_all("a")
+        if len(links) < 3:
+            continue
+        total = _text_len(tag)
+        linked = sum(len(clean(a.get_text(" "))) for a in links)
+        if total and linked / total > 0.6 and total < 2000:
+            tag.decompose()
+
+
+def text_blocks(root: Tag) -> list[str]:
+    """The visible text as blocks (paragraphs, list items, headings, table rows), lines kept from <br>."""
+    blocks: list[str] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        if not buffer:
+            return
+        raw = _INLINE_SPACE.sub(" ", "".join(buffer))
+        buffer.clear()
+        lines = [line.strip() for line in raw.split(_LINE_BREAK)]
+        text = "\n".join(line for line in lines if line)
+        if text and text not in ("-", "|"):
+            blocks.append(text)
+
+    def walk(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if type(child) is NavigableString or child.__class__.__name__ == "CData":
+                    buffer.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name
+            if name == "br":
+                buffer.append(_LINE_BREAK)
+            elif name in ("td", "th"):
+                if "".join(buffer).strip():
+                    buffer.append(" | ")
+                walk(child)
+            elif name in BLOCK_TAGS:
+                flush()
+                if name == "li":
+                    buffer.append("- ")
+                walk(child)
+                flush()
+            else:
+                walk(child)
+
+    walk(root)
+    flush()
+    return [b for b in blocks if not (len(b) < 120 and CHROME_LINES.match(b))]
+
+
+def _stable_id(prefix: str, value: str) -> str:
+    return f"{prefix}-{hashlib.blake2b(value.encode('utf-8'), digest_size=8).hexdigest()}"
+
+
+def canonical_url(url: str) -> str:
+    """The URL as an identity: scheme and host in lower case, no fragment, no default port."""
+    url = url.strip()
+    match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/?#]*)([^#]*)", url)
+    if not match:
+        return url.split("#")[0]
+    scheme, host, rest = match.group(1).lower(), match.group(2).lower(), match.group(3)
+    host = re.sub(r":(80|443)$", "", host)
+    return f"{scheme}://{host}{rest or '/'}"
+
+
+def id_for(record: dict[str, Any] | None, url: str, default_id: str, origin: str) -> str:
+    """The record's id; else one from the canonical URL; else the caller's (file path) id; else the origin's."""
+    if record and record.get("id") not in (None, ""):
+        return str(record["id"])
+    if url:
+        return _stable_id("u", canonical_url(url))
+    return default_id or _stable_id("o", origin)
+
+
+def split_record(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(known fields, extra fields) of a JSON Lines record."""
+    known = {k: v for k, v in record.items() if k in RECORD_FIELDS}
+    extra = {k: v for k, v in record.items() if k not in RECORD_FIELDS}
+    return known, extra
+
+
+def text_to_blocks(text: str) -> list[str]:
+    """A plain-text record: blank lines separate paragraphs; single newlines stay as lines."""
+    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    out = []
+    for para in paragraphs:
+        lines = [_INLINE_SPACE.sub(" ", line).strip() for line in para.split("\n")]
+        para = "\n".join(line for line in lines if line)
+        if para:
+            out.append(para)
+    return out
+
+
+def extract_html(data: bytes | str, *, origin: str, url: str = "", record: dict | None = None,
+                 default_id: str = "") -> Statement | Problem:
+    """One page or fragment → one Statement (or a Problem saying why not). Never raises on bad data.
+
+    `record` holds JSON Lines fields: they win over what extraction finds, except the language.
+    `default_id` is used when neither the record nor a URL gives an identity (a file's relative path).
+    """
+    record = record or {}
+    known, extra = split_record(record)
+    path = origin
+
+    # decode
+    if isinstance(data, bytes):
+        reason = looks_binary(data)
+        if reason:
+            return Problem(path, reason)
+        text = decode_bytes(data)
+    else:
+        import unicodedata
+
+        text = unicodedata.normalize("NFC", data)
+
+    # parse, read metadata, prune, pick the main content, text blocks
+    if text.strip() and "<" in text:
+        soup = parse(text)
+        has_chrome = bool(_CHROME_HINT.search(text))
+        meta = read_metadata(soup) if has_chrome else {}
+        if has_chrome:
+            prune(soup)
+            root = main_content(soup)
+            drop_link_lists(root)
+        else:
+            root = soup
+        blocks = text_blocks(root)
+    else:
+        meta = {}
+        blocks = text_to_blocks(text)
+    if known.get("text") and not known.get("html"):
+        blocks = text_to_blocks(str(known["text"]))
+    if not blocks:
+        return Problem(path, "no text: nothing readable in the page")
+
+    # assemble: record fields win, then markup, then the text itself
+    title = clean(str(known.get("title") or "")) or meta.get("title", "")
+    # The heading repeats the title: the body starts with the statement itself.
+    for i, block in enumerate(blocks[:3]):
+        if title and clean(block) in (title, meta.get("h1")):
+            del blocks[i]
+            break
+    if not title and blocks and len(blocks[0]) < 200 and len(blocks) > 1:
+        title = blocks[0]
+
+    date = parse_iso(str(known.get("date") or "")) or meta.get("date", "") or date_from_text(blocks)
+    body = "\n\n".join(blocks)
+    declared = normalize_lang(str(known.get("lang") or "")) or meta.get("lang", "")
+    lang = detect(body if len(body) > 400 else f"{title}\n{body}", declared)
+    page_url = str(known.get("url") or "") or meta.get("url", "") or url
+    release = meta.get("release", "") or release_from_text(blocks)
+
+    return Statement(
+        id=id_for(known, page_url, default_id, origin),
+        origin=origin,
+        title=title,
+        body=body,
+        lang=lang,
+        url=page_url,
+        date=date,
+        source=clean(str(known.get("source") or "")) or meta.get("source", ""),
+        place=clean(str(known.get("place") or "")) or meta.get("place", ""),
+        declared_lang=declared,
+        alternates=meta.get("alternates", {}),
+        release=release,
+        extra=extra,
+    )

@@ -1,0 +1,138 @@
+"""Metadata from structured markup: <title>, og:*, article:*, dcterms.*, JSON-LD, <html lang>, links."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup, Tag
+
+from .dates import parse_iso
+from .language import normalize_lang
+
+_SPACES = re.compile(r"\s+")
+_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "report", "pressrelease",
+                  "analysisnewsarticle", "webpage"}
+# Printed release numbers: Yukon's "News release #: 21-100", "Numéro du communiqué : 21-100", "Communiqué no 21-100".
+RELEASE = re.compile(
+    r"(?:news\s+release\s*(?:#|no\.?|number)|num[ée]ro\s+du\s+communiqu[ée]|communiqu[ée]\s*(?:n[o°º]\.?|#))"
+    r"\s*:?\s*([0-9]{2,4}[-/][0-9]{1,5}|[0-9]{1,6})",
+    re.IGNORECASE,
+)
+
+
+def clean(text: str | None) -> str:
+    return _SPACES.sub(" ", text or "").strip()
+
+
+def _meta_map(soup: BeautifulSoup) -> dict[str, str]:
+    """name/property/itemprop (lower case) → content; the first occurrence wins."""
+    metas: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        content = tag.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = tag.get(attr)
+            if key:
+                metas.setdefault(str(key).strip().lower(), clean(str(content)))
+    return metas
+
+
+def _json_ld(soup: BeautifulSoup) -> dict[str, Any]:
+    """The first Article-like JSON-LD object, or {}."""
+    for script in soup.find_all("script", attrs={"type": re.compile("ld\\+json", re.I)}):
+        try:
+            data = json.loads(script.string or "")
+        except (ValueError, TypeError):
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                kinds = item.get("@type", "")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(str(k).lower() in _ARTICLE_TYPES for k in kinds):
+                    return item
+                if "@graph" in item:
+                    stack.extend(item["@graph"] if isinstance(item["@graph"], list) else [item["@graph"]])
+    return {}
+
+
+def _name(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("name", "")
+    return clean(str(value)) if value else ""
+
+
+def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
+    """What the markup says about the page; every key present, "" when the markup is silent."""
+    metas = _meta_map(soup)
+    ld = _json_ld(soup) if soup.find("script") else {}
+    html = soup.find("html")
+    h1 = soup.find("h1")
+    h1_text = clean(h1.get_text(" ")) if h1 else ""
+    title_tag = soup.find("title")
+    page_title = clean(title_tag.get_text()) if title_tag else ""
+
+    title = (metas.get("og:title") or metas.get("dcterms.title") or metas.get("dc.title")
+             or _name(ld.get("headline")) or page_title)
+    # "<h1> - Site name": keep the h1 part, the site name is not the statement's title.
+    if h1_text and title != h1_text and title.startswith(h1_text) and len(h1_text) > 10:
+        title = h1_text
+    title = title or h1_text
+
+    date = ""
+    for value in (metas.get("article:published_time"), _name(ld.get("datePublished")),
+                  metas.get("dcterms.issued"), metas.get("dcterms.date"), metas.get("dc.date"),
+                  metas.get("date"), metas.get("pubdate"), metas.get("publication_date"),
+                  metas.get("og:published_time"), metas.get("dc.date.issued")):
+        date = parse_iso(value or "")
+        if date:
+            break
+    if not date:
+        time_tag = soup.find("time", attrs={"datetime": True})
+        if time_tag:
+            date = parse_iso(str(time_tag["datetime"]))
+
+    canonical = ""
+    alternates: dict[str, str] = {}
+    for link in soup.find_all("link", href=True):
+        rel = [r.lower() for r in (link.get("rel") or [])]
+        if "canonical" in rel and not canonical:
+            canonical = str(link["href"]).strip()
+        elif "alternate" in rel and link.get("hreflang"):
+            alternates.setdefault(str(link["hreflang"]).strip(), str(link["href"]).strip())
+
+    declared = normalize_lang(str(html.get("lang") or html.get("xml:lang") or "")) if isinstance(html, Tag) else ""
+    declared = (declared or normalize_lang(_name(ld.get("inLanguage"))) or normalize_lang(metas.get("dcterms.language", ""))
+                or normalize_lang(metas.get("og:locale", "")) or normalize_lang(metas.get("content-language", "")))
+
+    return {
+        "title": title,
+        "h1": h1_text,
+        "date": date,
+        "url": canonical or metas.get("og:url", "") or _name(ld.get("url")) or metas.get("archive_capture_url", ""),
+        "lang": declared,
+        "source": (_name(ld.get("publisher")) or metas.get("dcterms.creator") or metas.get("author")
+                   or _name(ld.get("author")) or metas.get("og:site_name", "")),
+        "place": _name(ld.get("contentLocation")) or _name(ld.get("locationCreated")),
+        "release": metas.get("news_release_number", ""),
+        "alternates": alternates,
+        "description": metas.get("description") or metas.get("og:description", ""),
+    }
+
+
+def release_from_text(blocks: list[str]) -> str:
+    """A printed release number, looked for in the last blocks first (Yukon prints it at the end)."""
+    # Label and number may sit in two blocks ("News release #:" then "21-100"): search them joined.
+    for part in (blocks[-6:], blocks[:4]):
+        match = RELEASE.search(" ".join(part))
+        if match:
+            return match.group(1)
+    return ""
