@@ -5,27 +5,72 @@ from __future__ import annotations
 import re
 from datetime import date
 
-FR_MONTHS = {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
-             "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
-             "décembre": 12, "decembre": 12}
-EN_MONTHS = {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-             "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-             "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-             "oct": 10, "nov": 11, "dec": 12}
+FR_MONTHS = {
+    "janvier": 1,
+    "février": 2,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "août": 8,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "décembre": 12,
+    "decembre": 12,
+}
+EN_MONTHS = {
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})")
 _S = r"[\s\u00a0\u202f]+"
-_FR = re.compile(r"\b(1er|\d{1,2})" + _S + "(" + "|".join(FR_MONTHS) + r")(?:" + _S + r"(\d{4}))?\b",
-                 re.IGNORECASE)
-_EN_MDY = re.compile(r"\b(" + "|".join(EN_MONTHS) + r")\.?" + _S + r"(\d{1,2})(?:st|nd|rd|th)?"
-                     r"(?:,?" + _S + r"(\d{4}))?\b", re.IGNORECASE)
-_EN_DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?" + _S + "(" + "|".join(EN_MONTHS) + r")\.?,?"
-                     + _S + r"(\d{4})\b", re.IGNORECASE)
+_FR = re.compile(
+    r"\b(1er|\d{1,2})" + _S + "(" + "|".join(FR_MONTHS) + r")(?:" + _S + r"(\d{4}))?\b", re.IGNORECASE
+)
+_EN_MDY = re.compile(
+    r"\b(" + "|".join(EN_MONTHS) + r")\.?" + _S + r"(\d{1,2})(?:st|nd|rd|th)?"
+    r"(?:,?" + _S + r"(\d{4}))?\b",
+    re.IGNORECASE,
+)
+_EN_DMY = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?" + _S + "(" + "|".join(EN_MONTHS) + r")\.?,?" + _S + r"(\d{4})\b",
+    re.IGNORECASE,
+)
 _DOTTED = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")  # European day.month.year
 # A line that announces the publication date: the date found on it wins over any other.
-PUBLISHED = re.compile(r"^\s*(published|posted|date|updated|publié|publiée|mis en ligne|date de publication)"
-                       r"\b", re.IGNORECASE)
+PUBLISHED = re.compile(
+    r"^\s*(published|posted|date|updated|publié|publiée|mis en ligne|date de publication)"
+    r"\b",
+    re.IGNORECASE,
+)
 
 
 def _make(y: int, m: int, d: int) -> str:
@@ -36,7 +81,7 @@ def _make(y: int, m: int, d: int) -> str:
 
 
 def parse_iso(value: str) -> str:
-    """"2020-09-18T12:00:00Z", "2020-09-18", "20200918" → "2020-09-18"; "" when it is not a date."""
+    """ "2020-09-18T12:00:00Z", "2020-09-18", "20200918" → "2020-09-18"; "" when it is not a date."""
     value = (value or "").strip()
     match = _ISO.match(value) or _COMPACT.match(value)
     if match:
@@ -74,7 +119,7 @@ def find_dates(text: str, default_year: int | None = None) -> list[tuple[int, st
 
 
 def parse_text_date(text: str, default_year: int | None = None) -> str:
-    """The first printed date in a short text; dateparser (imported lazily: it is slow to load) as a last try."""
+    """The first printed date in a short text, or ""."""
     found = find_dates(text, default_year)
     if found:
         return found[0][1]
@@ -90,7 +135,7 @@ def parse_with_dateparser(text: str) -> str:
 
 
 def date_from_text(blocks: list[str], default_year: int | None = None) -> str:
-    """The publication date printed near the top: a "Published …" line first, else a date in the first blocks."""
+    """The date printed near the top: a "Published …" line first, else a date line in the first blocks."""
     head = blocks[:8]
     for block in head:
         for line in block.split("\n"):

@@ -19,11 +19,30 @@ _DECLARED = re.compile(
     re.IGNORECASE,
 )
 # Browsers read Latin-1 labels as Windows-1252 (WHATWG): French pages rely on it for ’ œ « » –.
-_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
-            "ascii": "cp1252", "iso8859-1": "cp1252", "windows-1252": "cp1252", "iso_8859-1": "cp1252"}
+_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "windows-1252": "cp1252",
+    "iso_8859-1": "cp1252",
+}
 
-_SIGNATURES = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF",
-               b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00")
+_SIGNATURES = (
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"\x7fELF",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"\x00\x00\x01\x00",
+)
 
 
 def looks_binary(data: bytes) -> str:
@@ -31,7 +50,9 @@ def looks_binary(data: bytes) -> str:
     head = data[:4096]
     if head.startswith(_SIGNATURES):
         return "binary file (not HTML or text)"
-    if any(head.startswith(bom) for bom, enc in _BOMS if enc.startswith("utf-16") or enc.startswith("utf-32")):
+    if any(
+        head.startswith(bom) for bom, enc in _BOMS if enc.startswith("utf-16") or enc.startswith("utf-32")
+    ):
         return ""
     if b"\x00" in head:
         return "binary file (NUL bytes)"
@@ -54,7 +75,7 @@ def decode_bytes(data: bytes) -> str:
     """Decode a page the way a browser would, then NFC-normalise."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return _nfc(data[len(bom):].decode(encoding, errors="replace"))
+            return _nfc(data[len(bom) :].decode(encoding, errors="replace"))
     declared = declared_charset(data)
     if declared and declared not in ("utf-8", "cp1252"):
         try:

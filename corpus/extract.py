@@ -25,13 +25,45 @@ warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 RECORD_FIELDS = ("id", "url", "title", "date", "lang", "source", "place", "html", "text")
 
 # Never text a reader sees.
-DROP_TAGS = ["script", "style", "noscript", "template", "svg", "iframe", "form", "button", "input", "select",
-             "textarea", "object", "embed", "canvas", "link", "meta", "head", "title", "dialog", "map", "video",
-             "audio", "picture", "img"]
+DROP_TAGS = [
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "object",
+    "embed",
+    "canvas",
+    "link",
+    "meta",
+    "head",
+    "title",
+    "dialog",
+    "map",
+    "video",
+    "audio",
+    "picture",
+    "img",
+]
 # Site chrome wherever it is.
 CHROME_TAGS = ["nav", "aside", "menu"]
-CHROME_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary", "menu", "menubar", "dialog",
-                "toolbar"}
+CHROME_ROLES = {
+    "navigation",
+    "banner",
+    "contentinfo",
+    "search",
+    "complementary",
+    "menu",
+    "menubar",
+    "dialog",
+    "toolbar",
+}
 # Class/id words of site chrome. Matched against whole words of a class or id ("share-bar", "wb-lng").
 CHROME_WORDS = re.compile(
     r"(?:^|[-_ ])(nav|navbar|navigation|menu|menus|breadcrumbs?|cookies?|consent|gdpr|share|sharing|social|"
@@ -44,30 +76,88 @@ CHROME_WORDS = re.compile(
 # "header"/"footer" words and tags are chrome only outside the main content: an article's own footer holds
 # the date line ("Published April 14, 2020") and a quote's footer its author.
 FRAME_WORDS = re.compile(r"(?:^|[-_ ])(header|footer|masthead|site-info|copyright)(?:$|[-_ ])", re.IGNORECASE)
-HIDDEN_CLASSES = {"hidden", "wb-inv", "sr-only", "visually-hidden", "visuallyhidden", "d-none", "screen-reader-text",
-                  "element-invisible", "offscreen"}
+HIDDEN_CLASSES = {
+    "hidden",
+    "wb-inv",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "d-none",
+    "screen-reader-text",
+    "element-invisible",
+    "offscreen",
+}
 # Short lines of chrome that slip through markup rules.
 CHROME_LINES = re.compile(
     r"^(report a problem.*|signaler un problème.*|share this page|partager cette page|share|partager|"
     r"date modified:?.*|date de modification\s*:?.*|this news release has been archived.*|"
     r"ce communiqué a été archivé.*|skip to main content|passer au contenu principal|"
     r"(accept|refuse|reject) (all )?cookies.*|.*\buses cookies\b.*|.*utilise des cookies.*|back to top|"
-    r"haut de la page|print|imprimer|english|français|menu|search|rechercher|you are here:?|vous êtes ici\s*:?)$",
+    r"haut de la page|print|imprimer|english|français|menu|search|rechercher|"
+    r"you are here:?|vous êtes ici\s*:?)$",
     re.IGNORECASE,
 )
-BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4",
-              "h5", "h6", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "figure", "figcaption",
-              "address", "header", "footer", "aside", "fieldset", "details", "summary", "hr", "caption",
-              "center", "body", "html", "nav", "cite", "gcds-date-modified"}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "figure",
+    "figcaption",
+    "address",
+    "header",
+    "footer",
+    "aside",
+    "fieldset",
+    "details",
+    "summary",
+    "hr",
+    "caption",
+    "center",
+    "body",
+    "html",
+    "nav",
+    "cite",
+    "gcds-date-modified",
+}
 # A fragment with none of these has no site chrome: skip the pruning pass (NSB's 59,000 fragments).
-_CHROME_HINT = re.compile(r"<(?:html|body|head|nav|header|footer|aside|script|style|form|main|article|menu)\b"
-                          r"|\b(?:class|id|role|hidden|aria-hidden)\s*=", re.IGNORECASE)
+_CHROME_HINT = re.compile(
+    r"<(?:html|body|head|nav|header|footer|aside|script|style|form|main|article|menu)\b"
+    r"|\b(?:class|id|role|hidden|aria-hidden)\s*=",
+    re.IGNORECASE,
+)
 _INLINE_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _LINE_BREAK = "\u2028"  # stands for <br> until whitespace is collapsed
+_PARAGRAPH_BREAK = re.compile("\u2028 ?\u2028[\u2028 ]*")
 
 
 def parse(text: str) -> BeautifulSoup:
     return BeautifulSoup(text, "lxml")
+
+
+def _gone(tag: Tag) -> bool:
+    # bs4's `decomposed` property falls back to a slow find() on live tags: read the flag directly.
+    return bool(tag.__dict__.get("_decomposed"))
 
 
 def _is_hidden(tag: Tag) -> bool:
@@ -83,20 +173,20 @@ def _labels(tag: Tag) -> str:
     return " ".join([*(tag.get("class") or ()), str(tag.get("id") or "")])
 
 
-def _inside(tag: Tag, names: tuple[str, ...]) -> bool:
-    return any(p.name in names or p.get("role") == "main" for p in tag.parents if isinstance(p, Tag))
-
-
 def prune(soup: BeautifulSoup) -> None:
-    """Remove what is never the statement: code, hidden text, menus, banners, headers and footers of the site."""
+    """Remove what is never the statement: code, hidden text, menus, banners, the site's header and footer."""
     for tag in soup.find_all(DROP_TAGS):
         tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     for tag in soup.find_all(CHROME_TAGS):
         tag.decompose()
+    # A wrapper of the main content is never chrome, whatever its class says ("news-release-archive").
+    mains = soup.find_all(["main", "article"])
+    keep = {id(p) for m in mains for p in m.parents}
+    inside = {id(t) for m in mains for t in m.find_all(True)}
     for tag in soup.find_all(True):
-        if tag.decomposed or tag.name in ("html", "body", "main", "article"):
+        if _gone(tag) or tag.name in ("html", "body", "main", "article") or id(tag) in keep:
             continue
         if _is_hidden(tag) or tag.get("role") in CHROME_ROLES:
             tag.decompose()
@@ -105,8 +195,9 @@ def prune(soup: BeautifulSoup) -> None:
         if labels.strip() and CHROME_WORDS.search(labels):
             tag.decompose()
             continue
-        in_main = _inside(tag, ("main", "article"))
-        if not in_main and (tag.name in ("header", "footer") or (labels.strip() and FRAME_WORDS.search(labels))):
+        if id(tag) not in inside and (
+            tag.name in ("header", "footer") or (labels.strip() and FRAME_WORDS.search(labels))
+        ):
             tag.decompose()
 
 
@@ -132,16 +223,26 @@ def main_content(soup: BeautifulSoup) -> Tag:
 
 
 def drop_link_lists(root: Tag) -> None:
-    """Remove blocks that are mostly links (menus, "related articles", tag clouds) left in the main content."""
-    for tag in root.find_all(["ul", "ol", "div", "section", "p", "table"]):
-        if tag.decomposed:
-            continue
-        links = tag.find_all("a")
-        if len(links) < 3:
+    """Remove blocks that are mostly links (menus, "related articles", tag clouds) in the main content."""
+    # One pass over the links, crediting their text to every ancestor: find_all per block is too slow.
+    counts: dict[int, list] = {}
+    root_total = _text_len(root)
+    for link in root.find_all("a"):
+        length = len(clean(link.get_text(" ")))
+        for parent in link.parents:
+            if parent is root:
+                break
+            if parent.name in ("ul", "ol", "div", "section", "p", "table"):
+                entry = counts.setdefault(id(parent), [parent, 0, 0, sum(1 for _ in parent.parents)])
+                entry[1] += 1
+                entry[2] += length
+    # Outermost first: their counts are still whole; an inner block removed first would leave stale counts.
+    for tag, n_links, linked, _depth in sorted(counts.values(), key=lambda e: e[3]):
+        if n_links < 3 or _gone(tag):
             continue
         total = _text_len(tag)
-        linked = sum(len(clean(a.get_text(" "))) for a in links)
-        if total and linked / total > 0.6 and total < 2000:
+        # Never the bulk of the content: a statement that is a list of links stays a statement.
+        if total and linked / total > 0.6 and total < 2000 and total < 0.5 * root_total:
             tag.decompose()
 
 
@@ -155,10 +256,12 @@ def text_blocks(root: Tag) -> list[str]:
             return
         raw = _INLINE_SPACE.sub(" ", "".join(buffer))
         buffer.clear()
-        lines = [line.strip() for line in raw.split(_LINE_BREAK)]
-        text = "\n".join(line for line in lines if line)
-        if text and text not in ("-", "|"):
-            blocks.append(text)
+        # <br><br> separates paragraphs (vie-publique writes whole speeches that way); one <br> is a line.
+        for para in _PARAGRAPH_BREAK.split(raw):
+            lines = [line.strip() for line in para.split(_LINE_BREAK)]
+            text = "\n".join(line for line in lines if line)
+            if text and text not in ("-", "|"):
+                blocks.append(text)
 
     def walk(node: Tag) -> None:
         for child in node.children:
@@ -205,7 +308,7 @@ def canonical_url(url: str) -> str:
 
 
 def id_for(record: dict[str, Any] | None, url: str, default_id: str, origin: str) -> str:
-    """The record's id; else one from the canonical URL; else the caller's (file path) id; else the origin's."""
+    """The record's id; else one from the canonical URL; else the caller's (file path) id; else origin's."""
     if record and record.get("id") not in (None, ""):
         return str(record["id"])
     if url:
@@ -232,8 +335,9 @@ def text_to_blocks(text: str) -> list[str]:
     return out
 
 
-def extract_html(data: bytes | str, *, origin: str, url: str = "", record: dict | None = None,
-                 default_id: str = "") -> Statement | Problem:
+def extract_html(
+    data: bytes | str, *, origin: str, url: str = "", record: dict | None = None, default_id: str = ""
+) -> Statement | Problem:
     """One page or fragment → one Statement (or a Problem saying why not). Never raises on bad data.
 
     `record` holds JSON Lines fields: they win over what extraction finds, except the language.

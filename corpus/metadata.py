@@ -12,9 +12,18 @@ from .dates import parse_iso
 from .language import normalize_lang
 
 _SPACES = re.compile(r"\s+")
-_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "report", "pressrelease",
-                  "analysisnewsarticle", "webpage"}
-# Printed release numbers: Yukon's "News release #: 21-100", "Numéro du communiqué : 21-100", "Communiqué no 21-100".
+_ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "blogposting",
+    "report",
+    "pressrelease",
+    "analysisnewsarticle",
+    "webpage",
+}
+# Printed release numbers: Yukon's "News release #: 21-100", "Numéro du communiqué : 21-100",
+# "Communiqué no 21-100".
 RELEASE = re.compile(
     r"(?:news\s+release\s*(?:#|no\.?|number)|num[ée]ro\s+du\s+communiqu[ée]|communiqu[ée]\s*(?:n[o°º]\.?|#))"
     r"\s*:?\s*([0-9]{2,4}[-/][0-9]{1,5}|[0-9]{1,6})",
@@ -80,18 +89,31 @@ def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
     title_tag = soup.find("title")
     page_title = clean(title_tag.get_text()) if title_tag else ""
 
-    title = (metas.get("og:title") or metas.get("dcterms.title") or metas.get("dc.title")
-             or _name(ld.get("headline")) or page_title)
+    title = (
+        metas.get("og:title")
+        or metas.get("dcterms.title")
+        or metas.get("dc.title")
+        or _name(ld.get("headline"))
+        or page_title
+    )
     # "<h1> - Site name": keep the h1 part, the site name is not the statement's title.
     if h1_text and title != h1_text and title.startswith(h1_text) and len(h1_text) > 10:
         title = h1_text
     title = title or h1_text
 
     date = ""
-    for value in (metas.get("article:published_time"), _name(ld.get("datePublished")),
-                  metas.get("dcterms.issued"), metas.get("dcterms.date"), metas.get("dc.date"),
-                  metas.get("date"), metas.get("pubdate"), metas.get("publication_date"),
-                  metas.get("og:published_time"), metas.get("dc.date.issued")):
+    for value in (
+        metas.get("article:published_time"),
+        _name(ld.get("datePublished")),
+        metas.get("dcterms.issued"),
+        metas.get("dcterms.date"),
+        metas.get("dc.date"),
+        metas.get("date"),
+        metas.get("pubdate"),
+        metas.get("publication_date"),
+        metas.get("og:published_time"),
+        metas.get("dc.date.issued"),
+    ):
         date = parse_iso(value or "")
         if date:
             break
@@ -109,18 +131,33 @@ def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
         elif "alternate" in rel and link.get("hreflang"):
             alternates.setdefault(str(link["hreflang"]).strip(), str(link["href"]).strip())
 
-    declared = normalize_lang(str(html.get("lang") or html.get("xml:lang") or "")) if isinstance(html, Tag) else ""
-    declared = (declared or normalize_lang(_name(ld.get("inLanguage"))) or normalize_lang(metas.get("dcterms.language", ""))
-                or normalize_lang(metas.get("og:locale", "")) or normalize_lang(metas.get("content-language", "")))
+    declared = (
+        normalize_lang(str(html.get("lang") or html.get("xml:lang") or "")) if isinstance(html, Tag) else ""
+    )
+    declared = (
+        declared
+        or normalize_lang(_name(ld.get("inLanguage")))
+        or normalize_lang(metas.get("dcterms.language", ""))
+        or normalize_lang(metas.get("og:locale", ""))
+        or normalize_lang(metas.get("content-language", ""))
+    )
 
     return {
         "title": title,
         "h1": h1_text,
         "date": date,
-        "url": canonical or metas.get("og:url", "") or _name(ld.get("url")) or metas.get("archive_capture_url", ""),
+        "url": canonical
+        or metas.get("og:url", "")
+        or _name(ld.get("url"))
+        or metas.get("archive_capture_url", ""),
         "lang": declared,
-        "source": (_name(ld.get("publisher")) or metas.get("dcterms.creator") or metas.get("author")
-                   or _name(ld.get("author")) or metas.get("og:site_name", "")),
+        "source": (
+            _name(ld.get("publisher"))
+            or metas.get("dcterms.creator")
+            or metas.get("author")
+            or _name(ld.get("author"))
+            or metas.get("og:site_name", "")
+        ),
         "place": _name(ld.get("contentLocation")) or _name(ld.get("locationCreated")),
         "release": metas.get("news_release_number", ""),
         "alternates": alternates,

@@ -28,6 +28,7 @@ class Summary:
         self.warnings: Counter[str] = Counter()
         self.disagreements: Counter[str] = Counter()  # "declared→detected"
         self.other_languages: Counter[str] = Counter()
+        self._paths: set[str] = set()
 
     def add(self, item: Any) -> None:
         if isinstance(item, Statement):
@@ -42,23 +43,35 @@ class Summary:
                 self.skipped[category(item.reason)] += 1
                 if item.line is None and item.offset is None:
                     self.files_skipped += 1
+                    if item.path not in self._paths:  # skipped before it became an input (walk)
+                        self._paths.add(item.path)
+                        self.files += 1
             else:
                 self.warnings[category(item.reason)] += 1
         elif hasattr(item, "kind") and hasattr(item, "root"):  # an InputFile
+            self._paths.add(str(item.path))
             self.files += 1
 
     def lines(self) -> list[str]:
         langs = ", ".join(f"{lang} {n}" for lang, n in self.languages.most_common())
-        out = [f"files: {self.files} found, {self.files - self.files_skipped} read, "
-               f"{self.files_skipped} skipped",
-               f"statements: {self.statements}" + (f" ({langs})" if langs else "")]
+        out = [
+            f"files: {self.files} found, {self.files - self.files_skipped} read, "
+            f"{self.files_skipped} skipped",
+            f"statements: {self.statements}" + (f" ({langs})" if langs else ""),
+        ]
         skipped = sum(self.skipped.values())
-        out.append(f"skipped: {skipped}" + ("".join(f"\n  {n:6d}  {reason}" for reason, n in
-                                                    self.skipped.most_common())))
-        out.append(f"language disagreements: {sum(self.disagreements.values())}"
-                   + "".join(f"\n  {n:6d}  declared {pair}" for pair, n in self.disagreements.most_common()))
-        out.append(f"other languages (neither fr nor en): {sum(self.other_languages.values())}"
-                   + "".join(f"\n  {n:6d}  {lang}" for lang, n in self.other_languages.most_common()))
+        out.append(
+            f"skipped: {skipped}"
+            + ("".join(f"\n  {n:6d}  {reason}" for reason, n in self.skipped.most_common()))
+        )
+        out.append(
+            f"language disagreements: {sum(self.disagreements.values())}"
+            + "".join(f"\n  {n:6d}  declared {pair}" for pair, n in self.disagreements.most_common())
+        )
+        out.append(
+            f"other languages (neither fr nor en): {sum(self.other_languages.values())}"
+            + "".join(f"\n  {n:6d}  {lang}" for lang, n in self.other_languages.most_common())
+        )
         return out
 
     def to_dict(self) -> dict[str, Any]:

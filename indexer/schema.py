@@ -19,6 +19,31 @@ TEXT_LANGS = LANGS  # ("fr", "en", "xx")
 TITLE_BOOST = 3.0
 
 
+class Analyzed:
+    """Postings computed ahead of time by ``field.index(text)``: (term bytes, freq, weight, value) tuples.
+
+    A build analyses text in a worker process while the main process writes; ``LangText.index`` takes
+    these as they are, so a pre-analysed document indexes exactly like its text would.
+    """
+
+    __slots__ = ("postings",)
+
+    def __init__(self, postings):
+        self.postings = list(postings)
+
+    def __reduce__(self):
+        return (Analyzed, (self.postings,))
+
+
+class LangText(TEXT):
+    """A TEXT field that also accepts :class:`Analyzed` postings instead of a string."""
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Analyzed):
+            return iter(value.postings)
+        return super().index(value, **kwargs)
+
+
 def text_lang(lang: str) -> str:
     """The text-field suffix a statement's language uses."""
     return lang if lang in ("fr", "en") else "xx"
@@ -34,7 +59,7 @@ def make_schema() -> Schema:
         "year": ID(stored=False, sortable=True),
         "lang": ID(stored=True, sortable=True),
         "source": ID(stored=True, sortable=True),  # exact, for facets
-        "source_text": TEXT(analyzer=analyzer("xx")),  # folded words, for --source filters
+        "source_text": LangText(analyzer=analyzer("xx")),  # folded words, for --source filters
         "place": ID(stored=True),
         "origin": STORED(),
         "input": ID(stored=True),  # the input file the statement came from, to remove it when the file goes
@@ -46,7 +71,7 @@ def make_schema() -> Schema:
         "tags": KEYWORD(lowercase=True, commas=True),
     }
     for lang in TEXT_LANGS:
-        fields[f"title_{lang}"] = TEXT(analyzer=analyzer(lang), phrase=True, field_boost=TITLE_BOOST,
+        fields[f"title_{lang}"] = LangText(analyzer=analyzer(lang), phrase=True, field_boost=TITLE_BOOST,
                                        multitoken_query="phrase")
-        fields[f"body_{lang}"] = TEXT(analyzer=analyzer(lang), phrase=True, multitoken_query="phrase")
+        fields[f"body_{lang}"] = LangText(analyzer=analyzer(lang), phrase=True, multitoken_query="phrase")
     return Schema(**fields)

@@ -1,0 +1,287 @@
+# ruff: noqa: E501  (the site templates below are long HTML lines)
+"""Extraction quality: token F1 of presse's body and of trafilatura's text against reference bodies.
+
+    python -m bench.extraction            # print the table
+    python -m bench.extraction --build    # rebuild bench/reference/ from ../shared (yukon, vie-publique)
+
+Groups:
+- yukon: 20 Yukon pages; reference = the page's body, quotes, quick facts and media contact fields.
+- canada: the 4 canada.ca half-masting pages; reference = the intro and the notices table, computed at run time
+  from the page (canada.ca text is not redistributable, so it is not stored here).
+- synthetic: vie-publique fragments wrapped in 5 different site chromes; reference = the fragment's text.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import lxml.html
+
+HERE = Path(__file__).resolve().parent
+REFERENCE = HERE / "reference"
+SHARED = HERE.parent.parent / "shared"
+_WORD = re.compile(r"\w+")
+
+
+def tokens(text: str) -> Counter[str]:
+    return Counter(_WORD.findall(text.lower()))
+
+
+def token_f1(candidate: str, reference: str) -> float:
+    """Bag-of-words F1 over lower-case word tokens."""
+    cand, ref = tokens(candidate), tokens(reference)
+    common = sum((cand & ref).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(cand.values()), common / sum(ref.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def _text(el) -> str:
+    return " ".join(el.text_content().split())
+
+
+# ---- reference building ---------------------------------------------------------------------------------
+
+YUKON_FIELDS = (
+    "field--name-body",
+    "field--name-field-news-quote",
+    "field--name-field-quick-facts",
+    "field--name-field-contact",
+)
+
+
+def yukon_reference(html: bytes) -> str:
+    doc = lxml.html.fromstring(html)
+    parts = []
+    for field in YUKON_FIELDS:
+        for el in doc.xpath(f'//article//div[contains(concat(" ", @class, " "), " {field} ")]'):
+            parts.append(_text(el))
+    return "\n\n".join(p for p in parts if p)
+
+
+def canada_reference(html: bytes) -> str:
+    doc = lxml.html.fromstring(html)
+    main = doc.xpath("//main")[0]
+    intro = main.xpath('.//div[contains(@class, "mwsgeneric-base-html")]//p')
+    rows = main.xpath('.//table[@id="eventslist"]/tbody/tr')
+    parts = [_text(p) for p in intro]
+    for row in rows:
+        for hidden in row.xpath('.//span[contains(@class, "hidden")]'):
+            hidden.drop_tree()
+        parts.append(_text(row))
+    return "\n\n".join(parts)
+
+
+CHROMES = [
+    # (name, before, after): realistic site templates around the statement
+    (
+        "ministry",
+        """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{title} - Ministère</title>
+<script>var _paq = window._paq || [];</script><style>.menu{{display:flex}}</style></head><body>
+<div id="cookie-banner" class="cookie-consent"><p>Ce site utilise des cookies pour mesurer l'audience.</p>
+<button>Accepter</button><button>Refuser</button></div>
+<header class="site-header"><a href="/" class="logo">Gouvernement</a><nav class="main-nav"><ul>
+<li><a href="/actualites">Actualités</a></li><li><a href="/ministere">Le ministère</a></li>
+<li><a href="/publications">Publications</a></li><li><a href="/contact">Contact</a></li></ul></nav>
+<form class="search" action="/recherche"><input name="q" placeholder="Rechercher"><button>OK</button></form>
+<a class="lang-switch" href="/en">English</a></header>
+<nav class="breadcrumb"><a href="/">Accueil</a> › <a href="/actualites">Actualités</a> › Communiqué</nav>
+<main><article><h1>{title}</h1><p class="date">Publié le {date_fr}</p>""",
+        """</article><div class="share"><span>Partager :</span><a href="#">Facebook</a><a href="#">Twitter</a>
+<a href="#">LinkedIn</a><a href="#">Courriel</a></div></main>
+<footer class="site-footer"><ul><li><a href="/mentions">Mentions légales</a></li><li><a href="/access">
+Accessibilité</a></li><li><a href="/plan">Plan du site</a></li></ul><p>© République française</p></footer>
+</body></html>""",
+    ),
+    (
+        "newsportal",
+        """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
+<meta property="og:title" content="{title}"><title>{title}</title></head><body>
+<div class="top-bar"><a href="#content" class="skip-link">Aller au contenu</a></div>
+<div class="navbar"><ul><li><a href="/">Une</a></li><li><a href="/politique">Politique</a></li>
+<li><a href="/economie">Économie</a></li><li><a href="/monde">Monde</a></li><li><a href="/culture">Culture</a></li>
+</ul></div><div class="layout"><div id="content" class="content"><h1>{title}</h1>
+<div class="meta">{date_fr} · Rédaction</div><div class="article-body">""",
+        """</div><div class="tags"><a href="/t/1">gouvernement</a> <a href="/t/2">politique</a>
+<a href="/t/3">France</a></div></div>
+<div class="sidebar"><h3>Articles liés</h3><ul><li><a href="/a/1">Le Premier ministre en déplacement à Lyon</a></li>
+<li><a href="/a/2">Budget 2021 : les grandes lignes</a></li><li><a href="/a/3">Conseil des ministres du 2 septembre
+</a></li><li><a href="/a/4">Plan de relance : ce qui change</a></li></ul>
+<h3>Les plus lus</h3><ol><li><a href="/p/1">Réforme des retraites</a></li><li><a href="/p/2">Couvre-feu</a></li>
+<li><a href="/p/3">Vaccins</a></li></ol></div></div>
+<div class="newsletter"><p>Recevez notre lettre d'information chaque matin</p><form><input type="email">
+<button>S'abonner</button></form></div>
+<div class="footer"><p>Tous droits réservés — Nous contacter — Publicité</p></div></body></html>""",
+    ),
+    (
+        "blogcms",
+        """<html><head><title>{title} | Blog officiel</title></head><body class="single-post">
+<div id="masthead" class="site-header"><h2 class="site-title"><a href="/">Blog officiel</a></h2>
+<div id="site-navigation" class="main-navigation"><ul id="primary-menu" class="menu">
+<li><a href="/">Accueil</a></li><li><a href="/a-propos">À propos</a></li><li><a href="/archives">Archives</a></li>
+</ul></div></div><div id="primary" class="content-area"><div class="entry-header"><h1 class="entry-title">{title}</h1>
+<span class="posted-on">{date_fr}</span></div><div class="entry-content">""",
+        """</div><div class="sharedaddy sd-sharing-enabled"><h3 class="sd-title">Partager :</h3><ul>
+<li><a href="#">Imprimer</a></li><li><a href="#">Facebook</a></li><li><a href="#">X</a></li></ul></div>
+<div id="comments" class="comments-area"><h3>Laisser un commentaire</h3><p>Votre adresse e-mail ne sera pas
+publiée.</p></div></div><div id="secondary" class="widget-area"><section class="widget"><h2>Articles récents</h2>
+<ul><li><a href="/1">Discours du 14 juillet</a></li><li><a href="/2">Vœux aux Français</a></li>
+<li><a href="/3">Conférence de presse</a></li></ul></section></div>
+<div id="colophon" class="site-footer">Fièrement propulsé par WordPress</div></body></html>""",
+    ),
+    (
+        "tablelayout",
+        """<html><head><title>{title}</title></head><body><table width="100%"><tr>
+<td class="leftmenu" width="180"><a href="/">Accueil</a><br><a href="/presse">Presse</a><br>
+<a href="/agenda">Agenda</a><br><a href="/liens">Liens</a><br></td><td class="main-cell">
+<div class="bandeau">Préfecture — Services de l'État</div><h1>{title}</h1><p><i>{date_fr}</i></p>""",
+        """<p class="retour"><a href="/presse">Retour à la liste des communiqués</a></p></td></tr></table>
+<div class="pied">Préfecture · 1 rue de la République · Mentions légales · Plan du site</div></body></html>""",
+    ),
+    (
+        "modern",
+        """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
+<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{title}"}}</script></head><body>
+<div role="banner" class="fr-header"><div class="fr-header__brand">République Française</div>
+<div class="fr-header__tools"><a href="/connexion">Se connecter</a></div></div>
+<div class="fr-breadcrumb"><ol><li><a href="/">Accueil</a></li><li><a href="/discours">Discours</a></li></ol></div>
+<div role="main"><div class="fr-container"><h1>{title}</h1><p class="fr-text--sm">Mis en ligne le {date_fr}</p>""",
+        """<div class="fr-share"><p>Partager la page</p><a href="#">Facebook</a><a href="#">Twitter</a>
+<a href="#">LinkedIn</a><button>Copier le lien</button></div>
+<div class="fr-follow"><p>Abonnez-vous à notre lettre d'information</p><form><input><button>S'abonner</button>
+</form></div></div></div><div role="contentinfo" class="fr-footer"><p>legifrance.gouv.fr · gouvernement.fr ·
+service-public.fr · data.gouv.fr</p><p>Sauf mention contraire, tous les contenus de ce site sont sous licence
+etalab-2.0</p></div><div class="fr-consent-banner"><p>Nous utilisons des cookies.</p><button>Tout accepter
+</button></div></body></html>""",
+    ),
+]
+
+FR_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def fragment_reference(fragment: str) -> str:
+    doc = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    for br in doc.iter("br"):
+        br.tail = " " + (br.tail or "")
+    return _text(doc)
+
+
+def build() -> None:
+    """Write bench/reference/ from ../shared: Yukon references and the synthetic pages."""
+    rng = random.Random(3)
+    yukon = SHARED / "corpus" / "yukon"
+    cases = []
+    pages = sorted((yukon / "en").rglob("*.html"))
+    for path in sorted(rng.sample(pages, 10)):
+        for lang in ("en", "fr"):
+            rel = path.relative_to(yukon / "en")
+            src = yukon / lang / rel
+            name = f"yukon-{lang}-{rel.stem}.txt"
+            (REFERENCE / name).write_text(yukon_reference(src.read_bytes()) + "\n", encoding="utf-8")
+            cases.append(
+                {"group": "yukon", "input": f"shared:corpus/yukon/{lang}/{rel.as_posix()}", "reference": name}
+            )
+    for path in sorted((SHARED / "corpus" / "canada").glob("*.html")):
+        cases.append({"group": "canada", "input": f"shared:corpus/canada/{path.name}", "reference": "canada"})
+    lines = (SHARED / "corpus" / "vie-publique" / "statements.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    records = [r for r in records if len(r["html"]) > 1500]
+    for i, record in enumerate(rng.sample(records, 10)):
+        name, before, after = CHROMES[i % len(CHROMES)]
+        y, m, d = record["date"][:10].split("-")
+        date_fr = f"{int(d)} {FR_MONTHS[int(m) - 1]} {y}"
+        title = record["title"].replace('"', "'")
+        html = before.format(title=title, date_fr=date_fr) + record["html"] + after
+        page = f"synthetic-{i:02d}-{name}.html"
+        (REFERENCE / page).write_text(html, encoding="utf-8")
+        (REFERENCE / page.replace(".html", ".txt")).write_text(
+            fragment_reference(record["html"]) + "\n", encoding="utf-8"
+        )
+        cases.append({"group": "synthetic", "input": page, "reference": page.replace(".html", ".txt")})
+    (REFERENCE / "cases.json").write_text(
+        json.dumps(cases, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+# ---- measuring ------------------------------------------------------------------------------------------
+
+
+def _load(case: dict) -> tuple[bytes, str] | None:
+    source = case["input"]
+    path = SHARED / source.removeprefix("shared:") if source.startswith("shared:") else REFERENCE / source
+    if not path.exists():
+        return None
+    html = path.read_bytes()
+    reference = (
+        canada_reference(html)
+        if case["reference"] == "canada"
+        else (REFERENCE / case["reference"]).read_text(encoding="utf-8")
+    )
+    return html, reference
+
+
+def presse_body(html: bytes) -> str:
+    from corpus import Statement, extract_html
+
+    item = extract_html(html, origin="bench")
+    return item.body if isinstance(item, Statement) else ""
+
+
+def trafilatura_body(html: bytes) -> str:
+    import trafilatura
+
+    return trafilatura.extract(html, include_tables=True, include_comments=False) or ""
+
+
+def run() -> dict[str, dict[str, float]]:
+    """Mean token F1 per group: {"yukon": {"pages": n, "presse": f1, "trafilatura": f1}, ...}."""
+    cases = json.loads((REFERENCE / "cases.json").read_text(encoding="utf-8"))
+    scores: dict[str, dict[str, list[float]]] = {}
+    for case in cases:
+        loaded = _load(case)
+        if loaded is None:
+            continue  # ../shared missing
+        html, reference = loaded
+        group = scores.setdefault(case["group"], {"presse": [], "trafilatura": []})
+        group["presse"].append(token_f1(presse_body(html), reference))
+        group["trafilatura"].append(token_f1(trafilatura_body(html), reference))
+    return {
+        name: {
+            "pages": len(s["presse"]),
+            "presse": sum(s["presse"]) / len(s["presse"]),
+            "trafilatura": sum(s["trafilatura"]) / len(s["trafilatura"]),
+        }
+        for name, s in scores.items()
+    }
+
+
+def main(argv: list[str]) -> None:
+    if "--build" in argv:
+        build()
+    results = run()
+    print(f"{'group':<12}{'pages':>6}{'presse':>9}{'trafilatura':>13}")
+    for name, r in results.items():
+        print(f"{name:<12}{r['pages']:>6}{r['presse']:>9.3f}{r['trafilatura']:>13.3f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

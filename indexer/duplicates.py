@@ -1,0 +1,209 @@
+"""Duplicates: the same statement twice (two offices, a re-published page, two crawls of one page).
+
+- ``exact_key(st)``: a digest of the body's folded words (case, accents, punctuation and spacing ignored);
+  statements with the same key are exact duplicates and need be indexed once.
+- ``near_duplicate_groups(statements, threshold)``: statements whose word 5-shingle sets have a Jaccard
+  similarity ≥ threshold, grouped; each member maps to the group's canonical statement (the earliest, then
+  the longest, then the smallest id).
+
+Candidates come from MinHash signatures (one-permutation hashing with rotation densification: one pass over
+the shingles whatever the signature length) banded for LSH; each candidate pair is then checked on its exact
+shingle Jaccard, so what is reported really is ≥ threshold. Pure Python, deterministic across runs (word
+hashes are blake2b; shingle hashes are tuple hashes of ints, which Python does not randomise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from corpus.statement import Statement
+from indexer.analysis import fold
+
+SHINGLE = 5  # words per shingle
+NUM_PERM = 128  # signature length (bins)
+BANDS = 32  # LSH bands of NUM_PERM // BANDS rows: a pair at Jaccard 0.8 meets in some band with p ≈ 1.0,
+# at 0.5 with p ≈ 0.87 (then rejected by the exact check), at 0.3 with p ≈ 0.23
+
+_WORDS = re.compile(r"\w+")
+_MASK64 = (1 << 64) - 1
+
+
+class _WordHashes(dict):
+    """word (lower case) -> stable 64-bit hash of its folded form; filled on demand."""
+
+    def __missing__(self, word: str) -> int:
+        value = int.from_bytes(hashlib.blake2b(fold(word).encode("utf-8"), digest_size=8).digest(), "little")
+        if len(self) < 2_000_000:
+            self[word] = value
+        return value
+
+
+_word_hashes = _WordHashes()
+
+
+def words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+class MinHasher:
+    """Shingles and MinHash signatures of texts.
+
+    ``shingles(text)``: the set of 64-bit hashes of its word `shingle`-grams (the whole text when shorter).
+    ``signature(text)``: `num_perm` ints; the share of equal positions of two signatures estimates the
+    Jaccard similarity of their shingle sets (``similarity``).
+    """
+
+    def __init__(self, num_perm: int = NUM_PERM, shingle: int = SHINGLE) -> None:
+        if num_perm & (num_perm - 1) or num_perm < 2:
+            raise ValueError("num_perm must be a power of two")
+        self.num_perm = num_perm
+        self.shingle = shingle
+        self._bits = num_perm.bit_length() - 1
+
+    def shingles(self, text: str) -> set[int]:
+        hashes = list(map(_word_hashes.__getitem__, words(text)))
+        k = self.shingle
+        if len(hashes) <= k:
+            return {hash(tuple(hashes)) & _MASK64} if hashes else set()
+        return {h & _MASK64 for h in map(hash, zip(*(hashes[i:] for i in range(k))))}
+
+    def signature_of(self, shingles: Iterable[int]) -> tuple[int, ...]:
+        k = self.num_perm
+        low, bits = k - 1, self._bits
+        sig = [-1] * k
+        for x in shingles:
+            # A multiplicative mix so that bin and value come from well-spread bits.
+            x = (x * 0x9E3779B97F4A7C15) & _MASK64
+            b = x & low
+            v = x >> bits
+            if sig[b] < 0 or v < sig[b]:
+                sig[b] = v
+        if -1 in sig:
+            sig = _densify(sig)
+        return tuple(sig)
+
+    def signature(self, text: str) -> tuple[int, ...]:
+        return self.signature_of(self.shingles(text))
+
+    @staticmethod
+    def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+        return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a) if a else 0.0
+
+
+def _densify(sig: list[int]) -> list[int]:
+    """Fill empty bins from the next non-empty one to the right (circular), marked by the distance."""
+    k = len(sig)
+    if all(v < 0 for v in sig):
+        return [0] * k
+    out = list(sig)
+    for j in range(k):
+        if sig[j] < 0:
+            t = 1
+            while sig[(j + t) % k] < 0:
+                t += 1
+            out[j] = sig[(j + t) % k] + (t << 60)
+    return out
+
+
+_default = MinHasher()
+
+
+def signature(text: str) -> tuple[int, ...]:
+    """The MinHash signature of a text with the default hasher (128 ints)."""
+    return _default.signature(text)
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _text(st: Statement) -> str:
+    return st.body if st.body.strip() else st.title
+
+
+def exact_key(st: Statement) -> str:
+    """Digest of the folded words of the body (the title when the body is empty): equal for exact duplicates."""
+    joined = " ".join(fold(w) for w in words(_text(st)))
+    return hashlib.blake2b(joined.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _canonical_order(st: Statement) -> tuple:
+    return (st.date or "9999-99-99", -len(st.body), st.id)
+
+
+def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.8, *,
+                          hasher: MinHasher | None = None, bands: int = BANDS) -> dict[str, str]:
+    """id -> id of its group's canonical statement, for every statement in a group of two or more.
+
+    A group: statements linked by pairs of shingle Jaccard ≥ threshold, or of equal ``exact_key``.
+    Statements alone are left out; the canonical statement maps to itself.
+    """
+    hasher = hasher or _default
+    sts = list({st.id: st for st in statements}.values())
+    if len(sts) < 2:
+        return {}
+    rows = hasher.num_perm // bands
+    if rows * bands != hasher.num_perm:
+        raise ValueError("bands must divide num_perm")
+
+    parent = list(range(len(sts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    # Exact duplicates: one bucket per key.
+    by_key: dict[str, int] = {}
+    for i, st in enumerate(sts):
+        j = by_key.setdefault(exact_key(st), i)
+        if j != i:
+            union(j, i)
+
+    # Near duplicates: LSH bands of the signatures give candidates; the exact Jaccard decides.
+    shingles = [hasher.shingles(_text(st)) for st in sts]
+    sigs = [hasher.signature_of(s) for s in shingles]
+    candidates: set[tuple[int, int]] = set()
+    for band in range(bands):
+        lo = band * rows
+        buckets: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for i, sig in enumerate(sigs):
+            buckets[sig[lo:lo + rows]].append(i)
+        for members in buckets.values():
+            if 1 < len(members):
+                for x, i in enumerate(members):
+                    for j in members[x + 1:]:
+                        candidates.add((i, j))
+    for i, j in candidates:
+        if find(i) == find(j):
+            continue
+        a, b = shingles[i], shingles[j]
+        # Jaccard ≤ min/max of the sizes: skip the set operations when sizes alone rule the pair out.
+        if min(len(a), len(b)) < threshold * max(len(a), len(b)):
+            continue
+        if jaccard(a, b) >= threshold:
+            union(i, j)
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(sts)):
+        groups[find(i)].append(i)
+    out: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        head = min((sts[i] for i in members), key=_canonical_order).id
+        for i in members:
+            out[sts[i].id] = head
+    return out
+
+
+__all__ = ["MinHasher", "exact_key", "jaccard", "near_duplicate_groups", "signature", "words"]

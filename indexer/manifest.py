@@ -1,0 +1,115 @@
+"""The input manifest: what each input file was when last indexed, and which statements it produced.
+
+Stored as ``presse-manifest.json`` in the index directory::
+
+    {"version": 1, "generation": 7, "updated": "2026-01-01T12:00:00+00:00",
+     "inputs": {"/abs/path/file.jsonl": {"kind": "jsonl", "size": 123, "mtime_ns": 456, "hash": "…",
+                                         "ids": {"<statement id>": "<content_hash>", …}, "problems": 0}}}
+
+An input whose size and mtime_ns are unchanged is not read again; one whose size or mtime changed but whose
+content hash did not is not read again either (its signature is refreshed).
+
+The manifest is written atomically (temporary file, fsync, rename) *after* the index commit, and records the
+index generation it describes. If a run dies between the commit and the manifest write, the generations
+differ on the next run: the manifest's statement lists are then rebuilt from the index itself and every input
+is read again — nothing has changed, so nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = "presse-manifest.json"
+VERSION = 1
+
+
+def file_hash(path: Path | str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class InputEntry:
+    kind: str = ""
+    size: int = -1
+    mtime_ns: int = -1
+    hash: str = ""
+    ids: dict[str, str] = field(default_factory=dict)  # statement id -> content_hash
+    problems: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "size": self.size, "mtime_ns": self.mtime_ns, "hash": self.hash,
+                "ids": self.ids, "problems": self.problems}
+
+
+@dataclass
+class Manifest:
+    generation: int = -1
+    updated: str = ""
+    inputs: dict[str, InputEntry] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, index_dir: Path) -> Manifest:
+        path = Path(index_dir) / MANIFEST_NAME
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            return cls()
+        inputs = {key: InputEntry(**{k: v for k, v in entry.items() if k in InputEntry.__dataclass_fields__})
+                  for key, entry in data.get("inputs", {}).items()}
+        return cls(generation=data.get("generation", -1), updated=data.get("updated", ""), inputs=inputs)
+
+    def save(self, index_dir: Path) -> None:
+        """Atomically replace the manifest file."""
+        self.updated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        data = {"version": VERSION, "generation": self.generation, "updated": self.updated,
+                "inputs": {k: e.to_dict() for k, e in sorted(self.inputs.items())}}
+        path = Path(index_dir) / MANIFEST_NAME
+        tmp = path.with_name(f".{MANIFEST_NAME}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        try:  # make the rename itself durable
+            fd = os.open(index_dir, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+    def owners(self) -> dict[str, tuple[str, str]]:
+        """statement id -> (input key, content_hash) for every statement in the index."""
+        out: dict[str, tuple[str, str]] = {}
+        for key, entry in self.inputs.items():
+            for sid, chash in entry.ids.items():
+                out[sid] = (key, chash)
+        return out
+
+    def statement_count(self) -> int:
+        return sum(len(e.ids) for e in self.inputs.values())
+
+
+def rebuild_from_index(ix, old: Manifest) -> Manifest:
+    """A manifest whose statement lists come from the index (the truth) and whose file signatures are
+    dropped, so that every input is read again and compared statement by statement."""
+    inputs: dict[str, InputEntry] = {}
+    with ix.reader() as reader:
+        for fields in reader.all_stored_fields():
+            key = fields.get("input", "")
+            entry = inputs.setdefault(key, InputEntry(kind=old.inputs[key].kind if key in old.inputs else ""))
+            entry.ids[fields["id"]] = fields.get("content_hash", "")
+    return Manifest(generation=ix.latest_generation(), updated=old.updated, inputs=inputs)

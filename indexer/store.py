@@ -1,0 +1,108 @@
+"""Where the index lives, opening and creating it, and the one-writer lock.
+
+The index directory holds one Whoosh index (``_MAIN_<gen>.toc`` + segment files), the input manifest
+(``presse-manifest.json``, see :mod:`indexer.manifest`) and the lock file ``MAIN_WRITELOCK``.
+
+Locking: the lock is Whoosh's own ``MAIN_WRITELOCK`` file lock (``fcntl.flock``), held for a whole update —
+from reading the manifest to writing it after the commit. The kernel releases a flock when its process dies,
+so a build killed with ``kill -9`` leaves no stale lock: the next run takes it at once. A second writer waits
+a bounded time, then fails with :class:`UpdateInProgress`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
+from indexer.schema import make_schema
+
+INDEX_NAME = "MAIN"
+LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"  # the name Whoosh's own writers lock
+LOCK_TIMEOUT = 10.0  # seconds a second writer waits for the first one
+
+
+class IndexMissing(Exception):
+    """There is no index at the given location."""
+
+    def __init__(self, index_dir: Path | str):
+        self.index_dir = Path(index_dir)
+        super().__init__(f"No index at {self.index_dir}: build one with `presse index PATH...` first.")
+
+
+class UpdateInProgress(Exception):
+    """Another process holds the index's write lock."""
+
+    def __init__(self, index_dir: Path | str, waited: float):
+        self.index_dir = Path(index_dir)
+        super().__init__(
+            f"another update is in progress on {self.index_dir} (waited {waited:.0f} s); "
+            "try again when it has finished"
+        )
+
+
+def default_index_dir() -> Path:
+    """``$PRESSE_INDEX``, else ``$XDG_DATA_HOME/presse/index``, else ``~/.local/share/presse/index``."""
+    env = os.environ.get("PRESSE_INDEX")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "presse" / "index"
+
+
+def resolve_index_dir(index_dir: Path | str | None) -> Path:
+    return Path(index_dir).expanduser() if index_dir else default_index_dir()
+
+
+def index_exists(index_dir: Path | str) -> bool:
+    index_dir = Path(index_dir)
+    return index_dir.is_dir() and whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
+
+
+def open_index(index_dir: Path | str | None = None):
+    """The Whoosh index at ``index_dir`` (default: :func:`default_index_dir`); :class:`IndexMissing` if none."""
+    index_dir = resolve_index_dir(index_dir)
+    if not index_exists(index_dir):
+        raise IndexMissing(index_dir)
+    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+
+
+def create_or_open(index_dir: Path) -> whoosh_index.FileIndex:
+    """Open the index, creating an empty one first when there is none. Call it with the lock held."""
+    if index_exists(index_dir):
+        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(str(index_dir), make_schema(), indexname=INDEX_NAME)
+
+
+@contextmanager
+def write_lock(index_dir: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the index's write lock; wait up to ``timeout`` seconds, then raise :class:`UpdateInProgress`."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileStorage(str(index_dir)).lock(LOCK_NAME)
+    start = time.monotonic()
+    while not lock.acquire(blocking=False):
+        waited = time.monotonic() - start
+        if waited >= timeout:
+            raise UpdateInProgress(index_dir, waited)
+        time.sleep(min(0.1, max(0.0, timeout - waited)))
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def index_size(index_dir: Path | str) -> int:
+    """Bytes on disk of everything in the index directory."""
+    total = 0
+    for entry in os.scandir(index_dir):
+        if entry.is_file(follow_symlinks=False):
+            total += entry.stat().st_size
+    return total

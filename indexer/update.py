@@ -1,0 +1,421 @@
+"""Incremental update: make the index mirror the statements under the given paths.
+
+One run:
+
+1. takes the write lock (:func:`indexer.store.write_lock`), opens (or creates) the index, loads the manifest;
+2. lists the inputs (``corpus.iter_inputs``); an input whose size and mtime_ns — or, failing that, content
+   hash — match the manifest is *unchanged* and not read; inputs gone from the paths are *removed*;
+3. reads the other inputs (``corpus.read_input``). For a large job this happens in a worker process that also
+   runs the analysis of each statement (:func:`indexer.documents.pre_analyze`), while this process writes:
+   the two CPU-heavy halves of a build run on two cores;
+4. per statement: a new id is added, a known id whose content_hash differs is replaced, a known id with the
+   same content_hash is left alone; ids an input no longer produces (and nothing else produced) are deleted;
+5. commits (one atomic Whoosh commit), then writes the manifest atomically.
+
+Duplicate ids within a run (a record posted twice): the last one read wins, the others are counted under
+``skipped["duplicate id (kept the last)"]``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import corpus
+from corpus.statement import Problem, Statement
+from corpus.summary import category
+from indexer.documents import pre_analyze, statement_fields
+from indexer.manifest import InputEntry, Manifest, file_hash, rebuild_from_index
+from indexer.store import create_or_open, resolve_index_dir, write_lock
+
+DUPLICATE = "duplicate id (kept the last)"
+BATCH = 64  # statements per message from the reader process
+WORKER_MIN_BYTES = 2_000_000  # below this much input to read, reading in-process is faster than a worker
+WRITER_LIMITMB = 256  # Whoosh posting pool held in memory before spilling sorted runs to disk
+
+Progress = Callable[[int, int, int], None]  # (bytes done, bytes total, statements read)
+
+
+@dataclass
+class UpdateReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason (category) -> count
+    problems: list[Problem] = field(default_factory=list)  # everything the ingester reported, warnings too
+    seconds: float = 0.0
+    duplicates: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)  # warning category -> count
+    disagreements: dict[str, int] = field(default_factory=dict)  # "declared→detected" -> count
+    other_languages: dict[str, int] = field(default_factory=dict)  # lang -> statements written this run
+    inputs_read: int = 0
+    inputs_unchanged: int = 0
+    inputs_removed: int = 0
+    statements: int = 0  # statements in the index after the run
+    index_dir: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added, "updated": self.updated, "removed": self.removed, "unchanged": self.unchanged,
+            "skipped": dict(self.skipped), "duplicates": self.duplicates, "warnings": dict(self.warnings),
+            "disagreements": dict(self.disagreements), "other_languages": dict(self.other_languages),
+            "inputs": {"read": self.inputs_read, "unchanged": self.inputs_unchanged,
+                       "removed": self.inputs_removed},
+            "statements": self.statements, "seconds": round(self.seconds, 3), "index_dir": self.index_dir,
+            "problems": [{"where": p.where(), "reason": p.reason, "kind": p.kind} for p in self.problems],
+        }
+
+    def lines(self) -> list[str]:
+        out = [
+            f"index: {self.index_dir} ({self.statements} statements)",
+            f"statements: {self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged",
+            f"inputs: {self.inputs_read} read, {self.inputs_unchanged} unchanged, {self.inputs_removed} removed",
+        ]
+        skipped = sum(self.skipped.values())
+        out.append(f"skipped: {skipped}")
+        out += [f"  {n:7d}  {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1])]
+        if self.disagreements:
+            total = sum(self.disagreements.values())
+            detail = ", ".join(f"{k} {n}" for k, n in sorted(self.disagreements.items(), key=lambda kv: -kv[1]))
+            out.append(f"language disagreements (declared→text): {total} ({detail})")
+        if self.other_languages:
+            total = sum(self.other_languages.values())
+            detail = ", ".join(f"{k} {n}" for k, n in sorted(self.other_languages.items(), key=lambda kv: -kv[1]))
+            out.append(f"other languages (indexed in the language-neutral fields): {total} ({detail})")
+        out.append(f"time: {self.seconds:.1f} s")
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading: a generator of message batches, run in-process or in a worker process.
+
+@dataclass
+class _Job:
+    key: str
+    inp: Any  # corpus.InputFile
+    size: int
+    hash: str = ""  # known already when the main process had to hash to see the change
+
+
+def _file_position(path: str, cache: dict[str, int]) -> int | None:
+    """Where this process's open file on ``path`` is (bytes), from /proc: progress inside a big input."""
+    try:
+        fd = cache.get(path)
+        if fd is None or os.readlink(f"/proc/self/fd/{fd}") != path:
+            fd = None
+            for name in os.listdir("/proc/self/fd"):
+                try:
+                    if os.readlink(f"/proc/self/fd/{name}") == path:
+                        fd = int(name)
+                        break
+                except OSError:
+                    continue
+            if fd is None:
+                return None
+            cache[path] = fd
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            for line in f:
+                if line.startswith("pos:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]], analyze: bool) -> Iterator[list[tuple]]:
+    """Batches of messages: ("start", key, size, mtime_ns, hash), ("s", key, id, content_hash, lang,
+    declared_lang, doc | None), ("p", key, Problem), ("end", key), ("pos", bytes done).
+
+    ``doc`` is None when the statement is known with the same content_hash under the same input (nothing to
+    write), unless its id was already seen in this run (a duplicate must carry its document)."""
+    seen: set[str] = set()
+    done_bytes = 0
+    fds: dict[str, int] = {}
+    for job in jobs:
+        batch: list[tuple] = []
+        path = str(job.inp.path)
+        try:
+            st = os.stat(path)
+            size, mtime_ns = st.st_size, st.st_mtime_ns
+            digest = job.hash or file_hash(path)
+        except OSError:
+            size, mtime_ns, digest = -1, -1, ""
+        batch.append(("start", job.key, size, mtime_ns, digest))
+        old = known.get(job.key, {})
+        for item in corpus.read_input(job.inp):
+            if isinstance(item, Statement):
+                doc = None
+                if item.id in seen or old.get(item.id) != item.content_hash:
+                    doc = statement_fields(item, input=job.key)
+                    if analyze:
+                        doc = pre_analyze(doc)
+                seen.add(item.id)
+                batch.append(("s", job.key, item.id, item.content_hash, item.lang, item.declared_lang, doc))
+            else:
+                batch.append(("p", job.key, item))
+            if len(batch) >= BATCH:
+                pos = _file_position(os.path.abspath(path), fds)
+                if pos is not None:
+                    batch.append(("pos", done_bytes + min(pos, job.size)))
+                yield batch
+                batch = []
+        done_bytes += job.size
+        batch.append(("end", job.key))
+        batch.append(("pos", done_bytes))
+        yield batch
+
+
+def _die_with_parent() -> None:
+    try:  # Linux: the worker is killed when the process that started it dies (e.g. kill -9)
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker(conn, jobs, known) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+    try:
+        for batch in _read_jobs(jobs, known, analyze=True):
+            conn.send(batch)
+        conn.send(None)
+    except BrokenPipeError:
+        pass
+    finally:
+        conn.close()
+
+
+def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: bool) -> Iterator[list[tuple]]:
+    if not use_worker:
+        yield from _read_jobs(jobs, known, analyze=False)
+        return
+    ctx = multiprocessing.get_context("fork")
+    recv_end, send_end = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(send_end, jobs, known), name="presse-reader", daemon=True)
+    proc.start()
+    send_end.close()
+    try:
+        while True:
+            try:
+                batch = recv_end.recv()
+            except EOFError:
+                raise RuntimeError(f"the reader process died (exit code {proc.exitcode})") from None
+            if batch is None:
+                break
+            yield batch
+    finally:
+        recv_end.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The update.
+
+def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *, progress: Progress | None = None,
+           lock_timeout: float | None = None, workers: bool | None = None) -> UpdateReport:
+    """Bring the index at ``index_dir`` in line with the statements under ``paths``; see the module doc.
+
+    ``progress(bytes_done, bytes_total, statements_read)`` is called as inputs are read. ``workers``: read in
+    a worker process (True), in this process (False), or decide by the amount to read (None).
+    Raises :class:`indexer.store.UpdateInProgress` when another update holds the lock past ``lock_timeout``.
+    """
+    start = time.monotonic()
+    index_dir = resolve_index_dir(index_dir)
+    report = UpdateReport(index_dir=str(index_dir))
+    with write_lock(index_dir, lock_timeout):
+        ix = create_or_open(index_dir)
+        manifest = Manifest.load(index_dir)
+        if manifest.generation != ix.latest_generation():
+            # The manifest does not describe this index (first run, or a crash between commit and manifest).
+            manifest = rebuild_from_index(ix, manifest)
+        _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers)
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: UpdateReport,
+         progress: Progress | None, workers: bool | None) -> None:
+    skipped: Counter[str] = Counter()
+    warnings: Counter[str] = Counter()
+    disagreements: Counter[str] = Counter()
+    other_langs: Counter[str] = Counter()
+
+    def note(problem: Problem) -> None:
+        report.problems.append(problem)
+        (skipped if problem.kind == "skipped" else warnings)[category(problem.reason)] += 1
+
+    # 2. Which inputs changed.
+    jobs: list[_Job] = []
+    present: set[str] = set()
+    dirty_manifest = False
+    for item in corpus.iter_inputs(paths):
+        if isinstance(item, Problem):
+            note(item)
+            continue
+        key = os.path.abspath(item.path)
+        if key in present:
+            continue
+        present.add(key)
+        try:
+            st = os.stat(key)
+        except OSError as err:
+            note(Problem(key, f"unreadable: {err.strerror or err}"))
+            present.discard(key)
+            continue
+        entry = manifest.inputs.get(key)
+        if entry is not None and entry.hash and entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
+            report.inputs_unchanged += 1
+            report.unchanged += len(entry.ids)
+            continue
+        digest = ""
+        if entry is not None and entry.hash and entry.size == st.st_size:
+            digest = file_hash(key)
+            if digest == entry.hash:  # touched, not changed
+                entry.mtime_ns = st.st_mtime_ns
+                dirty_manifest = True
+                report.inputs_unchanged += 1
+                report.unchanged += len(entry.ids)
+                continue
+        jobs.append(_Job(key, item, st.st_size, digest))
+    removed_inputs = [key for key in manifest.inputs if key not in present]
+
+    if not jobs and not removed_inputs:
+        if dirty_manifest:
+            manifest.save(index_dir)
+        report.statements = manifest.statement_count()
+        report.skipped, report.warnings = dict(skipped), dict(warnings)
+        return
+
+    # 3-4. Read and write.
+    owners = manifest.owners()
+    known = {job.key: manifest.inputs[job.key].ids for job in jobs if job.key in manifest.inputs}
+    reading = {job.key for job in jobs}
+    total_bytes = sum(job.size for job in jobs)
+    use_worker = workers if workers is not None else total_bytes >= WORKER_MIN_BYTES
+    fresh = not owners  # an empty index: nothing to delete, ever
+    writer = ix.writer(_lk=False, limitmb=WRITER_LIMITMB)
+    searcher = None if fresh else writer.searcher()
+    deleted_committed: set[str] = set()
+
+    def delete_committed(sid: str) -> None:
+        if sid in owners and sid not in deleted_committed:
+            deleted_committed.add(sid)
+            writer.delete_by_term("id", sid, searcher=searcher)
+
+    run_ids: dict[str, tuple[str, int | None]] = {}  # id -> (input key, docnum in the new segment | None)
+    new_ids: dict[str, dict[str, str]] = {}
+    entries: dict[str, InputEntry] = {}
+    problem_counts: Counter[str] = Counter()
+    read_count = 0
+    try:
+        for batch in _batches(jobs, known, use_worker):
+            for msg in batch:
+                tag = msg[0]
+                if tag == "s":
+                    _, key, sid, chash, lang, declared, doc = msg
+                    read_count += 1
+                    if declared and declared != lang:
+                        disagreements[f"{declared}→{lang}"] += 1
+                    prev = run_ids.get(sid)
+                    docnum = None
+                    if prev is not None:  # the same id again in this run: the last one wins
+                        report.duplicates += 1
+                        skipped[DUPLICATE] += 1
+                        pkey, pdocnum = prev
+                        new_ids[pkey].pop(sid, None)
+                        if pdocnum is not None:
+                            writer.newsegment.delete_document(pdocnum)
+                        if doc is not None:
+                            delete_committed(sid)
+                            docnum = writer.docnum
+                            writer.add_document(**doc)
+                    else:
+                        owner = owners.get(sid)
+                        if owner is not None and owner == (key, chash):
+                            report.unchanged += 1
+                        else:
+                            if doc is None:  # cannot happen: the reader sends a document for any change
+                                raise RuntimeError(f"no document for changed statement {sid}")
+                            if owner is not None:
+                                okey = owner[0]
+                                if okey not in reading and okey in manifest.inputs:
+                                    # Moved from an input that is not read again: it is a duplicate there.
+                                    manifest.inputs[okey].ids.pop(sid, None)
+                                    report.duplicates += 1
+                                    skipped[DUPLICATE] += 1
+                                delete_committed(sid)
+                                report.updated += 1
+                            else:
+                                report.added += 1
+                            if lang not in ("fr", "en"):
+                                other_langs[lang or "unknown"] += 1
+                            docnum = writer.docnum
+                            writer.add_document(**doc)
+                    run_ids[sid] = (key, docnum)
+                    new_ids.setdefault(key, {})[sid] = chash
+                elif tag == "p":
+                    note(msg[2])
+                    problem_counts[msg[1]] += 1
+                elif tag == "start":
+                    _, key, size, mtime_ns, digest = msg
+                    entries[key] = InputEntry(kind="", size=size, mtime_ns=mtime_ns, hash=digest)
+                    new_ids.setdefault(key, {})
+                elif tag == "end":
+                    report.inputs_read += 1
+                elif tag == "pos" and progress is not None:
+                    progress(msg[1], total_bytes, read_count)
+
+        # Statements that disappeared: from inputs read again, and from inputs gone.
+        to_delete: set[str] = set()
+        for job in jobs:
+            old = manifest.inputs.get(job.key)
+            if old is not None:
+                to_delete.update(sid for sid in old.ids if sid not in run_ids)
+        for key in removed_inputs:
+            to_delete.update(sid for sid in manifest.inputs[key].ids if sid not in run_ids)
+        for sid in to_delete:
+            delete_committed(sid)
+        report.removed = len(to_delete)
+        report.inputs_removed = len(removed_inputs)
+
+        if searcher is not None:
+            searcher.close()
+            searcher = None
+        writer.commit()
+    except BaseException:
+        if searcher is not None:
+            searcher.close()
+        writer.cancel()
+        raise
+
+    # 5. The manifest, after the commit.
+    for job in jobs:
+        entry = entries.get(job.key) or InputEntry(size=-1, mtime_ns=-1, hash="")
+        entry.kind = job.inp.kind
+        entry.ids = new_ids.get(job.key, {})
+        entry.problems = problem_counts[job.key]
+        manifest.inputs[job.key] = entry
+    for key in removed_inputs:
+        del manifest.inputs[key]
+    manifest.generation = ix.latest_generation()
+    manifest.save(index_dir)
+
+    report.statements = manifest.statement_count()
+    report.skipped, report.warnings = dict(skipped), dict(warnings)
+    report.disagreements, report.other_languages = dict(disagreements), dict(other_langs)

@@ -1,0 +1,559 @@
+"""The searcher: open an index once, then run many queries against it.
+
+Matching. The words of a query are all required first (AND), as web search users expect. When that finds
+fewer statements than a page holds (``limit``), the statements that match only some of the words are ranked
+below them by BM25 (OR): the result says so with ``mode == "any"`` (``"all"`` otherwise). Words that are
+stopwords in French or English (articles, question words such as "qu'est-ce", "comment", "quelles") are not
+required. Explicit operators (AND/ET, OR/OU, NOT/SAUF, -word) are always honoured as written.
+
+Ranking. BM25F over per-language title and body fields, the title boosted (``field_boost`` 3 in the schema),
+plus a bonus for statements where the words appear close together in order (a phrase query with slop, as a
+SHOULD clause). ``recency`` (0..1) blends in freshness: the top BM25 candidates are re-ranked by
+``(1 - recency) * score / best + recency * 0.5 ** (age_days / 365)``. ``sort="date"`` lists newest first.
+
+Duplicates. Statements with the same ``group`` (same title and date, e.g. posted by two offices) are shown
+once; the others are listed in the hit's ``duplicates``.
+
+Facets (``lang``, ``source``, ``year``) and ``total`` count the whole result set, not the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh import scoring
+
+from indexer.analysis import LANGS, fold
+from search.query import Compiled, compile_query, parse_date_bound, prune
+from search.snippets import Snippeter
+from search.spelling import Speller
+
+BM25_B = 0.75
+BM25_K1 = 1.2
+RECENCY_POOL = 200
+PROXIMITY_POOL = 50  # how many of the best BM25 candidates get the proximity bonus
+PROXIMITY_WINDOW = 5  # words
+PROXIMITY_WEIGHT = 1.0
+SORTS = ("relevance", "date")
+
+
+class BM25(scoring.BM25F):
+    """Whoosh's BM25F with the usual BM25 idf, log(1 + (N - n + 0.5) / (n + 0.5)).
+
+    Whoosh's own idf, log(N / (n + 1)) + 1, gives very common words far too much weight: on the
+    service-public questions it costs 0.1 of MRR@10.
+    """
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        dc = parent.doc_count_all()
+        return math.log(1.0 + (dc - n + 0.5) / (n + 0.5))
+
+
+class SearchError(Exception):
+    """A problem the user can fix, in one sentence: no index, bad date, unknown id, bad option."""
+
+
+@dataclass
+class Results:
+    query: str
+    total: int
+    hits: list[dict[str, Any]]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None = None
+    mode: str = "all"
+    page: int = 1
+    limit: int = 10
+    sort: str = "relevance"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "query": self.query,
+            "total": self.total,
+            "results": self.hits,
+            "facets": self.facets,
+            "suggestion": self.suggestion,
+            "mode": self.mode,
+            "page": self.page,
+            "pages": self.pages,
+            "limit": self.limit,
+            "sort": self.sort,
+        }
+        d.update(self.extra)
+        return d
+
+
+def parse_date_option(value: str | None, *, end: bool = False, name: str = "date") -> dt.datetime | None:
+    """--since/--until values: YYYY, YYYY-MM or YYYY-MM-DD (a datetime or date passes through)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, *((23, 59, 59) if end else ()))
+    try:
+        return parse_date_bound(str(value), end=end)
+    except (ValueError, OverflowError):
+        raise SearchError(f"Bad {name} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD.") from None
+
+
+def _open(index_dir: str | Path):
+    try:
+        from indexer import IndexMissing, open_index
+    except ImportError:
+        IndexMissing, open_index = None, None
+    if open_index is not None:
+        try:
+            return open_index(index_dir)
+        except IndexMissing as e:
+            raise SearchError(str(e)) from None
+        except (OSError, windex.IndexError) as e:
+            raise SearchError(f"Cannot open the index in {index_dir}: {e}") from None
+    path = Path(index_dir)
+    try:
+        if not path.is_dir() or not windex.exists_in(str(path)):
+            raise SearchError(f"No index in {path}: build one first with `presse index PATH...`.")
+        return windex.open_dir(str(path))
+    except (OSError, windex.IndexError) as e:
+        raise SearchError(f"Cannot open the index in {path}: {e}") from None
+
+
+class Searcher:
+    """A reusable searcher over one index directory. Not thread-safe: one per thread."""
+
+    def __init__(self, index_dir: str | Path | None = None, *, snippeter: Snippeter | None = None):
+        if index_dir is None:
+            try:
+                from indexer import default_index_dir
+                index_dir = default_index_dir()
+            except ImportError:
+                raise SearchError("No index directory given.") from None
+        self.index_dir = Path(index_dir)
+        self._ix = _open(self.index_dir)
+        self._weighting = BM25(B=BM25_B, K1=BM25_K1)
+        self._s = self._ix.searcher(weighting=self._weighting)
+        self.snippeter = snippeter or Snippeter()
+        self._reset_caches()
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+
+    def _reset_caches(self):
+        self._columns: dict[str, list] = {}
+        self._filter_cache: dict[tuple, set] = {}
+        self.speller = Speller(self._s)
+
+    def refresh(self) -> bool:
+        """Reopen the index if it changed on disk; True when it did. Cheap when nothing changed."""
+        try:
+            if self._s.up_to_date():
+                return False
+            new = self._s.refresh()
+        except (OSError, windex.IndexError):
+            return False
+        self._s = new
+        self._reset_caches()
+        return True
+
+    def close(self):
+        self._s.close()
+        self._ix.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def doc_count(self) -> int:
+        return self._s.doc_count()
+
+    # -- per-document columns ---------------------------------------------------------------------------
+
+    def _column(self, name: str) -> list:
+        col = self._columns.get(name)
+        if col is None:
+            reader = self._s.reader()
+            n = reader.doc_count_all()
+            if reader.has_column(name):
+                cr = reader.column_reader(name)
+                col = [cr[i] for i in range(n)]
+                if name in ("lang", "source", "year"):
+                    col = [v.decode("utf-8") if isinstance(v, bytes) else v for v in col]
+            else:
+                col = [None] * n
+            self._columns[name] = col
+        return col
+
+    def _facets(self, docnums) -> dict[str, dict[str, int]]:
+        out = {}
+        for name in ("lang", "source", "year"):
+            col = self._column(name)
+            counts = Counter(col[d] for d in docnums)
+            counts.pop(None, None)
+            counts.pop("", None)
+            key = (lambda kv: (-int(kv[0]) if kv[0].isdigit() else 0, kv[0])) if name == "year" else (
+                lambda kv: (-kv[1], kv[0]))
+            out[name] = dict(sorted(counts.items(), key=key))
+        return out
+
+    # -- filters ----------------------------------------------------------------------------------------
+
+    def _filter(self, lang, source, since, until) -> set | None:
+        clauses = []
+        if lang:
+            clauses.append(wq.Term("lang", fold(lang)))
+        if source:
+            from search.query import _analyse
+            terms = [t for _, t in _analyse(source, "xx")]
+            if terms:
+                clauses.append(wq.Term("source_text", terms[0]) if len(terms) == 1
+                               else wq.Phrase("source_text", terms))
+        start = parse_date_option(since, name="--since date")
+        end = parse_date_option(until, end=True, name="--until date")
+        if start and end and start > end:
+            raise SearchError("The --since date is after the --until date.")
+        if start or end:
+            clauses.append(wq.DateRange("date", start, end))
+        if not clauses:
+            return None
+        key = tuple(repr(c) for c in clauses)
+        docs = self._filter_cache.get(key)
+        if docs is None:
+            q = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+            docs = set(self._s.docs_for_query(q))
+            if len(self._filter_cache) > 64:
+                self._filter_cache.clear()
+            self._filter_cache[key] = docs
+        return docs
+
+    # -- search -----------------------------------------------------------------------------------------
+
+    def search(self, query: str, *, lang: str | None = None, source: str | None = None,
+               since: str | None = None, until: str | None = None, sort: str = "relevance",
+               limit: int = 10, page: int = 1, recency: float = 0.0) -> Results:
+        """Search; see the module docstring for matching, ranking, duplicates and facets."""
+        if sort not in SORTS:
+            raise SearchError(f"Unknown sort {sort!r}: use relevance or date.")
+        try:
+            limit = int(limit)
+            page = int(page)
+            recency = float(recency or 0.0)
+        except (TypeError, ValueError):
+            raise SearchError("limit and page must be whole numbers, recency a number.") from None
+        if limit < 1 or page < 1:
+            raise SearchError("limit and page must be at least 1.")
+        if not 0.0 <= recency <= 1.0:
+            raise SearchError("recency must be between 0 and 1.")
+        limit = min(limit, 1000)
+        query = query or ""
+        filt = self._filter(lang, source, since, until)
+        compiled = compile_query(query)
+        base = Results(query=query, total=0, hits=[], facets={"lang": {}, "source": {}, "year": {}},
+                       page=page, limit=limit, sort=sort)
+        if compiled.must_query is None:
+            if not query.strip() and filt is not None:  # filters only: list them, newest first
+                compiled.must_query = compiled.any_query = wq.Every()
+                sort = "date" if sort == "relevance" and recency == 0 else sort
+            else:
+                base.suggestion = self.speller.suggest(query, compiled.words) if compiled.words else None
+                return base
+
+        reader = self._s.reader()
+        compiled.must_query = prune(compiled.must_query, reader)
+        compiled.any_query = prune(compiled.any_query, reader)
+        must_docs = self._docset(compiled.must_query, filt)
+        mode = "all"
+        docs = must_docs
+        if len(must_docs) < limit and compiled.any_query is not None and compiled.any_query != compiled.must_query:
+            any_docs = self._docset(compiled.any_query, filt)
+            if len(any_docs) > len(must_docs):
+                mode = "any"
+                docs = any_docs
+        base.mode = mode
+        base.total = len(docs)
+        base.facets = self._facets(docs)
+        if compiled.words and (len(must_docs) < limit or mode == "any"):
+            base.suggestion = self.speller.suggest(query, compiled.words)
+        if not docs:
+            return base
+
+        ranked = self._rank(compiled, must_docs, docs, mode, filt, sort, recency, page * limit)
+        base.hits = self._page(ranked, page, limit, compiled)
+        base.extra["collapsed"] = self._collapsed
+        return base
+
+    def _docset(self, q, filt) -> set:
+        if q is None:
+            return set()
+        docs = set(q.docs(self._s)) if not isinstance(q, wq.Every) else set(self._s.reader().all_doc_ids())
+        if filt is not None:
+            docs &= filt
+        return docs
+
+    def _top(self, q, filt, n, sort):
+        """(docnum, score) of the n best documents for q."""
+        kwargs = {"limit": n, "filter": filt}
+        if sort == "date":
+            kwargs.update(sortedby="date", reverse=True)
+        try:
+            res = self._s.search(q, **kwargs)
+        except (ValueError, TypeError):  # e.g. a sort column missing from an old index
+            res = self._s.search(q, limit=n, filter=filt)
+        return [(hit.docnum, hit.score or 0.0) for hit in res]
+
+    def _rank(self, compiled: Compiled, must_docs, docs, mode, filt, sort, recency, need):
+        """The ranked docnums, enough of them to fill `need` groups (plus some slack for duplicates)."""
+        n = max(need * 2 + 10, RECENCY_POOL if recency else 0, PROXIMITY_POOL)
+        if mode == "all":
+            ranked = self._top(compiled.must_query, filt, n, sort) if must_docs else []
+        else:
+            first = self._top(compiled.must_query, filt, n, sort) if must_docs else []
+            seen = {d for d, _ in first}
+            rest = [(d, s) for d, s in self._top(compiled.any_query, filt, n + len(first), sort) if d not in seen]
+            ranked = first + rest
+            if sort == "date":
+                pass  # AND matches first, each part newest first
+        if sort == "relevance" and compiled.proximity and ranked:
+            n_must = len(must_docs) if mode == "any" else None
+            if n_must is None:
+                ranked = self._proximity_rerank(ranked, compiled)
+            else:
+                ranked = self._proximity_rerank(ranked[:n_must], compiled) + \
+                    self._proximity_rerank(ranked[n_must:], compiled)
+        if recency and sort == "relevance" and ranked:
+            ranked = self._blend_recency(ranked, recency, len(must_docs) if mode == "any" else None)
+        return ranked
+
+    def _proximity_rerank(self, ranked, compiled: Compiled):
+        """Add a bonus to the best candidates whose query words stand close together.
+
+        For each pair of consecutive query words (in query order) found within PROXIMITY_WINDOW words of
+        each other in the title or body: PROXIMITY_WEIGHT * (mean idf of the pair) / distance. Positions
+        come straight from the postings, for the PROXIMITY_POOL best candidates only.
+        """
+        if len(ranked) < 2:
+            return ranked
+        head, tail = ranked[:PROXIMITY_POOL], ranked[PROXIMITY_POOL:]
+        langs = self._column("lang")
+        reader = self._s.reader()
+        by_lang: dict[str, list[int]] = {}
+        for d, _ in head:
+            lang = langs[d]
+            by_lang.setdefault(lang if lang in LANGS else "xx", []).append(d)
+        bonus: dict[int, float] = {}
+        for tl, docs in by_lang.items():
+            terms = compiled.proximity.get(tl)
+            if not terms:
+                continue
+            docs.sort()
+            for kind in ("title", "body"):
+                fname = f"{kind}_{tl}"
+                positions: dict[str, dict[int, list[int]]] = {}
+                for t in set(terms):
+                    if reader.doc_frequency(fname, t) == 0:
+                        continue
+                    m = reader.postings(fname, t)
+                    found = positions[t] = {}
+                    for d in docs:
+                        if not m.is_active():
+                            break
+                        if m.id() < d:
+                            m.skip_to(d)
+                        if m.is_active() and m.id() == d:
+                            found[d] = m.value_as("positions")
+                for a, b in zip(terms, terms[1:], strict=False):
+                    if a == b or a not in positions or b not in positions:
+                        continue
+                    weight = PROXIMITY_WEIGHT * (self._s.idf(fname, a) + self._s.idf(fname, b)) / 2
+                    pa, pb = positions[a], positions[b]
+                    for d in docs:
+                        if d in pa and d in pb:
+                            dist = _min_distance(pa[d], pb[d])
+                            if dist <= PROXIMITY_WINDOW:
+                                bonus[d] = bonus.get(d, 0.0) + weight / max(1, dist)
+        if not bonus:
+            return ranked
+        head = sorted(((d, s + bonus.get(d, 0.0)) for d, s in head), key=lambda x: -x[1])
+        return head + tail
+
+    def _blend_recency(self, ranked, recency, n_must):
+        dates = self._column("date")
+        now = dt.datetime.now()
+
+        def fresh(d):
+            v = dates[d]
+            if not isinstance(v, dt.datetime):
+                return 0.0
+            return 0.5 ** (max(0, (now - v).days) / 365.0)
+
+        def blend(part):
+            if not part:
+                return []
+            best = max(s for _, s in part) or 1.0
+            scored = [(d, (1 - recency) * (s / best) + recency * fresh(d)) for d, s in part]
+            return sorted(scored, key=lambda x: -x[1])
+
+        if n_must is None:
+            return blend(ranked)
+        return blend(ranked[:n_must]) + blend(ranked[n_must:])
+
+    def _page(self, ranked, page, limit, compiled: Compiled) -> list[dict]:
+        """Collapse duplicates, cut the page, build its hits (snippets only for the page shown)."""
+        group_col = None
+        reader = self._s.reader()
+        shown: list[tuple[int, float, list[int]]] = []
+        consumed: set[int] = set()
+        start = (page - 1) * limit
+        stop = start + limit
+        self._collapsed = 0
+        for d, score in ranked:
+            if d in consumed:
+                self._collapsed += 1
+                continue
+            consumed.add(d)
+            fields = reader.stored_fields(d)
+            group = fields.get("group")
+            members: list[int] = []
+            if group:
+                if group_col is None:
+                    group_col = True
+                members = [m for m in self._s.docs_for_query(wq.Term("group", group)) if m != d]
+                consumed.update(members)
+            shown.append((d, score, members))
+            if len(shown) >= stop:
+                break
+        return [self._hit(d, score, members, compiled) for d, score, members in shown[start:stop]]
+
+    def _hit(self, d, score, members, compiled: Compiled | None) -> dict:
+        fields = self._s.stored_fields(d)
+        body = _body(fields)
+        lang = fields.get("lang") or ""
+        tl = lang if lang in LANGS else "xx"
+        title = fields.get("title") or ""
+        hit = {
+            "id": fields.get("id"),
+            "url": fields.get("url") or "",
+            "title": title or _title_from_body(body),
+            "date": _date_str(fields.get("date")),
+            "lang": lang,
+            "source": fields.get("source") or "",
+            "place": fields.get("place") or "",
+            "score": round(float(score), 4),
+            "snippet": "",
+            "duplicates": [],
+        }
+        if compiled is not None:
+            terms, prefixes = compiled.highlight.get(tl, (frozenset(), ()))
+            hit["snippet"] = self.snippeter.snippet(body, title, tl, terms, prefixes)
+        else:
+            hit["snippet"] = self.snippeter.lead(body)
+        for m in members:
+            mf = self._s.stored_fields(m)
+            hit["duplicates"].append({"id": mf.get("id"), "source": mf.get("source") or "",
+                                      "url": mf.get("url") or ""})
+        return hit
+
+    # -- statements -------------------------------------------------------------------------------------
+
+    def _docnum(self, id) -> int | None:
+        if id is None:
+            return None
+        return self._s.document_number(id=str(id))
+
+    def statement(self, id) -> dict | None:
+        """All stored fields of a statement, body decompressed and date as YYYY-MM-DD; None if unknown."""
+        d = self._docnum(id)
+        if d is None:
+            return None
+        fields = dict(self._s.stored_fields(d))
+        fields["body"] = _body(fields)
+        fields.pop("body_z", None)
+        fields["date"] = _date_str(fields.get("date"))
+        return fields
+
+    def related(self, id, *, limit: int = 10) -> Results:
+        """Statements most like a given one (more-like-this over its language's body and title terms)."""
+        d = self._docnum(id)
+        if d is None:
+            raise SearchError(f"No statement with id {id!r} in the index.")
+        fields = self._s.stored_fields(d)
+        lang = fields.get("lang") or ""
+        tl = lang if lang in LANGS else "xx"
+        text = (fields.get("title") or "") + "\n" + _body(fields)
+        kts = self._s.key_terms_from_text(f"body_{tl}", text, numterms=15)
+        res = Results(query=f"related:{id}", total=0, hits=[], facets={"lang": {}, "source": {}, "year": {}},
+                      limit=limit, mode="related")
+        if not kts:
+            return res
+        clauses = []
+        for term, weight in kts:
+            clauses.append(wq.Term(f"body_{tl}", term, boost=weight))
+            clauses.append(wq.Term(f"title_{tl}", term, boost=weight))
+        q = wq.Or(clauses)
+        exclude = {d} | set(self._s.docs_for_query(wq.Term("group", fields["group"]))) if fields.get("group") \
+            else {d}
+        docs = set(q.docs(self._s)) - exclude
+        res.total = len(docs)
+        res.facets = self._facets(docs)
+        hits = self._s.search(q, limit=limit * 2 + len(exclude) + 10, mask=exclude)
+        ranked = [(h.docnum, h.score or 0.0) for h in hits]
+        res.hits = self._page(ranked, 1, limit, None)
+        res.extra["source_id"] = str(id)
+        return res
+
+
+def _min_distance(a: list[int], b: list[int]) -> int:
+    """The smallest |i - j| for i in a, j in b (both sorted)."""
+    i = j = 0
+    best = 1 << 30
+    while i < len(a) and j < len(b):
+        d = a[i] - b[j]
+        if d < 0:
+            best = min(best, -d)
+            i += 1
+        else:
+            best = min(best, d)
+            j += 1
+        if best <= 1:
+            break
+    return best
+
+
+def _body(fields) -> str:
+    z = fields.get("body_z")
+    if not z:
+        return fields.get("body") or ""
+    try:
+        return zlib.decompress(z).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError):
+        return ""
+
+
+def _date_str(value) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value or "")
+
+
+def _title_from_body(body: str, size: int = 90) -> str:
+    """A title for a statement without one: its first line, cut at a word boundary."""
+    line = body.strip().split("\n", 1)[0].strip()
+    if len(line) <= size:
+        return line
+    cut = line.rfind(" ", 0, size)
+    return line[: cut if cut > size // 2 else size].rstrip(" ,;:") + " …"

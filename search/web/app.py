@@ -1,0 +1,502 @@
+"""The web search page: a small Flask app over the same search API as the CLI, served by waitress.
+
+Every page is a plain GET URL (shareable, works without JavaScript); ``/static/presse.js`` only adds
+search-as-you-type on top. ``/api/search`` answers with the CLI's ``--json`` object, ``/feed`` with an Atom
+feed of any search, newest first.
+
+One ``Searcher`` is opened when the app is created and shared by the server's threads; at most once a second
+a request asks it to reopen the index if the index changed on disk (one thread at a time, under a lock;
+the others go on searching meanwhile).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import logging
+import math
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from html import unescape
+from typing import Any
+from urllib.parse import urlsplit
+
+from feedgen.feed import FeedGenerator
+from flask import Flask, Response, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException, NotFound
+
+from search import Searcher, SearchError
+from search.web.i18n import DEFAULT_UI, MESSAGES, UI_LANGS, choose_ui, format_date, format_number
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY = 500  # characters
+MAX_LIMIT = 50  # results per page
+MAX_PAGE = 1000
+DEFAULT_LIMIT = 10
+FEED_LIMIT = 30
+BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest first
+REFRESH_INTERVAL = 1.0  # seconds between two index refresh checks
+UI_COOKIE = "presse_ui"
+SORTS = ("relevance", "date")
+_LANG_CODE = re.compile(r"[a-z]{2,3}")
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_TAG = re.compile(r"<[^>]*>")
+_NOT_MARK = re.compile(r"<(?!/?mark>)")  # any "<" that does not open or close a <mark>
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+class BadParameter(Exception):
+    """A request parameter out of bounds: answered with a 400 page whose text is in the interface language."""
+
+    def __init__(self, key: str, **fields: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.fields = fields
+
+    def message(self, ui: str) -> str:
+        return MESSAGES[ui][self.key].format(**self.fields)
+
+
+class SearcherPool:
+    """Searchers shared by the server's threads, each refreshed when the index changes on disk.
+
+    ``search.Searcher`` is not thread-safe (one per thread), so a request borrows one from the pool for its
+    duration; up to ``size`` are opened, the first when the pool is made (a missing index fails there, at
+    start-up). A borrowed searcher is asked to reopen a changed index at most every ``interval`` seconds:
+    no other thread holds it meanwhile, and the others go on searching with theirs.
+    """
+
+    def __init__(self, opener: Callable[[], Any], size: int = 8, interval: float = REFRESH_INTERVAL) -> None:
+        self._opener = opener
+        self.size = max(1, size)
+        self.interval = interval
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._opened = 1
+        first = opener()
+        self.index_dir = getattr(first, "index_dir", None)
+        self._idle.put(_Slot(first))
+
+    def _take(self) -> _Slot:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            can_open = self._opened < self.size
+            if can_open:
+                self._opened += 1
+        if not can_open:
+            return self._idle.get()
+        try:
+            return _Slot(self._opener())
+        except BaseException:
+            with self._lock:
+                self._opened -= 1
+            raise
+
+    @contextmanager
+    def searcher(self) -> Iterator[Any]:
+        slot = self._take()
+        try:
+            slot.refresh_if_due(self.interval)
+            yield slot.searcher
+        finally:
+            self._idle.put(slot)
+
+
+class _Slot:
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.checked = time.monotonic()
+        self.lock = threading.Lock()
+
+    def refresh_if_due(self, interval: float) -> None:
+        now = time.monotonic()
+        if now - self.checked < interval:
+            return
+        with self.lock:
+            self.checked = now
+            try:
+                self.searcher.refresh()
+            except Exception:  # a half-written index must not take the page down: keep searching the old one
+                log.exception("index refresh failed; still searching the previous version")
+
+
+# ---------------------------------------------------------------------------------------------- parameters
+
+def _parse_date(value: str, end: bool) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD -> ISO date; a year or month alone: its first (or, for end, last) day."""
+    match = _DATE.fullmatch(value)
+    if not match:
+        raise BadParameter("bad_date", value=value)
+    year, month, day = match.groups()
+    try:
+        y = int(year)
+        m = int(month) if month else (12 if end else 1)
+        d = int(day) if day else (calendar.monthrange(y, m)[1] if end else 1)
+        return date(y, m, d).isoformat()
+    except ValueError:
+        raise BadParameter("bad_date", value=value) from None
+
+
+def _parse_int(name: str, value: str | None, default: int, hi: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= hi:
+        raise BadParameter("bad_int", name=name, lo=1, hi=hi, value=value)
+    return number
+
+
+def parse_params(args, default_limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+    """The search parameters of a request, checked and bounded; raises BadParameter."""
+    q = (args.get("q") or "").strip()
+    if len(q) > MAX_QUERY:
+        raise BadParameter("bad_query", n=len(q), max=MAX_QUERY)
+    lang = (args.get("lang") or "").strip().lower()
+    if lang and not _LANG_CODE.fullmatch(lang):
+        raise BadParameter("bad_param", name="lang", value=lang[:20])
+    source = (args.get("source") or "").strip()
+    if len(source) > 200:
+        raise BadParameter("bad_param", name="source", value=source[:20] + "…")
+    since = _parse_date(args["since"].strip(), end=False) if (args.get("since") or "").strip() else ""
+    until = _parse_date(args["until"].strip(), end=True) if (args.get("until") or "").strip() else ""
+    if since and until and since > until:
+        raise BadParameter("bad_range", since=since, until=until)
+    sort = (args.get("sort") or "").strip().lower() or ("relevance" if q else "date")
+    if sort not in SORTS:
+        raise BadParameter("bad_sort", value=sort[:20])
+    limit = _parse_int("limit", args.get("limit"), default_limit, MAX_LIMIT)
+    page = _parse_int("page", args.get("page"), 1, MAX_PAGE)
+    return {"q": q, "lang": lang, "source": source, "since": since, "until": until, "sort": sort,
+            "limit": limit, "page": page}
+
+
+def run_search(searcher: Any, p: dict[str, Any]) -> Any:
+    try:
+        return searcher.search(p["q"], lang=p["lang"] or None, source=p["source"] or None,
+                               since=p["since"] or None, until=p["until"] or None, sort=p["sort"],
+                               limit=p["limit"], page=p["page"])
+    except SearchError as exc:
+        raise BadParameter("bad_search", reason=str(exc)) from exc
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+def safe_href(url: Any) -> str | None:
+    """The URL if it is an absolute http(s) address, else None: nothing else becomes a clickable link."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if any(ord(c) < 33 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url
+    return None
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    path = " › ".join(p for p in parts.path.split("/") if p)
+    host = parts.netloc.removeprefix("www.")
+    return f"{host} › {path}" if path else host
+
+
+def snippet_html(snippet: Any) -> Markup:
+    """The search layer's snippet (escaped text with <mark>), trusted for <mark> only: other "<" escaped."""
+    if not snippet:
+        return Markup("")
+    return Markup(_NOT_MARK.sub("&lt;", str(snippet)))
+
+
+def snippet_text(snippet: Any) -> str:
+    return unescape(_TAG.sub("", str(snippet or ""))).strip()
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    return obj if isinstance(obj, dict) else obj.to_dict()
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, default=str, indent=1)
+    return Response(body + "\n", status=status, mimetype="application/json")
+
+
+def _paragraphs(body: str) -> list[str]:
+    parts = re.split(r"\n\s*\n", body or "")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _to_datetime(iso: str) -> datetime | None:
+    try:
+        d = date.fromisoformat(str(iso)[:10])
+    except ValueError:
+        return None
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+# ----------------------------------------------------------------------------------------------------- app
+
+def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) -> Flask:
+    """The web app over the index in ``index_dir`` (raises SearchError when there is no index there).
+
+    Up to ``threads`` searchers are opened, one per concurrent request. ``searcher`` replaces the Searcher
+    the app would open (then it is the only one, and requests take turns).
+    """
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    if searcher is not None:
+        pool = SearcherPool(lambda: searcher, size=1)
+    else:
+        pool = SearcherPool(lambda: Searcher(index_dir), size=threads)
+    app.extensions["presse_searchers"] = pool
+
+    # ---------------------------------------------------------------------------------- request context
+    @app.before_request
+    def _choose_ui() -> None:
+        requested = request.args.get("ui")
+        g.ui = choose_ui(requested, request.cookies.get(UI_COOKIE), request.accept_languages)
+        g.set_ui_cookie = requested in UI_LANGS
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+        if getattr(g, "set_ui_cookie", False):
+            response.set_cookie(UI_COOKIE, g.ui, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+
+    def ui() -> str:
+        return getattr(g, "ui", DEFAULT_UI)
+
+    def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) -> str:
+        """The URL of a search: ``params`` with ``changes``, without empty or default values."""
+        merged = {**params, **changes}
+        if "page" not in changes:
+            merged["page"] = 1  # a new filter or sort starts again at page 1
+        args = {}
+        for key in ("q", "lang", "source", "since", "until", "sort", "limit", "page"):
+            value = merged.get(key)
+            if not value:
+                continue
+            if key == "page" and value == 1 or key == "limit" and value == DEFAULT_LIMIT:
+                continue
+            if key == "sort" and value == ("relevance" if merged.get("q") else "date"):
+                continue
+            args[key] = value
+        return url_for(endpoint, **args)
+
+    def ui_switch_url() -> str:
+        other = "fr" if ui() == "en" else "en"
+        args = request.args.to_dict()
+        args["ui"] = other
+        return url_for(request.endpoint or "index", **(request.view_args or {}), **args)
+
+    def lang_name(code: str) -> str:
+        return MESSAGES[ui()].get(f"lang_{code}", code)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"t": MESSAGES[ui()], "ui": ui(), "search_url": search_url, "ui_switch_url": ui_switch_url,
+                "safe_href": safe_href, "host_of": host_of, "lang_name": lang_name, "max_query": MAX_QUERY}
+
+    app.add_template_filter(snippet_html, "snippet")
+    app.add_template_filter(lambda iso: format_date(iso, ui()), "fdate")
+    app.add_template_filter(lambda n: format_number(int(n), ui()), "fnum")
+
+    def search_dict(params: dict[str, Any]) -> dict[str, Any]:
+        with pool.searcher() as s:
+            return _as_dict(run_search(s, params))
+
+    def browse_dict(params: dict[str, Any]) -> dict[str, Any]:
+        """Newest statements without a query: the search layer lists a filter's statements, newest first."""
+        return search_dict({**params, "since": params["since"] or BROWSE_SINCE, "sort": "date"})
+
+    # ------------------------------------------------------------------------------------------ errors
+    @app.errorhandler(BadParameter)
+    def _bad_parameter(exc: BadParameter):
+        message = exc.message(ui())
+        if request.path.startswith("/api/"):
+            return _json({"error": message}, 400)
+        if request.endpoint == "feed":
+            return Response(message + "\n", status=400, mimetype="text/plain")
+        return render_template("error.html", status=400, title=MESSAGES[ui()]["error_title"],
+                               message=message, params=_lenient_params()), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        t = MESSAGES[ui()]
+        status = exc.code or 500
+        if status == 404:
+            title, message = t["not_found"], getattr(exc, "presse_message", None) or t["not_found_text"]
+        else:
+            title, message = f"{status} {exc.name}", exc.description or ""
+        if request.path.startswith("/api/"):
+            return _json({"error": message}, status)
+        return render_template("error.html", status=status, title=title, message=message,
+                               params=_lenient_params()), status
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception):
+        log.exception("request failed: %s", request.full_path)
+        message = MESSAGES[ui()]["server_error"]
+        if request.path.startswith("/api/"):
+            return _json({"error": message}, 500)
+        return render_template("error.html", status=500, title="500", message=message,
+                               params=_lenient_params()), 500
+
+    def _lenient_params() -> dict[str, Any]:
+        """What to put back in the search box on an error page."""
+        return {"q": (request.args.get("q") or "")[:MAX_QUERY]}
+
+    def not_found(key: str = "not_found_text") -> NotFound:
+        exc = NotFound()
+        exc.presse_message = MESSAGES[ui()][key]  # type: ignore[attr-defined]
+        return exc
+
+    # ------------------------------------------------------------------------------------------ routes
+    @app.get("/")
+    def index():
+        related = request.args.get("related")
+        if related:
+            return redirect(url_for("related", sid=related))
+        params = parse_params(request.args)
+        filtered = any(params[k] for k in ("lang", "source", "since", "until"))
+        results = search_dict(params) if params["q"] else browse_dict(params)
+        pages = min(MAX_PAGE, math.ceil(int(results.get("total") or 0) / params["limit"]))
+        return render_template("search.html", params=params, results=results, pages=pages,
+                               filtered=filtered, feed_url=search_url(params, "feed", sort=None, limit=None),
+                               api_url=search_url(params, "api_search"))
+
+    @app.get("/statement/<path:sid>")
+    def statement(sid: str):
+        with pool.searcher() as s:
+            doc = s.statement(sid)
+        if doc is None:
+            raise not_found("statement_not_found")
+        return render_template("statement.html", doc=doc, paragraphs=_paragraphs(doc.get("body", "")),
+                               params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
+
+    @app.get("/related/<path:sid>")
+    def related(sid: str):
+        limit = _parse_int("limit", request.args.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+        with pool.searcher() as s:
+            doc = s.statement(sid)
+            if doc is None:
+                raise not_found("statement_not_found")
+            results = _as_dict(s.related(sid, limit=limit))
+        return render_template("related.html", doc=doc, results=results,
+                               params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
+
+    @app.get("/feed")
+    def feed():
+        params = parse_params(request.args, default_limit=FEED_LIMIT)
+        params.update(sort="date", page=1)
+        results = search_dict(params) if params["q"] else browse_dict(params)
+        return Response(_atom(results, params["q"]), mimetype="application/atom+xml")
+
+    def _atom(results: dict[str, Any], q: str) -> bytes:
+        t = MESSAGES[ui()]
+        fg = FeedGenerator()
+        fg.id(request.url)
+        fg.title(t["feed_title"].format(q=q) if q else t["feed_title_all"])
+        fg.subtitle(t["feed_subtitle"].format(q=q) if q else t["feed_subtitle_all"])
+        fg.link(href=request.url, rel="self", type="application/atom+xml")
+        page_args = {k: v for k, v in request.args.items() if k in ("q", "lang", "source", "since", "until")}
+        fg.link(href=url_for("index", _external=True, sort="date", **page_args), rel="alternate",
+                type="text/html")
+        fg.language(ui())
+        fg.generator("presse")
+        newest: datetime | None = None
+        for hit in results.get("results", []):
+            local = url_for("statement", sid=hit["id"], _external=True)
+            entry = fg.add_entry(order="append")
+            entry.id(local)
+            entry.title(hit.get("title") or hit["id"])
+            entry.link(href=safe_href(hit.get("url")) or local, rel="alternate")
+            when = _to_datetime(hit.get("date", "")) or datetime.now(UTC)
+            newest = max(newest, when) if newest else when
+            entry.updated(when)
+            entry.published(when)
+            summary = snippet_text(hit.get("snippet"))
+            if summary:
+                entry.summary(summary)
+            if hit.get("source"):
+                entry.author({"name": hit["source"]})
+            if hit.get("lang"):
+                entry.category(term=hit["lang"], label=lang_name(hit["lang"]))
+        fg.updated(newest or datetime.now(UTC))
+        return fg.atom_str(pretty=True)
+
+    @app.get("/api/search")
+    def api_search():
+        return _json(search_dict(parse_params(request.args)))
+
+    @app.get("/api/statements/<path:sid>")
+    def api_statement(sid: str):
+        with pool.searcher() as s:
+            doc = s.statement(sid)
+        if doc is None:
+            raise not_found("statement_not_found")
+        return _json(doc)
+
+    @app.get("/healthz")
+    def healthz():
+        return _json({"ok": True})
+
+    return app
+
+
+def make_server(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8,
+                **kwargs: Any):
+    """A waitress server for the app, not yet running: call ``.run()``; ``.effective_port`` when port=0."""
+    from waitress import create_server
+
+    app = create_app(index_dir, threads=threads, **kwargs)
+    server = create_server(app, host=host, port=port, threads=threads, ident="presse",
+                           clear_untrusted_proxy_headers=True)
+    server.presse_app = app
+    return server
+
+
+def serve(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:
+    """Serve the search page with waitress until interrupted; binds to 127.0.0.1 unless told otherwise."""
+    server = make_server(index_dir, host=host, port=port, threads=threads)
+    shown = f"[{host}]" if ":" in host else host
+    where = server.presse_app.extensions["presse_searchers"].index_dir or index_dir
+    print(f"presse: serving {where} at http://{shown}:{server.effective_port}/ (Ctrl-C to stop)",
+          file=sys.stderr, flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

@@ -1,0 +1,228 @@
+"""Extraction of one page or fragment: metadata, boilerplate, encodings, dates, language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corpus import Problem, Statement, extract_html
+from corpus.dates import date_from_text, parse_iso, parse_text_date
+from corpus.decode import decode_bytes
+from corpus.language import detect, normalize_lang
+
+DATA = Path(__file__).parent / "data"
+
+FR_TEXT = (
+    "Le Conseil fédéral a adopté aujourd’hui le message relatif à la révision de la loi sur l’énergie. "
+    "Cette réforme doit permettre de renforcer l’approvisionnement du pays en électricité durant l’hiver, "
+    "tout en maintenant les objectifs climatiques fixés par le Parlement et la population. "
+)
+EN_TEXT = (
+    "The Federal Council today adopted the dispatch on the revision of the Energy Act. The reform is "
+    "intended to strengthen the country’s electricity supply during the winter, while keeping the climate "
+    "targets set by Parliament and the people. "
+)
+DE_TEXT = (
+    "Der Bundesrat hat heute die Botschaft zur Revision des Energiegesetzes verabschiedet. Die Reform soll "
+    "die Stromversorgung des Landes im Winter stärken und dabei die vom Parlament und vom Volk "
+    "festgelegten Klimaziele einhalten. "
+)
+
+
+def statement(data, **kw) -> Statement:
+    item = extract_html(data, origin=kw.pop("origin", "test.html"), **kw)
+    assert isinstance(item, Statement), item
+    return item
+
+
+def test_full_page_metadata_and_boilerplate():
+    st = statement((DATA / "newsarticle.html").read_bytes())
+    assert st.title == "Minister announces new ferry service"
+    assert st.date == "2024-07-03"
+    assert st.lang == "en" and st.declared_lang == "en"
+    assert st.url == "https://NEWS.example.org:443/releases/ferry-service"
+    assert st.source == "Ministry of Transport"
+    assert st.place == "Halifax"
+    assert st.alternates == {"fr": "https://news.example.org/fr/communiques/traversier"}
+    # the statement, in order: date line, paragraphs, list, table, quote and author, media contact
+    assert st.body.startswith("July 3, 2024\n\nThe Minister of Transport today announced")
+    for kept in (
+        "- Two vessels will serve the route.",
+        "Halifax – Dartmouth | 30 min",
+        "This service will change",
+        "— Minister Jane Doe",
+        "Jane Roe\nCommunications\n902-555-0100",
+        "Quick facts",
+        "Media contact",
+    ):
+        assert kept in st.body
+    for gone in (
+        "cookies",
+        "Skip to",
+        "Home",
+        "Français",
+        "Search",
+        "Facebook",
+        "Related articles",
+        "Bridge works",
+        "Report a problem",
+        "Privacy",
+        "©",
+        "dataLayer",
+        "color: red",
+    ):
+        assert gone not in st.body
+    assert "\n\n\n" not in st.body
+
+
+def test_id_from_canonical_url_is_stable_and_normalised():
+    a = statement((DATA / "newsarticle.html").read_bytes())
+    b = statement((DATA / "newsarticle.html").read_bytes(), origin="elsewhere.html")
+    assert a.id == b.id and a.id.startswith("u-")
+    c = statement("<p>" + EN_TEXT + "</p>", url="https://news.example.org/releases/ferry-service#x")
+    assert c.id == a.id
+
+
+def test_record_fields_win_except_language():
+    record = {
+        "id": "r1",
+        "title": "Titre donné",
+        "date": "2021-03-02T10:00:00Z",
+        "lang": "en",
+        "source": "Office fédéral",
+        "place": "Berne",
+        "url": "https://x.example/1",
+        "type": "Memorandum",
+        "tags": ["a"],
+    }
+    st = statement(f"<h1>Autre titre</h1><p>Publié le 5 mai 2020</p><p>{FR_TEXT}</p>", record=record)
+    assert (st.id, st.title, st.date, st.source, st.place, st.url) == (
+        "r1",
+        "Titre donné",
+        "2021-03-02",
+        "Office fédéral",
+        "Berne",
+        "https://x.example/1",
+    )
+    assert st.lang == "fr" and st.declared_lang == "en"
+    assert st.extra == {"type": "Memorandum", "tags": ["a"]}
+
+
+def test_text_record_paragraphs():
+    st = statement("", record={"text": f"{FR_TEXT}\n\n\n{FR_TEXT}\nligne deux", "title": "T"})
+    assert st.body.count("\n\n") == 1 and st.body.endswith("\nligne deux")
+
+
+def test_fragment_entities_nbsp_and_typography():
+    st = statement(
+        "<p>L&rsquo;&eacute;t&eacute; &laquo;&nbsp;chaud&nbsp;&raquo; &ndash; c&oelig;ur</p>"
+        f"<p>{FR_TEXT}</p><ul><li>un</li><li>deux&nbsp;</li></ul>"
+    )
+    assert st.body.startswith("L’été «\u00a0chaud\u00a0» – cœur")
+    assert "- un\n\n- deux" in st.body
+    assert st.lang == "fr"
+
+
+def test_br_br_makes_paragraphs():
+    st = statement(f"<p>Monsieur le Ministre,<br><br><br>\n{FR_TEXT}<br><br>\n{FR_TEXT}<br>fin</p>")
+    assert st.body.split("\n\n")[0] == "Monsieur le Ministre,"
+    assert len(st.body.split("\n\n")) == 3 and st.body.endswith("\nfin")
+
+
+def test_nfc_output():
+    st = statement("<p>Cafe\u0301 " + FR_TEXT + "</p>")
+    assert st.body.startswith("Café ")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Publié le 3 juillet 2024", "2024-07-03"),
+        ("Berne, le 1er août 2019", "2019-08-01"),
+        ("Published March 2, 2021", "2021-03-02"),
+        ("July 3rd, 2024", "2024-07-03"),
+        ("3 July 2024", "2024-07-03"),
+        ("le 16 juin", ""),
+        ("03.07.2024", "2024-07-03"),
+        ("31 février 2024", ""),
+    ],
+)
+def test_text_dates(text, expected):
+    assert parse_text_date(text) == expected
+
+
+def test_date_without_year_uses_default_and_published_line_wins():
+    assert parse_text_date("le 16 juin", default_year=2020) == "2020-06-16"
+    blocks = ["Ottawa", "Published March 2, 2021", "As of April 1, 2020, things changed."]
+    assert date_from_text(blocks) == "2021-03-02"
+    assert date_from_text(["Mis en ligne : mardi 3 juillet 2018"]) == "2018-07-03"
+
+
+def test_iso_dates():
+    assert parse_iso("2020-09-18T12:00:00Z") == "2020-09-18"
+    assert parse_iso("20200918") == "2020-09-18"
+    assert parse_iso("not a date") == ""
+
+
+def test_meta_dates_and_time_tag():
+    page = (
+        '<html><head><meta name="dcterms.issued" content="2019-05-06"></head><body><main><h1>T</h1>'
+        f"<p>{EN_TEXT}</p></main></body></html>"
+    )
+    assert statement(page).date == "2019-05-06"
+    page = (f'<html><body><article><time datetime="2018-01-02T10:00">Jan 2</time><p>{EN_TEXT}</p>'
+            "</article></body></html>")
+    assert statement(page).date == "2018-01-02"
+
+
+def test_release_number_from_meta_and_text():
+    page = (
+        '<html><head><meta name=news_release_number content="21-100"></head><body><main>'
+        f"<p>{EN_TEXT}</p></main></body></html>"
+    )
+    assert statement(page).release == "21-100"
+    st = statement(f"<p>{EN_TEXT}</p><div>News release #:</div><div>21-101</div>")
+    assert st.release == "21-101"
+    assert statement(f"<p>{FR_TEXT}</p><p>Communiqué no 21-102</p>").release == "21-102"
+    assert statement(f"<p>{FR_TEXT}</p><p>Numéro du communiqué : 21-103</p>").release == "21-103"
+
+
+def test_language_detection():
+    assert detect(FR_TEXT) == "fr"
+    assert detect(EN_TEXT) == "en"
+    assert detect(DE_TEXT, declared="en") == "de"
+    assert detect("Communiqué", declared="fr") == "fr"  # too short to contradict the declaration
+    assert detect("the minister and the council", declared="fr") == "en"  # short, but the words say it
+    assert normalize_lang("fr-CA") == "fr" and normalize_lang("eng") == "en" and normalize_lang("x") == ""
+
+
+def test_declared_language_checked_against_text():
+    st = statement(f'<html lang="en"><body><main><p>{DE_TEXT}</p></main></body></html>')
+    assert st.lang == "de" and st.declared_lang == "en"
+
+
+def test_decode_windows_1252_without_charset():
+    raw = f"<html><body><p>L’été « chaud » – cœur. {FR_TEXT}</p></body></html>".encode("cp1252")
+    assert "L’été « chaud » – cœur." in decode_bytes(raw)
+
+
+def test_decode_bom_and_xml_prolog_latin1():
+    assert decode_bytes(b"\xef\xbb\xbf<p>\xc3\xa9t\xc3\xa9</p>") == "<p>été</p>"
+    raw = '<?xml version="1.0" encoding="ISO-8859-1"?><html><body><p>Noël à Genève</p></body></html>'
+    assert "Noël à Genève" in decode_bytes(raw.encode("latin-1"))
+    raw = '<html><head><meta charset="windows-1252"></head><body><p>C’est</p></body></html>'
+    assert "C’est" in decode_bytes(raw.encode("cp1252"))
+
+
+def test_binary_and_empty_are_problems():
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10
+    item = extract_html(png, origin="x.html")
+    assert isinstance(item, Problem) and "binary" in item.reason
+    item = extract_html(b"<html><body><script>x</script></body></html>", origin="y.html")
+    assert isinstance(item, Problem) and item.reason.startswith("no text")
+
+
+def test_truncated_html_keeps_what_is_there():
+    st = statement(f"<html><head><title>Coupé</title></head><body><main><p>{FR_TEXT}</p><p>Et la sui")
+    assert st.title == "Coupé" and st.body.endswith("Et la sui")
