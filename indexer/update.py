@@ -136,13 +136,15 @@ def _file_position(path: str, cache: dict[str, int]) -> int | None:
     return None
 
 
-def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]], analyze: bool) -> Iterator[list[tuple]]:
+def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]], share: _Share | None) -> Iterator[list[tuple]]:
     """Batches of messages: ("start", key, size, mtime_ns, hash), ("s", key, id, content_hash, lang,
     declared_lang, doc | None), ("p", key, Problem), ("end", key), ("pos", bytes done).
 
     ``doc`` is None when the statement is known with the same content_hash under the same input (nothing to
-    write), unless its id was already seen in this run (a duplicate must carry its document)."""
+    write), unless its id was already seen in this run (a duplicate must carry its document). With a
+    ``share``, part of the documents come pre-analysed (see :class:`_Share`)."""
     seen: set[str] = set()
+    acc = 0.0
     done_bytes = 0
     fds: dict[str, int] = {}
     for job in jobs:
@@ -161,8 +163,11 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]], analyze: bool
                 doc = None
                 if item.id in seen or old.get(item.id) != item.content_hash:
                     doc = statement_fields(item, input=job.key)
-                    if analyze:
-                        doc = pre_analyze(doc)
+                    if share is not None:
+                        acc += share.fraction
+                        if acc >= 1.0:
+                            acc -= 1.0
+                            doc = pre_analyze(doc)
                 seen.add(item.id)
                 batch.append(("s", job.key, item.id, item.content_hash, item.lang, item.declared_lang, doc))
             else:
@@ -179,6 +184,30 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]], analyze: bool
         yield batch
 
 
+class _Share:
+    """How much of the analysis the reader worker takes on, balanced as the build goes.
+
+    The reader (extraction) and the writer (adding postings, commit) run in two processes. Analysis can be
+    done on either side: the worker pre-analyses a ``fraction`` of the documents, raised when the worker
+    waits on the writer (its sends block) and lowered when the writer waits on the worker (its receives
+    block), so both cores stay busy whatever the corpus (cheap JSON fragments or heavy HTML pages)."""
+
+    STEP = 0.05
+
+    def __init__(self, ctx) -> None:
+        self.fraction = 0.5
+        self.writer_wait = ctx.Value("d", 0.0, lock=False)  # seconds the writer spent waiting to receive
+        self._seen_wait = 0.0
+
+    def adjust(self, send_blocked: float) -> None:
+        waited = self.writer_wait.value
+        writer_idle, self._seen_wait = waited - self._seen_wait, waited
+        if send_blocked > writer_idle:
+            self.fraction = min(1.0, self.fraction + self.STEP)
+        elif writer_idle > send_blocked:
+            self.fraction = max(0.0, self.fraction - self.STEP)
+
+
 def _die_with_parent() -> None:
     try:  # Linux: the worker is killed when the process that started it dies (e.g. kill -9)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -186,12 +215,14 @@ def _die_with_parent() -> None:
         pass
 
 
-def _worker(conn, jobs, known) -> None:
+def _worker(conn, jobs, known, share: _Share) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
     try:
-        for batch in _read_jobs(jobs, known, analyze=True):
+        for batch in _read_jobs(jobs, known, share):
+            t = time.perf_counter()
             conn.send(batch)
+            share.adjust(time.perf_counter() - t)
         conn.send(None)
     except BrokenPipeError:
         pass
@@ -201,19 +232,23 @@ def _worker(conn, jobs, known) -> None:
 
 def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: bool) -> Iterator[list[tuple]]:
     if not use_worker:
-        yield from _read_jobs(jobs, known, analyze=False)
+        yield from _read_jobs(jobs, known, None)
         return
     ctx = multiprocessing.get_context("fork")
     recv_end, send_end = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(send_end, jobs, known), name="presse-reader", daemon=True)
+    share = _Share(ctx)
+    proc = ctx.Process(target=_worker, args=(send_end, jobs, known, share), name="presse-reader", daemon=True)
     proc.start()
     send_end.close()
+    wait = share.writer_wait
     try:
         while True:
+            t = time.perf_counter()
             try:
                 batch = recv_end.recv()
             except EOFError:
                 raise RuntimeError(f"the reader process died (exit code {proc.exitcode})") from None
+            wait.value += time.perf_counter() - t
             if batch is None:
                 break
             yield batch
