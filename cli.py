@@ -16,6 +16,76 @@ def main() -> None:
 
 # Commands are added below, one per library entry point.
 
+from search.cli import related_command, search_command  # noqa: E402
+
+main.add_command(search_command)
+main.add_command(related_command)
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
+@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="Index directory (default: $PRESSE_INDEX, else $XDG_DATA_HOME/presse/index, "
+                   "else ~/.local/share/presse/index).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) -> None:
+    """Build the index from PATHS (files or folders), or bring it up to date: new statements are added,
+    changed ones replaced, those whose file or record is gone removed; unchanged files are not read."""
+    import json
+    import sys
+
+    from indexer import UpdateInProgress, update
+
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        bar = click.progressbar(length=1, label="indexing", file=sys.stderr, show_pos=False,
+                                item_show_func=lambda n: f"{n} statements" if n is not None else None)
+    done = [0]
+
+    def progress(done_bytes: int, total_bytes: int, statements: int) -> None:
+        if bar is None:
+            return
+        bar.length = max(total_bytes, 1)
+        bar.current_item = statements
+        bar.update(max(0, done_bytes - done[0]))
+        done[0] = max(done[0], done_bytes)
+
+    try:
+        if bar is not None:
+            with bar:
+                report = update(paths, index_dir, progress=progress)
+        else:
+            report = update(paths, index_dir)
+    except UpdateInProgress as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+
+
+@main.command("stats")
+@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="Index directory (default: $PRESSE_INDEX, else ~/.local/share/presse/index).")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats_command(index_dir: str | None, as_json: bool) -> None:
+    """What the index holds: statements per language, source and year, date range, size, last update,
+    inputs, and the statements in languages other than French and English."""
+    import json
+
+    from indexer import IndexMissing, stats, stats_lines
+
+    try:
+        data = stats(index_dir)
+    except IndexMissing as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for line in stats_lines(data):
+            click.echo(line)
+
 
 @main.command("serve")
 @click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
@@ -24,14 +94,36 @@ def main() -> None:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Requests served at once.")
-def serve_command(index_dir: str, host: str, port: int, threads: int) -> None:
+@click.option("--watch", "watch_paths", multiple=True, type=click.Path(path_type=str), metavar="PATH",
+              help="Also keep the index in step with PATH (a corpus folder or file), as `presse watch` "
+                   "does; repeat for several.")
+def serve_command(index_dir: str, host: str, port: int, threads: int, watch_paths: tuple[str, ...]) -> None:
     """Serve the web search page (and /api/search, /feed) over the index, with waitress."""
     from search import SearchError
     from search.web import serve
 
     try:
-        serve(index_dir, host=host, port=port, threads=threads)
+        serve(index_dir, host=host, port=port, threads=threads, watch=list(watch_paths) or None)
     except (SearchError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command("watch")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="Index directory (default: $PRESSE_INDEX, else ~/.local/share/presse/index).")
+@click.option("--quiet", default=0.5, show_default=True, type=click.FloatRange(0, 60),
+              help="Seconds without a change before a batch of changes is indexed.")
+@click.option("--max-delay", default=5.0, show_default=True, type=click.FloatRange(0, 600),
+              help="Seconds after the first change at the latest, when changes keep coming.")
+def watch_command(paths: tuple[str, ...], index_dir: str | None, quiet: float, max_delay: float) -> None:
+    """Keep the index in step with PATHS: update it now, then each time files are added, changed, renamed
+    or deleted under them (one log line per batch on stderr). Ctrl-C stops."""
+    from indexer.watch import watch
+
+    try:
+        watch(paths, index_dir, quiet=quiet, max_delay=max_delay)
+    except OSError as e:
         raise click.ClickException(str(e)) from None
 
 

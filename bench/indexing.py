@@ -33,11 +33,11 @@ def peak_rss_mb() -> tuple[float, float]:
     return own, kids
 
 
-def cpu_seconds() -> float:
-    """CPU time (user + system) of this process and its waited-for children: wall time is noisy on a shared
-    machine, CPU time says what the work costs."""
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time (user + system) of this process (the writer) and of its waited-for children (the reader
+    worker): wall time is noisy on a shared machine, CPU time says what the work costs."""
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def prepare(corpus: Path, limit: int | None) -> int:
@@ -67,6 +67,45 @@ def extra_records(n: int) -> list[str]:
     return out
 
 
+def stemmer_comparison(records: int = 20_000) -> list[tuple[str, str]]:
+    """PyStemmer (C Snowball) against Whoosh's own pure-Python English stemmers, on the distinct words of
+    the English statements: microseconds per word (uncached) and how often the stems agree."""
+    import re
+
+    import Stemmer
+    from whoosh.lang.porter2 import stem as porter2
+    from whoosh.lang.snowball.english import EnglishStemmer
+
+    from indexer.analysis import fold
+
+    words: set[str] = set()
+    with gzip.open(NSB, "rt", encoding="utf-8") as f:
+        for line in itertools.islice(f, records):
+            rec = json.loads(line)
+            if rec.get("lang") == "en":
+                text = re.sub(r"<[^>]+>", " ", rec.get("html", ""))
+                words.update(fold(w) for w in re.findall(r"[^\W\d_]+", text))
+    vocab = sorted(words)
+
+    def run(fn) -> tuple[list[str], float]:
+        t = time.process_time()
+        out = [fn(w) for w in vocab]
+        return out, (time.process_time() - t) / max(len(vocab), 1) * 1e6
+
+    pystem, t_py = run(Stemmer.Stemmer("english").stemWord)
+    p2, t_p2 = run(porter2)
+    sb, t_sb = run(EnglishStemmer().stem)
+    n = max(len(vocab), 1)
+    same_p2 = sum(a == b for a, b in zip(pystem, p2, strict=True)) / n
+    same_sb = sum(a == b for a, b in zip(pystem, sb, strict=True)) / n
+    return [
+        ("stemmer vocabulary (English)", f"{len(vocab):,} distinct words"),
+        ("PyStemmer english (used)", f"{t_py:.2f} µs/word"),
+        ("whoosh.lang.porter2", f"{t_p2:.2f} µs/word, same stem {same_p2:.2%}"),
+        ("whoosh snowball english", f"{t_sb:.2f} µs/word, same stem {same_sb:.2%}"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.indexing", description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="index only the first N records")
@@ -83,13 +122,17 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, str]] = []
     t, c = time.perf_counter(), cpu_seconds()
     report = update([corpus], index_dir)
-    build, build_cpu = time.perf_counter() - t, cpu_seconds() - c
+    build = time.perf_counter() - t
+    writer_cpu, reader_cpu = (a - b for a, b in zip(cpu_seconds(), c, strict=True))
+    load = os.getloadavg()[0]
     own, kids = peak_rss_mb()
     rows += [
         ("records in input", f"{records:,}"),
         ("statements indexed", f"{report.statements:,} ({report.added:,} added, "
                                f"{sum(report.skipped.values()):,} skipped)"),
-        ("full build", f"{build:.1f} s wall, {build_cpu:.1f} s CPU (both processes)"),
+        ("full build", f"{build:.1f} s wall (load average {load:.1f} at the end)"),
+        ("full build CPU", f"{writer_cpu + reader_cpu:.1f} s = writer {writer_cpu:.1f} s "
+                           f"+ reader worker {reader_cpu:.1f} s"),
         ("full build rate", f"{report.statements / build:.0f} statements/s"),
         ("peak RSS (main / reader worker)", f"{own:.0f} MB / {kids:.0f} MB"),
         ("index size on disk", f"{index_size(index_dir) / 1e6:.1f} MB"),
@@ -110,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     t = time.perf_counter()
     s = stats(index_dir)
     rows.append(("stats", f"{time.perf_counter() - t:.2f} s ({s['statements']:,} statements)"))
+    rows += stemmer_comparison(min(records, 20_000))
 
     width = max(len(k) for k, _ in rows)
     print(f"\nindexing benchmark: {NSB.name}" + (f" --limit {args.limit}" if args.limit else " (full)")

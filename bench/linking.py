@@ -53,7 +53,8 @@ def _cached(name: str, source: Path, limit: int | None, build, use_cache: bool =
 
 def yukon_files(root: Path = YUKON, limit: int | None = None) -> list[Path]:
     """English and French files, sorted by name; `limit` keeps those of the first N names."""
-    files = sorted((p.relative_to(root / lang), lang) for lang in ("en", "fr") for p in (root / lang).rglob("*.html"))
+    files = sorted((p.relative_to(root / lang), lang) for lang in ("en", "fr")
+                   for p in (root / lang).rglob("*.html"))
     names = sorted({name for name, _ in files})
     keep = set(names[:limit] if limit else names)
     return [root / lang / name for name, lang in files if name in keep]
@@ -90,23 +91,29 @@ def load_nsb(path: Path = NSB, limit: int | None = None, use_cache: bool = True)
 
 # -- truth -------------------------------------------------------------------------------------------------
 
-def yukon_truth(statements: Iterable[Statement]) -> set[frozenset[str]]:
-    """True pairs: one English and one French page with the same release number (from the page's meta tag)."""
+def yukon_truth(statements: Iterable[Statement], root: Path = YUKON) -> set[frozenset[str]]:
+    """True pairs: an English and a French page with the same release number in manifest.csv."""
+    import csv
+
+    with (root / "manifest.csv").open(encoding="utf-8") as f:
+        release = {row["path"].removeprefix("output/"): row["news_release_number"]
+                   for row in csv.DictReader(f)}
     by_release: dict[str, dict[str, str]] = defaultdict(dict)
     for st in statements:
-        lang = "en" if "/en/" in st.origin else "fr"
-        if st.release:
-            by_release[st.release][lang] = st.id
+        rel = Path(st.origin).relative_to(root).as_posix() if st.origin.startswith(str(root)) else st.origin
+        number = release.get(rel)
+        if number:
+            by_release[number][rel.split("/")[0]] = st.id
     return {frozenset(v.values()) for v in by_release.values() if len(v) == 2}
 
 
 def nsb_truth(statements: Iterable[Statement]) -> set[frozenset[str]]:
-    """True pairs: nsb-<id>-fr and nsb-<id>-en both present."""
-    by_msg: dict[str, list[str]] = defaultdict(list)
+    """True pairs: nsb-<id>-fr and nsb-<id>-en both present (a few ids occur twice: still one pair)."""
+    by_msg: dict[str, set[str]] = defaultdict(set)
     for st in statements:
         m = _NSB_ID.match(st.id)
         if m:
-            by_msg[m.group(1)].append(st.id)
+            by_msg[m.group(1)].add(st.id)
     return {frozenset(v) for v in by_msg.values() if len(v) == 2}
 
 
@@ -117,3 +124,120 @@ def pairs_of(links: dict[str, str]) -> set[frozenset[str]]:
 def precision_recall(found: set[frozenset[str]], truth: set[frozenset[str]]) -> tuple[float, float, int]:
     hits = len(found & truth)
     return (hits / len(found) if found else 1.0), (hits / len(truth) if truth else 1.0), hits
+
+
+# -- measures ----------------------------------------------------------------------------------------------
+
+def hide_explicit(statements: list[Statement]) -> tuple[list[Statement], dict[str, str]]:
+    """Copies with ids replaced by opaque ones, no release number, no alternates; and hidden id -> real id."""
+    hidden, back = [], {}
+    for i, st in enumerate(statements):
+        d = st.to_dict()
+        d.update(id=f"h{i}", release="", alternates={}, url="")
+        hidden.append(Statement.from_dict(d))
+        back[f"h{i}"] = st.id
+    return hidden, back
+
+
+def strip_release_lines(statements: list[Statement]) -> list[Statement]:
+    """The printed release number ("News release #: 21-100") removed from the bodies."""
+    out = []
+    for st in statements:
+        d = st.to_dict()
+        if st.release:
+            d["body"] = st.body.replace(st.release, "")
+        out.append(Statement.from_dict(d))
+    return out
+
+
+def measure_links(name: str, statements: list[Statement], truth: set[frozenset[str]]) -> list[tuple]:
+    from indexer.linking import content_links, explicit_links
+
+    rows = []
+    t0, c0 = time.perf_counter(), time.process_time()
+    found = pairs_of(explicit_links(statements))
+    p, r, _ = precision_recall(found, truth)
+    rows.append((name, "explicit links", len(truth), len(found), p, r, time.perf_counter() - t0,
+                 time.process_time() - c0))
+    variants = [("content only", statements)]
+    if name == "yukon":
+        variants.append(("content, no release #", strip_release_lines(statements)))
+    for label, sts in variants:
+        hidden, back = hide_explicit(sts)
+        t0, c0 = time.perf_counter(), time.process_time()
+        links = content_links(hidden)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        found = {frozenset((back[a], back[b])) for a, b in links.items()}
+        p, r, _ = precision_recall(found, truth)
+        rows.append((name, label, len(truth), len(found), p, r, wall, cpu))
+    return rows
+
+
+def measure_duplicates(statements: list[Statement], threshold: float = 0.8, sample: int = 200,
+                       seed: int = 0) -> dict:
+    from indexer.duplicates import MinHasher, exact_key, jaccard, near_duplicate_groups
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    groups = near_duplicate_groups(statements, threshold)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    by_id = {st.id: st for st in statements}
+    members: dict[str, list[str]] = defaultdict(list)
+    for i, head in groups.items():
+        members[head].append(i)
+    pairs = [(head, i) for head, ids in members.items() for i in ids if i != head]
+    hasher = MinHasher()
+    rng = random.Random(seed)
+    checked = rng.sample(pairs, min(sample, len(pairs)))
+    ok = 0
+    for a, b in checked:
+        sa, sb = by_id[a], by_id[b]
+        same = (sa.title, sa.date) == (sb.title, sb.date)
+        ok += same or jaccard(hasher.shingles(sa.body), hasher.shingles(sb.body)) >= threshold
+    # Recall on the known re-posts: same title, same date, same language, two ids.
+    seen: dict[tuple, list[str]] = defaultdict(list)
+    for st in statements:
+        seen[(st.title, st.date, st.lang)].append(st.id)
+    reposts = [ids for ids in seen.values() if len(ids) == 2 and ids[0] != ids[1]]
+    found = sum(1 for a, b in reposts if a in groups and groups.get(a) == groups.get(b))
+    exact = defaultdict(int)
+    for st in statements:
+        exact[exact_key(st)] += 1
+    return {"statements": len(statements), "in groups": len(groups), "groups": len(members),
+            "exact dup sets": sum(1 for v in exact.values() if v > 1),
+            "sampled pairs": len(checked), "precision": ok / len(checked) if checked else 1.0,
+            "reposts": len(reposts), "reposts grouped": found, "wall": wall, "cpu": cpu}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.linking", description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int, help="only the first N yukon file names and N nsb records")
+    ap.add_argument("--no-cache", action="store_true", help="re-read the corpora (the ingester is slow)")
+    ap.add_argument("--threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold")
+    args = ap.parse_args(argv)
+    if not YUKON.exists() or not NSB.exists():
+        print(f"shared data not found under {SHARED}", file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    yukon = load_yukon(limit=args.limit, use_cache=not args.no_cache)
+    nsb = load_nsb(limit=args.limit, use_cache=not args.no_cache)
+    print(f"loaded {len(yukon)} yukon + {len(nsb)} nsb statements in {time.perf_counter() - t0:.1f} s\n")
+
+    rows = measure_links("yukon", yukon, yukon_truth(yukon)) + measure_links("nsb", nsb, nsb_truth(nsb))
+    print(f"{'corpus':7} {'linker':24} {'true':>6} {'found':>6} {'precision':>9} {'recall':>7} {'wall s':>7} "
+          f"{'cpu s':>6}")
+    for name, label, n_true, n_found, p, r, wall, cpu in rows:
+        print(f"{name:7} {label:24} {n_true:6d} {n_found:6d} {p:9.4f} {r:7.4f} {wall:7.2f} {cpu:6.2f}")
+
+    d = measure_duplicates(nsb, args.threshold)
+    print(f"\nnear duplicates on nsb (Jaccard >= {args.threshold}): {d['in groups']} statements in "
+          f"{d['groups']} groups; {d['exact dup sets']} sets of exact duplicates (same exact_key)")
+    print(f"  precision on {d['sampled pairs']} sampled pairs (same title+date, or body Jaccard >= "
+          f"threshold): {d['precision']:.4f}")
+    print(f"  known re-posts (same title, date, language; two ids): {d['reposts grouped']}/{d['reposts']} "
+          "grouped")
+    print(f"  time: {d['wall']:.1f} s wall, {d['cpu']:.1f} s cpu")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

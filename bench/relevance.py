@@ -53,8 +53,8 @@ def statements(spf: Path = SPF):
     with open(spf / "docs.jsonl", encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
             rec = json.loads(line)
-            out.append(Statement(id=rec["id"], origin=f"docs.jsonl:{i}", title="", body=rec["text"], lang="fr",
-                                 url=rec.get("url", "")))
+            out.append(Statement(id=rec["id"], origin=f"docs.jsonl:{i}", title="", body=rec["text"],
+                                 lang="fr", url=rec.get("url", "")))
     return out
 
 
@@ -144,7 +144,8 @@ def main(argv=None) -> int:
 
     ranked, took, modes = run_presse(index_dir, queries)
     fts, fts_took = run_fts5(spf, queries)
-    rows = [("presse", metrics(ranked, qrels), took), ("SQLite FTS5 (OR, bm25)", metrics(fts, qrels), fts_took)]
+    rows = [("presse", metrics(ranked, qrels), took),
+            ("SQLite FTS5 (OR, bm25)", metrics(fts, qrels), fts_took)]
     print(f"{len(queries)} questions, {len(qrels)} judged; presse modes: {modes}")
     print(f"{'engine':<24} {'MRR@10':>7} {'succ@1':>7} {'succ@10':>8} {'ms/query':>9}")
     for name, m, t in rows:

@@ -19,7 +19,7 @@ from typing import Any
 
 from corpus.statement import Statement
 from indexer.analysis import fold
-from indexer.schema import Analyzed, make_schema, text_lang
+from indexer.schema import TEXT_LANGS, Analyzed, make_schema, text_lang
 
 _SCHEMA = None
 
@@ -110,7 +110,7 @@ def statement_fields(st: Statement, *, input: str = "") -> dict[str, Any]:
     return doc
 
 
-TEXT_FIELDS = tuple(f"{kind}_{lang}" for kind in ("title", "body") for lang in ("fr", "en", "xx")) + ("source_text",)
+TEXT_FIELDS = (*(f"{kind}_{lang}" for kind in ("title", "body") for lang in TEXT_LANGS), "source_text")
 
 
 def pre_analyze(doc: dict[str, Any]) -> dict[str, Any]:

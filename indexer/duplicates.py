@@ -14,6 +14,7 @@ hashes are blake2b; shingle hashes are tuple hashes of ints, which Python does n
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from collections import defaultdict
@@ -24,8 +25,9 @@ from indexer.analysis import fold
 
 SHINGLE = 5  # words per shingle
 NUM_PERM = 128  # signature length (bins)
-BANDS = 32  # LSH bands of NUM_PERM // BANDS rows: a pair at Jaccard 0.8 meets in some band with p ≈ 1.0,
-# at 0.5 with p ≈ 0.87 (then rejected by the exact check), at 0.3 with p ≈ 0.23
+ROWS = 6  # LSH: NUM_PERM // ROWS bands (21) of 6 rows; two statements become candidates when one band is
+# equal: at Jaccard 0.8 with p = 0.998, at 0.7 with p = 0.91, at 0.5 with p = 0.28, at 0.3 with p = 0.015
+MARGIN = 0.15  # candidates whose signature estimate is below threshold - MARGIN skip the exact check
 
 _WORDS = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
@@ -41,7 +43,18 @@ class _WordHashes(dict):
         return value
 
 
+class _Folded(dict):
+    """word (lower case) -> its folded form; filled on demand."""
+
+    def __missing__(self, word: str) -> str:
+        value = fold(word)
+        if len(self) < 2_000_000:
+            self[word] = value
+        return value
+
+
 _word_hashes = _WordHashes()
+_folded = _Folded()
 
 
 def words(text: str) -> list[str]:
@@ -63,26 +76,30 @@ class MinHasher:
         self.shingle = shingle
         self._bits = num_perm.bit_length() - 1
 
-    def shingles(self, text: str) -> set[int]:
-        hashes = list(map(_word_hashes.__getitem__, words(text)))
+    def shingles(self, text: str | list[str]) -> set[int]:
+        """The shingle hashes of a text (or of its ``words``)."""
+        hashes = list(map(_word_hashes.__getitem__, words(text) if isinstance(text, str) else text))
         k = self.shingle
         if len(hashes) <= k:
-            return {hash(tuple(hashes)) & _MASK64} if hashes else set()
-        return {h & _MASK64 for h in map(hash, zip(*(hashes[i:] for i in range(k))))}
+            return {hash(tuple(hashes))} if hashes else set()
+        return set(map(hash, zip(*(hashes[i:] for i in range(k)), strict=False)))
 
     def signature_of(self, shingles: Iterable[int]) -> tuple[int, ...]:
+        """One-permutation MinHash: a shingle's top bits pick its bin, the rest is its value; a bin keeps its
+        least value. Shingle hashes are signed 64-bit tuple hashes, already mixed by a final multiply: the
+        top bits, taken with the sign (-k/2 .. k/2-1), index the bins directly."""
         k = self.num_perm
-        low, bits = k - 1, self._bits
-        sig = [-1] * k
+        shift = 64 - self._bits
+        low = (1 << shift) - 1
+        empty = 1 << shift
+        sig = [empty] * k
         for x in shingles:
-            # A multiplicative mix so that bin and value come from well-spread bits.
-            x = (x * 0x9E3779B97F4A7C15) & _MASK64
-            b = x & low
-            v = x >> bits
-            if sig[b] < 0 or v < sig[b]:
+            b = x >> shift
+            v = x & low
+            if v < sig[b]:
                 sig[b] = v
-        if -1 in sig:
-            sig = _densify(sig)
+        if empty in sig:
+            sig = _densify(sig, empty)
         return tuple(sig)
 
     def signature(self, text: str) -> tuple[int, ...]:
@@ -93,18 +110,18 @@ class MinHasher:
         return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a) if a else 0.0
 
 
-def _densify(sig: list[int]) -> list[int]:
-    """Fill empty bins from the next non-empty one to the right (circular), marked by the distance."""
+def _densify(sig: list[int], empty: int) -> list[int]:
+    """Fill each empty bin from the next non-empty one to the right (circular), marked by the distance."""
     k = len(sig)
-    if all(v < 0 for v in sig):
+    if all(v == empty for v in sig):
         return [0] * k
     out = list(sig)
     for j in range(k):
-        if sig[j] < 0:
+        if sig[j] == empty:
             t = 1
-            while sig[(j + t) % k] < 0:
+            while sig[(j + t) % k] == empty:
                 t += 1
-            out[j] = sig[(j + t) % k] + (t << 60)
+            out[j] = sig[(j + t) % k] + t * empty
     return out
 
 
@@ -124,9 +141,9 @@ def _text(st: Statement) -> str:
     return st.body if st.body.strip() else st.title
 
 
-def exact_key(st: Statement) -> str:
-    """Digest of the folded words of the body (the title when the body is empty): equal for exact duplicates."""
-    joined = " ".join(fold(w) for w in words(_text(st)))
+def exact_key(st: Statement, _words: list[str] | None = None) -> str:
+    """Digest of the body's folded words (the title's when the body is empty): equal for exact duplicates."""
+    joined = " ".join(map(_folded.__getitem__, words(_text(st)) if _words is None else _words))
     return hashlib.blake2b(joined.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -135,7 +152,7 @@ def _canonical_order(st: Statement) -> tuple:
 
 
 def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.8, *,
-                          hasher: MinHasher | None = None, bands: int = BANDS) -> dict[str, str]:
+                          hasher: MinHasher | None = None, rows: int = ROWS) -> dict[str, str]:
     """id -> id of its group's canonical statement, for every statement in a group of two or more.
 
     A group: statements linked by pairs of shingle Jaccard ≥ threshold, or of equal ``exact_key``.
@@ -145,9 +162,7 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     sts = list({st.id: st for st in statements}.values())
     if len(sts) < 2:
         return {}
-    rows = hasher.num_perm // bands
-    if rows * bands != hasher.num_perm:
-        raise ValueError("bands must divide num_perm")
+    bands = hasher.num_perm // rows
 
     parent = list(range(len(sts)))
 
@@ -162,35 +177,56 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)
 
-    # Exact duplicates: one bucket per key.
+    # Exact duplicates: one bucket per key; only the first of each goes on to the near-duplicate search.
+    # Millions of short-lived tuples (shingles) would trigger the cyclic GC over and over: it is paused.
     by_key: dict[str, int] = {}
-    for i, st in enumerate(sts):
-        j = by_key.setdefault(exact_key(st), i)
-        if j != i:
-            union(j, i)
+    sigs: dict[int, tuple[int, ...]] = {}
+    sizes: dict[int, int] = {}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i, st in enumerate(sts):
+            ws = words(_text(st))
+            j = by_key.setdefault(exact_key(st, ws), i)
+            if j != i:
+                union(j, i)
+            else:
+                shingles = hasher.shingles(ws)
+                sizes[i] = len(shingles)
+                sigs[i] = hasher.signature_of(shingles)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
-    # Near duplicates: LSH bands of the signatures give candidates; the exact Jaccard decides.
-    shingles = [hasher.shingles(_text(st)) for st in sts]
-    sigs = [hasher.signature_of(s) for s in shingles]
+    # Near duplicates: LSH bands of the signatures give candidates; the exact Jaccard decides (the few
+    # shingle sets it needs are computed again rather than all kept: 3 GB on NSB).
     candidates: set[tuple[int, int]] = set()
     for band in range(bands):
         lo = band * rows
         buckets: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        for i, sig in enumerate(sigs):
+        for i, sig in sigs.items():
             buckets[sig[lo:lo + rows]].append(i)
         for members in buckets.values():
             if 1 < len(members):
                 for x, i in enumerate(members):
                     for j in members[x + 1:]:
                         candidates.add((i, j))
-    for i, j in candidates:
+    cache: dict[int, set[int]] = {}
+
+    def shingles_of(i: int) -> set[int]:
+        if i not in cache:
+            cache[i] = hasher.shingles(_text(sts[i]))
+        return cache[i]
+
+    for i, j in sorted(candidates):
         if find(i) == find(j):
             continue
-        a, b = shingles[i], shingles[j]
-        # Jaccard ≤ min/max of the sizes: skip the set operations when sizes alone rule the pair out.
-        if min(len(a), len(b)) < threshold * max(len(a), len(b)):
+        # Jaccard ≤ min/max of the sizes: skip the pair when its sizes alone rule it out.
+        if min(sizes[i], sizes[j]) < threshold * max(sizes[i], sizes[j]):
             continue
-        if jaccard(a, b) >= threshold:
+        if MinHasher.similarity(sigs[i], sigs[j]) < threshold - MARGIN:
+            continue
+        if jaccard(shingles_of(i), shingles_of(j)) >= threshold:
             union(i, j)
 
     groups: dict[int, list[int]] = defaultdict(list)

@@ -15,6 +15,7 @@ Two ways, both pure functions over Statements returning a symmetric ``{id: other
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections import defaultdict
@@ -58,7 +59,7 @@ def _host(url: str) -> str:
 
 
 def id_stem(ident: str) -> tuple[str, str]:
-    """("nsb-3404-{}", "en") for "nsb-3404-en": the id with its (last) language part masked, and that language.
+    """("nsb-3404-{}", "en") for "nsb-3404-en": the id with its (last) language part masked, and the language.
 
     ("", "") when the id has no part that is a language code.
     """
@@ -190,7 +191,8 @@ def _number_to_features(value: str) -> tuple[str, ...]:
     if fs is None:
         out = ["n:" + (_NON_DIGIT.sub("", value).lstrip("0") or "0")]
         if "-" in value or "/" in value:
-            out += ["n:" + p for p in (_NON_DIGIT.sub("", part).lstrip("0") for part in _NUM_PARTS.split(value)) if p]
+            parts = (_NON_DIGIT.sub("", part).lstrip("0") for part in _NUM_PARTS.split(value))
+            out += ["n:" + p for p in parts if p]
         date = _DATE_NUM.fullmatch(value)
         if date and 1 <= int(date.group(2)) <= 12:
             out.append(_month_day(int(date.group(2)), date.group(1)) or "")
@@ -254,7 +256,8 @@ DAY_PENALTY = 0.9  # a candidate one day apart scores 0.9 of the same-day score
 RARE_DF = 50  # undated statements: candidates are those sharing a feature at most this frequent
 
 
-def content_links(statements: Iterable[Statement], *, days: int = 1, min_score: float = MIN_SCORE) -> dict[str, str]:
+def content_links(statements: Iterable[Statement], *, days: int = 1,
+                  min_score: float = MIN_SCORE) -> dict[str, str]:
     """id -> id of the other-language version, from content only (dates, numbers, names, addresses).
 
     Candidates: statements of different languages dated at most `days` apart (undated ones: those sharing a
@@ -265,13 +268,24 @@ def content_links(statements: Iterable[Statement], *, days: int = 1, min_score: 
     n = len(sts)
     if n < 2:
         return {}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # many new sets and strings: the cyclic GC would rescan them over and over
+    try:
+        return _content_links(sts, n, days, min_score)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _content_links(sts: list[Statement], n: int, days: int, min_score: float) -> dict[str, str]:
     feats = [statement_features(st) for st in sts]
     df: dict[str, int] = defaultdict(int)
     for fs in feats:
         for f in fs:
             df[f] += 1
-    logn = math.log(n)
-    idf = {f: logn - math.log(c) for f, c in df.items() if c > 1}
+    # Smoothed idf, log(1 + N/df): stays positive in a tiny collection where every feature is in every text.
+    logn = math.log(1 + n)
+    idf = {f: math.log(1 + n / c) for f, c in df.items() if c > 1}
     # Features seen once can never be shared: drop them, but keep their weight in the statement's total.
     weights = []
     kept = []
@@ -353,5 +367,5 @@ def link_translations(statements: Iterable[Statement], *, days: int = 1) -> dict
     return links
 
 
-__all__ = ["content_links", "explicit_links", "features", "id_stem", "link_translations", "statement_features",
-           "url_key"]
+__all__ = ["content_links", "explicit_links", "features", "id_stem", "link_translations",
+           "statement_features", "url_key"]

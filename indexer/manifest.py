@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +45,13 @@ class InputEntry:
     hash: str = ""
     ids: dict[str, str] = field(default_factory=dict)  # statement id -> content_hash
     problems: int = 0
+    # ids this input also produced but another input's copy won (a duplicate id across files): when the
+    # winner goes, this input is read again so that its copy comes back
+    shadowed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "size": self.size, "mtime_ns": self.mtime_ns, "hash": self.hash,
-                "ids": self.ids, "problems": self.problems}
+                "ids": self.ids, "problems": self.problems, "shadowed": self.shadowed}
 
 
 @dataclass
@@ -72,7 +75,7 @@ class Manifest:
 
     def save(self, index_dir: Path) -> None:
         """Atomically replace the manifest file."""
-        self.updated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.updated = datetime.now(UTC).isoformat(timespec="seconds")
         data = {"version": VERSION, "generation": self.generation, "updated": self.updated,
                 "inputs": {k: e.to_dict() for k, e in sorted(self.inputs.items())}}
         path = Path(index_dir) / MANIFEST_NAME

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,10 @@ def stats(index_dir: Path | str | None = None) -> dict[str, Any]:
                     others.append({"id": fields.get("id", ""), "lang": lang, "title": fields.get("title", ""),
                                    "url": fields.get("url", ""), "origin": fields.get("origin", "")})
     manifest = Manifest.load(index_dir)
-    toc_mtime = max((e.stat().st_mtime for e in os.scandir(index_dir) if e.name.endswith(".toc")), default=None)
+    tocs = [e.stat().st_mtime for e in os.scandir(index_dir) if e.name.endswith(".toc")]
+    toc_mtime = max(tocs, default=None)
     last_update = manifest.updated or (
-        datetime.fromtimestamp(toc_mtime, timezone.utc).isoformat(timespec="seconds") if toc_mtime else "")
+        datetime.fromtimestamp(toc_mtime, UTC).isoformat(timespec="seconds") if toc_mtime else "")
     others.sort(key=lambda o: (o["lang"], o["id"]))
     return {
         "index_dir": str(index_dir),
@@ -59,7 +60,8 @@ def stats(index_dir: Path | str | None = None) -> dict[str, Any]:
         "languages": dict(langs.most_common()),
         "sources": dict(sources.most_common()),
         "years": dict(sorted(years.items())),
-        "date_range": [first.date().isoformat() if first else None, last.date().isoformat() if last else None],
+        "date_range": [first.date().isoformat() if first else None,
+                       last.date().isoformat() if last else None],
         "undated": undated,
         "size_bytes": index_size(index_dir),
         "last_update": last_update,
@@ -78,7 +80,8 @@ def stats_lines(data: dict[str, Any], top_sources: int = 20) -> list[str]:
     out = [
         f"index: {data['index_dir']}",
         f"statements: {data['statements']} ({counts(data['languages'])})",
-        f"dates: {first or '-'} to {last or '-'}" + (f" ({data['undated']} undated)" if data["undated"] else ""),
+        f"dates: {first or '-'} to {last or '-'}"
+        + (f" ({data['undated']} undated)" if data["undated"] else ""),
         f"size on disk: {data['size_bytes'] / 1e6:.1f} MB",
         f"last update: {data['last_update'] or '-'}",
         f"inputs: {data['inputs']}",

@@ -21,7 +21,10 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import queue
+import shutil
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -34,12 +37,15 @@ from corpus.statement import Problem, Statement
 from corpus.summary import category
 from indexer.documents import pre_analyze, statement_fields
 from indexer.manifest import InputEntry, Manifest, file_hash, rebuild_from_index
-from indexer.store import create_or_open, resolve_index_dir, write_lock
+from indexer.store import INDEX_NAME, create_or_open, resolve_index_dir, write_lock
+from indexer.store import writer as open_writer
 
 DUPLICATE = "duplicate id (kept the last)"
 BATCH = 64  # statements per message from the reader process
 WORKER_MIN_BYTES = 2_000_000  # below this much input to read, reading in-process is faster than a worker
 WRITER_LIMITMB = 256  # Whoosh posting pool held in memory before spilling sorted runs to disk
+SEGMENT_DOCS = 12_000  # a big build writes a segment per this many statements, while reading goes on
+RECEIVE_AHEAD = 160  # batches buffered from the reader while the writer finishes a segment
 
 Progress = Callable[[int, int, int], None]  # (bytes done, bytes total, statements read)
 
@@ -69,7 +75,8 @@ class UpdateReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "added": self.added, "updated": self.updated, "removed": self.removed, "unchanged": self.unchanged,
+            "added": self.added, "updated": self.updated, "removed": self.removed,
+            "unchanged": self.unchanged,
             "skipped": dict(self.skipped), "duplicates": self.duplicates, "warnings": dict(self.warnings),
             "disagreements": dict(self.disagreements), "other_languages": dict(self.other_languages),
             "inputs": {"read": self.inputs_read, "unchanged": self.inputs_unchanged,
@@ -83,21 +90,25 @@ class UpdateReport:
             f"index: {self.index_dir} ({self.statements} statements)",
             f"statements: {self.added} added, {self.updated} updated, {self.removed} removed, "
             f"{self.unchanged} unchanged",
-            f"inputs: {self.inputs_read} read, {self.inputs_unchanged} unchanged, {self.inputs_removed} removed",
+            f"inputs: {self.inputs_read} read, {self.inputs_unchanged} unchanged, "
+            f"{self.inputs_removed} removed",
         ]
         skipped = sum(self.skipped.values())
         out.append(f"skipped: {skipped}")
         out += [f"  {n:7d}  {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1])]
         if self.disagreements:
             total = sum(self.disagreements.values())
-            detail = ", ".join(f"{k} {n}" for k, n in sorted(self.disagreements.items(), key=lambda kv: -kv[1]))
-            out.append(f"language disagreements (declared→text): {total} ({detail})")
+            out.append(f"language disagreements (declared→text): {total} ({_counts(self.disagreements)})")
         if self.other_languages:
             total = sum(self.other_languages.values())
-            detail = ", ".join(f"{k} {n}" for k, n in sorted(self.other_languages.items(), key=lambda kv: -kv[1]))
+            detail = _counts(self.other_languages)
             out.append(f"other languages (indexed in the language-neutral fields): {total} ({detail})")
         out.append(f"time: {self.seconds:.1f} s")
         return out
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -136,7 +147,8 @@ def _file_position(path: str, cache: dict[str, int]) -> int | None:
     return None
 
 
-def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]], share: _Share | None) -> Iterator[list[tuple]]:
+def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
+               share: _Share | None) -> Iterator[list[tuple]]:
     """Batches of messages: ("start", key, size, mtime_ns, hash), ("s", key, id, content_hash, lang,
     declared_lang, doc | None), ("p", key, Problem), ("end", key), ("pos", bytes done).
 
@@ -208,15 +220,17 @@ class _Share:
             self.fraction = max(0.0, self.fraction - self.STEP)
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     try:  # Linux: the worker is killed when the process that started it dies (e.g. kill -9)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
-def _worker(conn, jobs, known, share: _Share) -> None:
-    _die_with_parent()
+def _worker(conn, jobs, known, share: _Share, parent: int) -> None:
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
     try:
         for batch in _read_jobs(jobs, known, share):
@@ -237,33 +251,118 @@ def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: boo
     ctx = multiprocessing.get_context("fork")
     recv_end, send_end = ctx.Pipe(duplex=False)
     share = _Share(ctx)
-    proc = ctx.Process(target=_worker, args=(send_end, jobs, known, share), name="presse-reader", daemon=True)
+    proc = ctx.Process(target=_worker, args=(send_end, jobs, known, share, os.getpid()), name="presse-reader",
+                       daemon=True)
     proc.start()
     send_end.close()
     wait = share.writer_wait
+    # A thread receives ahead, so the reader keeps going while this process finishes a segment.
+    ahead: queue.Queue = queue.Queue(RECEIVE_AHEAD)
+    stop = threading.Event()
+
+    def receive() -> None:
+        while not stop.is_set():
+            try:
+                batch = recv_end.recv()
+            except (EOFError, OSError):
+                ahead.put(EOFError)
+                return
+            ahead.put(batch)
+            if batch is None:
+                return
+
+    receiver = threading.Thread(target=receive, name="presse-receive", daemon=True)
+    receiver.start()
     try:
         while True:
             t = time.perf_counter()
-            try:
-                batch = recv_end.recv()
-            except EOFError:
-                raise RuntimeError(f"the reader process died (exit code {proc.exitcode})") from None
+            batch = ahead.get()
             wait.value += time.perf_counter() - t
+            if batch is EOFError:
+                proc.join(1)
+                raise RuntimeError(f"the reader process died (exit code {proc.exitcode})")
             if batch is None:
                 break
             yield batch
     finally:
-        recv_end.close()
+        stop.set()
         if proc.is_alive():
             proc.kill()
         proc.join()
+        while receiver.is_alive():  # unblock it if the queue is full
+            try:
+                ahead.get_nowait()
+            except queue.Empty:
+                receiver.join(0.05)
+        recv_end.close()
+
+
+class _Adder:
+    """Adds documents to new segments, finishing a segment every ``rotate`` documents.
+
+    Whoosh builds a segment's postings only when the segment is finished (the sort/merge and writing of
+    the posting lists: the most expensive part of a build). With one segment per update that work all
+    comes after reading is over; with a segment per ``rotate`` documents it happens while the reader
+    worker keeps extracting the next statements. The segments are published together by one commit
+    (:func:`_commit`), so the update stays atomic. Uses the same Whoosh internals as its MpWriter."""
+
+    def __init__(self, ix, rotate: int | None, compound: bool) -> None:
+        self.ix, self.rotate, self.compound = ix, rotate, compound
+        self.done: list = []  # finished segments
+        self.current = None
+
+    def add(self, doc: dict[str, Any]) -> tuple[int, int]:
+        """Add a document; its place (segment slot, docnum in that segment), to delete it later if need be."""
+        if self.current is None:
+            self.current = self.ix.writer(_lk=False, limitmb=WRITER_LIMITMB, compound=self.compound)
+        slot, docnum = len(self.done), self.current.docnum
+        self.current.add_document(**doc)
+        if self.rotate and self.current.docnum >= self.rotate:
+            self._finish_current()
+        return slot, docnum
+
+    def delete(self, place: tuple[int, int]) -> None:
+        slot, docnum = place
+        segment = self.done[slot] if slot < len(self.done) else self.current.newsegment
+        segment.delete_document(docnum)
+
+    def _finish_current(self) -> None:
+        w, self.current = self.current, None
+        self.done.append(w._finalize_segment())  # its temporary runs are consumed; MAIN.tmp goes at commit
+        w.is_closed = True
+
+    def finish(self) -> list:
+        if self.current is not None:
+            if self.current.docnum:
+                self._finish_current()
+            else:
+                self.current._close_segment()
+                self.current = None
+        return self.done
+
+    def cancel(self) -> None:
+        if self.current is not None:
+            self.current._close_segment()
+            self.current = None
+
+
+def _commit(writer, segments: list) -> None:
+    """One atomic commit: the writer's deletions and merges of old segments, plus the new segments."""
+    final = writer._merge_segments(None, None, None)
+    if writer._added:  # old small segments merged into the writer's own segment
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    writer._commit_toc(final + [s for s in segments if s.doc_count_all()])
+    writer._finish()
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The update.
 
-def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *, progress: Progress | None = None,
-           lock_timeout: float | None = None, workers: bool | None = None) -> UpdateReport:
+def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *,
+           progress: Progress | None = None, lock_timeout: float | None = None,
+           workers: bool | None = None) -> UpdateReport:
     """Bring the index at ``index_dir`` in line with the statements under ``paths``; see the module doc.
 
     ``progress(bytes_done, bytes_total, statements_read)`` is called as inputs are read. ``workers``: read in
@@ -274,6 +373,8 @@ def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *, 
     index_dir = resolve_index_dir(index_dir)
     report = UpdateReport(index_dir=str(index_dir))
     with write_lock(index_dir, lock_timeout):
+        # A killed writer leaves its posting runs behind; with the lock held, nobody else is using them.
+        shutil.rmtree(index_dir / f"{INDEX_NAME}.tmp", ignore_errors=True)
         ix = create_or_open(index_dir)
         manifest = Manifest.load(index_dir)
         if manifest.generation != ix.latest_generation():
@@ -298,6 +399,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     # 2. Which inputs changed.
     jobs: list[_Job] = []
     present: set[str] = set()
+    order: dict[str, int] = {}  # inputs in the order they are read: a later duplicate id wins
     dirty_manifest = False
     for item in corpus.iter_inputs(paths):
         if isinstance(item, Problem):
@@ -307,6 +409,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         if key in present:
             continue
         present.add(key)
+        order[key] = len(order)
         try:
             st = os.stat(key)
         except OSError as err:
@@ -329,6 +432,24 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                 continue
         jobs.append(_Job(key, item, st.st_size, digest))
     removed_inputs = [key for key in manifest.inputs if key not in present]
+    # An unchanged input holding a losing copy of a duplicate id is read again when the winner may go.
+    shadows: dict[str, list[str]] = {}
+    for key, entry in manifest.inputs.items():
+        for sid in entry.shadowed:
+            shadows.setdefault(sid, []).append(key)
+    if shadows:
+        queued = {job.key for job in jobs}
+        leaving = [*queued, *removed_inputs]
+        extra = {key for gone in leaving if gone in manifest.inputs
+                 for sid in manifest.inputs[gone].ids for key in shadows.get(sid, ())
+                 if key in present and key not in queued}
+        for item in corpus.iter_inputs(sorted(extra)):
+            if not isinstance(item, Problem):
+                key = os.path.abspath(item.path)
+                jobs.append(_Job(key, item, os.stat(key).st_size))
+                report.inputs_unchanged -= 1
+                report.unchanged -= len(manifest.inputs[key].ids)
+        jobs.sort(key=lambda job: order[job.key])
 
     if not jobs and not removed_inputs:
         if dirty_manifest:
@@ -344,7 +465,8 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     total_bytes = sum(job.size for job in jobs)
     use_worker = workers if workers is not None else total_bytes >= WORKER_MIN_BYTES
     fresh = not owners  # an empty index: nothing to delete, ever
-    writer = ix.writer(_lk=False, limitmb=WRITER_LIMITMB)
+    writer = open_writer(ix, limitmb=WRITER_LIMITMB)
+    adder = _Adder(ix, SEGMENT_DOCS if use_worker else None, compound=not use_worker)
     searcher = None if fresh else writer.searcher()
     deleted_committed: set[str] = set()
 
@@ -353,8 +475,9 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
             deleted_committed.add(sid)
             writer.delete_by_term("id", sid, searcher=searcher)
 
-    run_ids: dict[str, tuple[str, int | None]] = {}  # id -> (input key, docnum in the new segment | None)
+    run_ids: dict[str, tuple[str, tuple[int, int] | None]] = {}  # id -> (input key, place if written)
     new_ids: dict[str, dict[str, str]] = {}
+    shadowed: dict[str, set[str]] = {}  # input key -> ids whose copy from that input lost to a later one
     entries: dict[str, InputEntry] = {}
     problem_counts: Counter[str] = Counter()
     read_count = 0
@@ -374,12 +497,13 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                         skipped[DUPLICATE] += 1
                         pkey, pdocnum = prev
                         new_ids[pkey].pop(sid, None)
+                        if pkey != key:
+                            shadowed.setdefault(pkey, set()).add(sid)
                         if pdocnum is not None:
-                            writer.newsegment.delete_document(pdocnum)
+                            adder.delete(pdocnum)
                         if doc is not None:
                             delete_committed(sid)
-                            docnum = writer.docnum
-                            writer.add_document(**doc)
+                            docnum = adder.add(doc)
                     else:
                         owner = owners.get(sid)
                         if owner is not None and owner == (key, chash):
@@ -392,6 +516,8 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                                 if okey not in reading and okey in manifest.inputs:
                                     # Moved from an input that is not read again: it is a duplicate there.
                                     manifest.inputs[okey].ids.pop(sid, None)
+                                    if sid not in manifest.inputs[okey].shadowed:
+                                        manifest.inputs[okey].shadowed.append(sid)
                                     report.duplicates += 1
                                     skipped[DUPLICATE] += 1
                                 delete_committed(sid)
@@ -400,8 +526,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                                 report.added += 1
                             if lang not in ("fr", "en"):
                                 other_langs[lang or "unknown"] += 1
-                            docnum = writer.docnum
-                            writer.add_document(**doc)
+                            docnum = adder.add(doc)
                     run_ids[sid] = (key, docnum)
                     new_ids.setdefault(key, {})[sid] = chash
                 elif tag == "p":
@@ -432,10 +557,11 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         if searcher is not None:
             searcher.close()
             searcher = None
-        writer.commit()
+        _commit(writer, adder.finish())
     except BaseException:
         if searcher is not None:
             searcher.close()
+        adder.cancel()
         writer.cancel()
         raise
 
@@ -445,6 +571,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         entry.kind = job.inp.kind
         entry.ids = new_ids.get(job.key, {})
         entry.problems = problem_counts[job.key]
+        entry.shadowed = sorted(shadowed.get(job.key, ()))
         manifest.inputs[job.key] = entry
     for key in removed_inputs:
         del manifest.inputs[key]

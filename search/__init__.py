@@ -13,7 +13,7 @@ OR/OU, NOT/SAUF, -word, prefix*, title:/body:/source:/lang:/date: filters are un
 read as plain words, and no query raises an error.
 """
 
-from search.engine import Results, SearchError, Searcher
+from search.engine import Results, Searcher, SearchError
 from search.snippets import Snippeter
 
 __all__ = ["Results", "SearchError", "Searcher", "Snippeter"]

@@ -41,7 +41,7 @@ def _fallback_fields(st) -> dict:
         fields["date"] = dt.datetime.strptime(st.date, "%Y-%m-%d")
         fields["year"] = st.date[:4]
     key = " ".join(re.findall(r"\w+", fold(st.title)))
-    if key:
+    if key and st.date:  # same title on the same day: a duplicate; without a date nothing is known
         fields["group"] = f"{key}|{st.date}"
     return {k: v for k, v in fields.items() if v not in ("", None)}
 

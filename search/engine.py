@@ -27,21 +27,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, scoring
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import scoring
 
 from indexer.analysis import LANGS, fold
 from search.query import Compiled, compile_query, parse_date_bound, prune
 from search.snippets import Snippeter
 from search.spelling import Speller
 
-BM25_B = 0.75
-BM25_K1 = 1.2
+BM25_B = 0.3
+BM25_K1 = 1.6
 RECENCY_POOL = 200
 PROXIMITY_POOL = 50  # how many of the best BM25 candidates get the proximity bonus
 PROXIMITY_WINDOW = 5  # words
-PROXIMITY_WEIGHT = 1.0
+PROXIMITY_WEIGHT = 0.5
+# Queries of more plain words than this read as sentences (questions): AND-first is not forced on them.
+LONG_QUERY_WORDS = 3
+LONG_MODE = "blend"  # "blend": AND if it fills a page, else plain BM25 over any word; "or": always BM25 OR
 SORTS = ("relevance", "date")
 
 
@@ -57,6 +60,21 @@ class BM25(scoring.BM25F):
         n = parent.doc_frequency(fieldname, text)
         dc = parent.doc_count_all()
         return math.log(1.0 + (dc - n + 0.5) / (n + 0.5))
+
+
+class _AllDocsTopCollector(collectors.TopCollector):
+    """The top n documents by score, also recording every matching docnum (one pass for hits, total, facets).
+
+    Block-quality skipping is off: the total and the facets need every match anyway.
+    """
+
+    def __init__(self, limit):
+        super().__init__(limit=limit, usequality=False, replace=0)
+        self.seen: list[int] = []
+
+    def collect(self, sub_docnum):
+        self.seen.append(self.offset + sub_docnum)
+        return super().collect(sub_docnum)
 
 
 class SearchError(Exception):
@@ -276,11 +294,17 @@ class Searcher:
         reader = self._s.reader()
         compiled.must_query = prune(compiled.must_query, reader)
         compiled.any_query = prune(compiled.any_query, reader)
-        must_docs = self._docset(compiled.must_query, filt)
+        long_query = len(set(compiled.words)) > LONG_QUERY_WORDS
+        if long_query and LONG_MODE == "or" and compiled.any_query is not None:
+            compiled.must_query = compiled.any_query
+        self._pool = max(page * limit * 2 + 10, RECENCY_POOL if recency else 0, PROXIMITY_POOL)
+        self._tops = {}
+        must_docs = self._docset(compiled.must_query, filt, sort)
         mode = "all"
         docs = must_docs
-        if len(must_docs) < limit and compiled.any_query is not None and compiled.any_query != compiled.must_query:
-            any_docs = self._docset(compiled.any_query, filt)
+        widen = compiled.any_query is not None and compiled.any_query != compiled.must_query
+        if len(must_docs) < limit and widen:
+            any_docs = self._docset(compiled.any_query, filt, sort)
             if len(any_docs) > len(must_docs):
                 mode = "any"
                 docs = any_docs
@@ -292,21 +316,42 @@ class Searcher:
         if not docs:
             return base
 
-        ranked = self._rank(compiled, must_docs, docs, mode, filt, sort, recency, page * limit)
+        if mode == "any" and long_query:  # a sentence: BM25 over any word, all-word matches not forced
+            compiled.must_query = compiled.any_query
+            must_docs = docs
+            mode_rank = "all"
+        else:
+            mode_rank = mode
+        ranked = self._rank(compiled, must_docs, docs, mode_rank, filt, sort, recency, page * limit)
         base.hits = self._page(ranked, page, limit, compiled)
         base.extra["collapsed"] = self._collapsed
         return base
 
-    def _docset(self, q, filt) -> set:
+    def _docset(self, q, filt, sort) -> set:
+        """Every document matching q (and the filter); the best ones are kept for _top, same pass."""
         if q is None:
             return set()
-        docs = set(q.docs(self._s)) if not isinstance(q, wq.Every) else set(self._s.reader().all_doc_ids())
+        if sort == "date":
+            every = isinstance(q, wq.Every)
+            docs = set(self._s.reader().all_doc_ids()) if every else set(q.docs(self._s))
+            if filt is not None:
+                docs &= filt
+            return docs
+        col = _AllDocsTopCollector(self._pool)
+        self._s.search_with_collector(q, col) if filt is None else \
+            self._s.search_with_collector(q, collectors.FilterCollector(col, allow=filt))
+        res = col.results()
+        self._tops[id(q)] = (q, [(hit.docnum, hit.score or 0.0) for hit in res])
+        docs = set(col.seen)
         if filt is not None:
             docs &= filt
         return docs
 
     def _top(self, q, filt, n, sort):
         """(docnum, score) of the n best documents for q."""
+        cached = self._tops.get(id(q))
+        if cached is not None and cached[0] is q and sort != "date" and n <= self._pool:
+            return cached[1][:n]
         kwargs = {"limit": n, "filter": filt}
         if sort == "date":
             kwargs.update(sortedby="date", reverse=True)
@@ -318,13 +363,14 @@ class Searcher:
 
     def _rank(self, compiled: Compiled, must_docs, docs, mode, filt, sort, recency, need):
         """The ranked docnums, enough of them to fill `need` groups (plus some slack for duplicates)."""
-        n = max(need * 2 + 10, RECENCY_POOL if recency else 0, PROXIMITY_POOL)
+        n = self._pool
         if mode == "all":
             ranked = self._top(compiled.must_query, filt, n, sort) if must_docs else []
         else:
             first = self._top(compiled.must_query, filt, n, sort) if must_docs else []
             seen = {d for d, _ in first}
-            rest = [(d, s) for d, s in self._top(compiled.any_query, filt, n + len(first), sort) if d not in seen]
+            more = self._top(compiled.any_query, filt, n + len(first), sort)
+            rest = [(d, s) for d, s in more if d not in seen]
             ranked = first + rest
             if sort == "date":
                 pass  # AND matches first, each part newest first
@@ -505,8 +551,9 @@ class Searcher:
             clauses.append(wq.Term(f"body_{tl}", term, boost=weight))
             clauses.append(wq.Term(f"title_{tl}", term, boost=weight))
         q = wq.Or(clauses)
-        exclude = {d} | set(self._s.docs_for_query(wq.Term("group", fields["group"]))) if fields.get("group") \
-            else {d}
+        exclude = {d}
+        if fields.get("group"):
+            exclude |= set(self._s.docs_for_query(wq.Term("group", fields["group"])))
         docs = set(q.docs(self._s)) - exclude
         res.total = len(docs)
         res.facets = self._facets(docs)

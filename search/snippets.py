@@ -16,7 +16,8 @@ from indexer.analysis import _JOINERS, _WORD, normalize, split_word
 ELLIPSIS = " … "
 
 
-def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int = 0) -> list[tuple[int, int, str]]:
+def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple,
+             size: int = 0) -> list[tuple[int, int, str]]:
     """(start, end, term) of each word of text whose indexed form is a query term.
 
     With size > 0 the scan stops `size` characters after every term has been seen once: enough for the
@@ -95,7 +96,7 @@ class Snippeter:
         seen_terms: set[str] = set()
         candidates = self._windows(body, spans)
         # Best window first, then others only while they show terms not shown yet.
-        for score, ws, we, wterms in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        for _score, ws, we, wterms in sorted(candidates, key=lambda c: (-c[0], c[1])):
             if len(chosen) >= self.max_fragments:
                 break
             if any(ws < ce and cs < we for cs, ce in chosen):

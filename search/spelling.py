@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from indexer.analysis import LANGS, _WORD, normalize
-
+from indexer.analysis import _WORD, LANGS, normalize
 from search.query import _analyse
 
 

@@ -20,7 +20,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from html import unescape
@@ -91,6 +91,7 @@ class SearcherPool:
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._lock = threading.Lock()
         self._opened = 1
+        self._changed = 0.0  # monotonic time the index was last known to change (index_changed)
         first = opener()
         self.index_dir = getattr(first, "index_dir", None)
         self._idle.put(_Slot(first))
@@ -113,11 +114,15 @@ class SearcherPool:
                 self._opened -= 1
             raise
 
+    def index_changed(self) -> None:
+        """The index was just updated (by a watcher in this process): searchers refresh when next used."""
+        self._changed = time.monotonic()
+
     @contextmanager
     def searcher(self) -> Iterator[Any]:
         slot = self._take()
         try:
-            slot.refresh_if_due(self.interval)
+            slot.refresh_if_due(self.interval, self._changed)
             yield slot.searcher
         finally:
             self._idle.put(slot)
@@ -129,9 +134,9 @@ class _Slot:
         self.checked = time.monotonic()
         self.lock = threading.Lock()
 
-    def refresh_if_due(self, interval: float) -> None:
+    def refresh_if_due(self, interval: float, changed: float = 0.0) -> None:
         now = time.monotonic()
-        if now - self.checked < interval:
+        if now - self.checked < interval and self.checked >= changed:
             return
         with self.lock:
             self.checked = now
@@ -487,16 +492,37 @@ def make_server(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080
     return server
 
 
-def serve(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:
-    """Serve the search page with waitress until interrupted; binds to 127.0.0.1 unless told otherwise."""
+def serve(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8,
+          watch: Iterable[str] | None = None) -> None:
+    """Serve the search page with waitress until interrupted; binds to 127.0.0.1 unless told otherwise.
+
+    ``watch``: corpus paths to keep the index in step with (``presse watch``) in a background thread; the
+    searchers refresh after each update. With no index yet, the first update runs before the server starts.
+    """
+    watcher = None
+    built = False
+    if watch:
+        from indexer.store import index_exists
+        from indexer.watch import Watcher
+
+        watcher = Watcher(watch, index_dir)
+        if not index_exists(watcher.index_dir):
+            watcher.update_once(initial=True)
+            built = True
     server = make_server(index_dir, host=host, port=port, threads=threads)
     shown = f"[{host}]" if ":" in host else host
-    where = server.presse_app.extensions["presse_searchers"].index_dir or index_dir
+    pool = server.presse_app.extensions["presse_searchers"]
+    where = pool.index_dir or index_dir
     print(f"presse: serving {where} at http://{shown}:{server.effective_port}/ (Ctrl-C to stop)",
           file=sys.stderr, flush=True)
     try:
+        if watcher is not None:
+            watcher.on_commit = lambda report: pool.index_changed()
+            watcher.start(initial=not built)
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        if watcher is not None:
+            watcher.stop()
         server.close()

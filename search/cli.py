@@ -1,0 +1,158 @@
+"""`presse search` and `presse related`: thin click shells over `search.Searcher`."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import click
+
+from search.engine import Results, Searcher, SearchError
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _index_dir(index_dir: str | None):
+    if index_dir:
+        return index_dir
+    try:
+        from indexer import default_index_dir
+    except ImportError:
+        raise SearchError("No index directory: pass --index DIR or set PRESSE_INDEX.") from None
+    return default_index_dir()
+
+
+def _open(index_dir: str | None) -> Searcher:
+    return Searcher(_index_dir(index_dir))
+
+
+def _fail(e: Exception) -> None:
+    click.echo(f"Error: {e}", err=True)
+    sys.exit(2)
+
+
+def _snippet_text(snippet: str, color: bool) -> str:
+    import html
+    if color:
+        text = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), snippet)
+    else:
+        text = _MARK.sub(lambda m: m.group(1), snippet)
+    return html.unescape(text)
+
+
+def _facet_line(name: str, counts: dict, top: int = 6) -> str:
+    items = list(counts.items())
+    shown = ", ".join(f"{k} {v}" for k, v in items[:top])
+    if len(items) > top:
+        shown += f", … ({len(items) - top} more)"
+    return f"  {name}: {shown}" if shown else ""
+
+
+def print_results(res: Results, color: bool) -> None:
+    d = res.to_dict()
+    if d["total"] == 0:
+        click.echo(f"No statement matches {d['query']!r}.")
+    else:
+        first = (res.page - 1) * res.limit + 1
+        click.echo(f"{d['total']} statements match {d['query']!r} "
+                   f"(showing {first}-{first + len(d['results']) - 1}, page {res.page} of {res.pages}).")
+        if d.get("mode") == "any":
+            click.echo("Few statements contain all the words: statements matching some of them follow.")
+    if d.get("suggestion"):
+        click.echo(f"Did you mean: {d['suggestion']}")
+    for i, hit in enumerate(d["results"], (res.page - 1) * res.limit + 1):
+        title = click.style(hit["title"], bold=True) if color else hit["title"]
+        click.echo(f"\n{i}. {title}")
+        meta = " | ".join(x for x in (hit["date"], hit["source"], hit["lang"]) if x)
+        click.echo(f"   {meta}")
+        if hit["url"]:
+            click.echo(f"   {hit['url']}")
+        click.echo(f"   id: {hit['id']}")
+        if hit["snippet"]:
+            click.echo("   " + _snippet_text(hit["snippet"], color))
+        if hit.get("duplicates"):
+            click.echo("   also published by: " + ", ".join(
+                f"{x['source'] or x['id']}" for x in hit["duplicates"]))
+    if d["total"]:
+        click.echo("")
+        click.echo(f"Total {d['total']}; by facet:")
+        for name in ("lang", "source", "year"):
+            line = _facet_line(name, d["facets"].get(name, {}))
+            if line:
+                click.echo(line)
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Only statements in this language.")
+@click.option("--source", help="Only statements from a source whose name contains these words.")
+@click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--until", help="Up to this date (inclusive): YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--recency", type=click.FloatRange(0, 1), default=0.0, help="Blend in freshness (0..1).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (one per line with QUERY '-').")
+def search_command(query, index_dir, lang, source, since, until, sort, limit, page, recency, as_json):
+    """Search statements. QUERY '-' reads one query per line on stdin (batch mode).
+
+    Words in any case, with or without accents; all words are required first, and statements matching
+    only some of them follow when that finds less than a page. Syntax: "exact phrase", AND/ET, OR/OU,
+    NOT/SAUF, -word, prefix*, title:, source:, lang:, date:2020, date:[2020-01-01 TO 2020-06-30].
+    """
+    try:
+        searcher = _open(index_dir)
+    except SearchError as e:
+        _fail(e)
+    kwargs = dict(lang=lang, source=source, since=since, until=until, sort=sort, limit=limit, page=page,
+                  recency=recency)
+    color = sys.stdout.isatty() and not as_json
+    try:
+        if query == "-":
+            for line in sys.stdin:
+                q = line.rstrip("\r\n")
+                if not q.strip():
+                    continue
+                res = searcher.search(q, **kwargs)
+                if as_json:
+                    click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
+                else:
+                    print_results(res, color)
+                    click.echo("")
+            return
+        res = searcher.search(query, **kwargs)
+        if as_json:
+            click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
+        else:
+            print_results(res, color)
+    except SearchError as e:
+        _fail(e)
+    finally:
+        searcher.close()
+
+
+@click.command("related")
+@click.argument("statement_id")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def related_command(statement_id, index_dir, limit, as_json):
+    """Statements most like the statement STATEMENT_ID."""
+    try:
+        searcher = _open(index_dir)
+    except SearchError as e:
+        _fail(e)
+    try:
+        res = searcher.related(statement_id, limit=limit)
+        if as_json:
+            click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
+        else:
+            st = searcher.statement(statement_id) or {}
+            click.echo(f"Statements like {statement_id}: {st.get('title') or ''}")
+            print_results(res, sys.stdout.isatty())
+    except SearchError as e:
+        _fail(e)
+    finally:
+        searcher.close()
