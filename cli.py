@@ -34,7 +34,7 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) 
     import json
     import sys
 
-    from indexer import UpdateInProgress, update
+    from indexer import IndexMissing, UpdateInProgress, update
 
     bar = None
     if sys.stderr.isatty() and not as_json:
@@ -56,7 +56,7 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) 
                 report = update(paths, index_dir, progress=progress)
         else:
             report = update(paths, index_dir)
-    except UpdateInProgress as e:
+    except (UpdateInProgress, IndexMissing) as e:  # IndexMissing: an untrusted index (indexer/trust.py)
         raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

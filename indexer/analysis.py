@@ -196,7 +196,8 @@ def stem_fr(word: str) -> str:
 
 
 _FR_FEMININE = (
-    ("ieres", "ier"), ("iere", "ier"), ("euses", "eur"), ("euse", "eur"), ("trices", "teur"), ("trice", "teur"),
+    ("ieres", "ier"), ("iere", "ier"), ("euses", "eur"), ("euse", "eur"),
+    ("trices", "teur"), ("trice", "teur"),
     ("ives", "if"), ("ive", "if"), ("elles", "el"), ("elle", "el"), ("ennes", "en"), ("enne", "en"),
     ("ettes", "et"), ("ette", "et"), ("ees", "e"), ("ee", "e"),
 )

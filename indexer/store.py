@@ -62,6 +62,8 @@ def resolve_index_dir(index_dir: Path | str | None) -> Path:
 
 def index_exists(index_dir: Path | str) -> bool:
     index_dir = Path(index_dir)
+    from indexer.trust import check_index_dir  # before Whoosh unpickles anything there (indexer/trust.py)
+    check_index_dir(index_dir)
     return index_dir.is_dir() and whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
 
 

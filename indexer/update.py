@@ -6,14 +6,16 @@ One run:
 2. lists the inputs (``corpus.iter_inputs``); an input whose size and mtime_ns — or, failing that, content
    hash — match the manifest is *unchanged* and not read; inputs gone from the paths are *removed*;
 3. reads the other inputs (``corpus.read_input``). For a large job this happens in a worker process that also
-   runs the analysis of each statement (:func:`indexer.documents.pre_analyze`), while this process writes:
-   the two CPU-heavy halves of a build run on two cores;
+   runs part of the analysis (:func:`indexer.documents.pre_analyze`, balanced by :class:`_Share`), while
+   this process writes, finishing a segment every ``SEGMENT_DOCS`` statements (:class:`_Adder`) so that
+   building posting lists overlaps with reading: the CPU-heavy halves of a build run on two cores;
 4. per statement: a new id is added, a known id whose content_hash differs is replaced, a known id with the
    same content_hash is left alone; ids an input no longer produces (and nothing else produced) are deleted;
 5. commits (one atomic Whoosh commit), then writes the manifest atomically.
 
 Duplicate ids within a run (a record posted twice): the last one read wins, the others are counted under
-``skipped["duplicate id (kept the last)"]``.
+``skipped["duplicate id (kept the last)"]``. Across files, the losing file remembers the id (``shadowed`` in
+the manifest) and is read again when the winning file goes, so its copy comes back.
 """
 
 from __future__ import annotations

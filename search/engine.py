@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import collectors, scoring
 from whoosh import index as windex
 from whoosh import query as wq
 
 from indexer.analysis import LANGS, fold
+from search import fastpath
 from search.query import Compiled, compile_query, parse_date_bound, prune
 from search.snippets import Snippeter
 from search.spelling import Speller
@@ -153,7 +155,8 @@ def _open(index_dir: str | Path):
 class Searcher:
     """A reusable searcher over one index directory. Not thread-safe: one per thread."""
 
-    def __init__(self, index_dir: str | Path | None = None, *, snippeter: Snippeter | None = None):
+    def __init__(self, index_dir: str | Path | None = None, *, snippeter: Snippeter | None = None,
+                 fast: bool = True, cache_bytes: int = fastpath.DEFAULT_CACHE_BYTES):
         if index_dir is None:
             try:
                 from indexer import default_index_dir
@@ -165,6 +168,8 @@ class Searcher:
         self._weighting = BM25(B=BM25_B, K1=BM25_K1)
         self._s = self._ix.searcher(weighting=self._weighting)
         self.snippeter = snippeter or Snippeter()
+        self.fast = fast  # False: always the Whoosh collectors (the reference for the fast path)
+        self.cache_bytes = cache_bytes
         self._reset_caches()
 
     # -- lifecycle --------------------------------------------------------------------------------------
@@ -172,7 +177,16 @@ class Searcher:
     def _reset_caches(self):
         self._columns: dict[str, list] = {}
         self._filter_cache: dict[tuple, set] = {}
+        self._mask_cache: dict[tuple, np.ndarray | None] = {}
+        self._arrays: fastpath.IndexArrays | None = None
+        self._evaluator: fastpath.Evaluator | None = None
         self.speller = Speller(self._s)
+
+    def _fast(self) -> tuple[fastpath.IndexArrays, fastpath.Evaluator]:
+        if self._arrays is None:
+            self._arrays = fastpath.IndexArrays(self._s, self.cache_bytes)
+            self._evaluator = fastpath.Evaluator(self._arrays, BM25_B, BM25_K1)
+        return self._arrays, self._evaluator
 
     def refresh(self) -> bool:
         """Reopen the index if it changed on disk; True when it did. Cheap when nothing changed."""
@@ -209,7 +223,14 @@ class Searcher:
             n = reader.doc_count_all()
             if reader.has_column(name):
                 cr = reader.column_reader(name)
-                col = [cr[i] for i in range(n)]
+
+                def value(i):
+                    try:
+                        return cr[i]
+                    except (OverflowError, ValueError):  # a date column's "no date" default
+                        return None
+
+                col = [value(i) for i in range(n)]
                 if name in ("lang", "source", "year"):
                     col = [v.decode("utf-8") if isinstance(v, bytes) else v for v in col]
             else:
@@ -231,7 +252,8 @@ class Searcher:
 
     # -- filters ----------------------------------------------------------------------------------------
 
-    def _filter(self, lang, source, since, until) -> set | None:
+    def _filter_spec(self, lang, source, since, until) -> tuple | None:
+        """The filter clauses (validated), or None without filters."""
         clauses = []
         if lang:
             clauses.append(wq.Term("lang", fold(lang)))
@@ -247,6 +269,12 @@ class Searcher:
             raise SearchError("The --since date is after the --until date.")
         if start or end:
             clauses.append(wq.DateRange("date", start, end))
+        return tuple(clauses) or None
+
+    def _filter(self, lang, source, since, until) -> set | None:
+        return self._filter_docs(self._filter_spec(lang, source, since, until))
+
+    def _filter_docs(self, clauses) -> set | None:
         if not clauses:
             return None
         key = tuple(repr(c) for c in clauses)
@@ -279,12 +307,12 @@ class Searcher:
             raise SearchError("recency must be between 0 and 1.")
         limit = min(limit, 1000)
         query = query or ""
-        filt = self._filter(lang, source, since, until)
+        spec = self._filter_spec(lang, source, since, until)
         compiled = compile_query(query)
         base = Results(query=query, total=0, hits=[], facets={"lang": {}, "source": {}, "year": {}},
                        page=page, limit=limit, sort=sort)
         if compiled.must_query is None:
-            if not query.strip() and filt is not None:  # filters only: list them, newest first
+            if not query.strip() and spec is not None:  # filters only: list them, newest first
                 compiled.must_query = compiled.any_query = wq.Every()
                 sort = "date" if sort == "relevance" and recency == 0 else sort
             else:
@@ -298,6 +326,12 @@ class Searcher:
         if long_query and LONG_MODE == "or" and compiled.any_query is not None:
             compiled.must_query = compiled.any_query
         self._pool = max(page * limit * 2 + 10, RECENCY_POOL if recency else 0, PROXIMITY_POOL)
+        if self._fast_ok(compiled, sort, recency):
+            try:
+                return self._search_fast(compiled, spec, sort, recency, page, limit, query, base, long_query)
+            except fastpath.Unsupported:
+                pass
+        filt = self._filter_docs(spec)
         self._tops = {}
         must_docs = self._docset(compiled.must_query, filt, sort)
         mode = "all"
@@ -326,6 +360,184 @@ class Searcher:
         base.hits = self._page(ranked, page, limit, compiled)
         base.extra["collapsed"] = self._collapsed
         return base
+
+    # -- the fast path (numpy over cached postings; see search.fastpath) -----------------------------------
+
+    def _fast_ok(self, compiled: Compiled, sort, recency) -> bool:
+        if not self.fast:
+            return False
+        schema = self._s.schema
+        for q in (compiled.must_query, compiled.any_query):
+            if not fastpath.supported(q, schema):
+                return False
+            if q is not None and sort != "date" and any(isinstance(x, wq.Every) for x in _walk(q)):
+                return False  # Every is scored by Whoosh in its own way: keep it there
+        return True
+
+    def _filter_mask(self, spec) -> np.ndarray | None:
+        """The documents the filters let through (and not deleted), as a mask; None: all of them."""
+        fx, _ = self._fast()
+        if not spec:
+            return fx.live
+        key = tuple(repr(c) for c in spec)
+        if key in self._mask_cache:
+            return self._mask_cache[key]
+        mask = np.ones(fx.n, dtype=bool) if fx.live is None else fx.live.copy()
+        for c in spec:
+            if isinstance(c, wq.Term) and c.fieldname == "lang":
+                codes, _ = fx.codes("lang")
+                code = fx.code_of("lang", c.text) if c.text else None
+                mask &= (codes == code) if code is not None else False
+            elif isinstance(c, wq.DateRange):
+                dates = fx.dates
+                mask &= dates != fastpath.NO_DATE
+                if c.startdate is not None:
+                    mask &= dates >= fastpath.ticks(c.startdate)
+                if c.enddate is not None:
+                    mask &= dates <= fastpath.ticks(c.enddate)
+            else:
+                mask &= self._source_mask(c)
+        if len(self._mask_cache) > 64:
+            self._mask_cache.clear()
+        self._mask_cache[key] = mask
+        return mask
+
+    def _source_mask(self, c) -> np.ndarray:
+        """The documents a --source clause (a Term or Phrase on source_text) matches.
+
+        source_text is the source, so documents with the same source value match alike: the phrase is
+        checked on one document per source value, not on every candidate.
+        """
+        fx, _ = self._fast()
+        words = [c.text] if isinstance(c, wq.Term) else list(c.words)
+        postings = [fx.postings("source_text", w) for w in words]
+        mask = np.zeros(fx.n, dtype=bool)
+        cand = postings[0].ids
+        for p in postings[1:]:
+            cand = np.intersect1d(cand, p.ids, assume_unique=True)
+        if len(words) > 1 and len(cand):
+            codes, _ = fx.codes("source")
+            cc = codes[cand]
+            uniq, first = np.unique(cc, return_index=True)
+            ok = [code for code, i in zip(uniq.tolist(), first.tolist(), strict=True)
+                  if _in_a_row([p.positions(int(cand[i])) or [] for p in postings])]
+            cand = cand[np.isin(cc, ok)]
+        mask[cand] = True
+        return mask
+
+    def _facets_fast(self, docs: np.ndarray) -> dict[str, dict[str, int]]:
+        fx, _ = self._fast()
+        out = {}
+        for name in ("lang", "source", "year"):
+            codes, values = fx.codes(name)
+            counts = np.bincount(codes[docs], minlength=len(values))
+            items = [(values[i], int(counts[i])) for i in np.flatnonzero(counts) if values[i]]
+            key = (lambda kv: (-int(kv[0]) if kv[0].isdigit() else 0, kv[0])) if name == "year" else (
+                lambda kv: (-kv[1], kv[0]))
+            out[name] = dict(sorted(items, key=key))
+        return out
+
+    def _top_fast(self, docs: np.ndarray, scores: np.ndarray, n: int, sort) -> list[tuple[int, float]]:
+        """(docnum, score) of the n best of docs (scores: the dense score vector)."""
+        if sort == "date":
+            fx, _ = self._fast()
+            dates = fx.dates[docs]
+            dates = np.where(dates == fastpath.NO_DATE, np.iinfo(np.int64).max, dates)
+            order = np.lexsort((-docs, -dates))[:n]  # newest first, then as Whoosh: higher docnum first
+            return [(int(d), 0.0) for d in docs[order]]
+        best, sc = fastpath.top(docs, scores[docs], n)
+        return list(zip(best.tolist(), sc.tolist(), strict=True))
+
+    def _search_fast(self, compiled: Compiled, spec, sort, recency, page, limit, query, base, long_query):
+        """search() after parsing, on numpy arrays: same matching, scores, ranking, facets and pages."""
+        fx, ev = self._fast()
+        fmask = self._filter_mask(spec)
+
+        def run(q):
+            if q is None:
+                return np.zeros(0, dtype=np.int64), None
+            mask, score = ev.evaluate(q)
+            if fmask is not None:
+                mask = mask & fmask
+            return np.flatnonzero(mask), score
+
+        must_q, any_q = compiled.must_query, compiled.any_query
+        must_docs, must_scores = run(must_q)
+        mode = "all"
+        docs = must_docs
+        any_docs = any_scores = None
+        widen = any_q is not None and any_q != must_q
+        if len(must_docs) < limit and widen:
+            any_docs, any_scores = run(any_q)
+            if len(any_docs) > len(must_docs):
+                mode = "any"
+                docs = any_docs
+        base.mode = mode
+        base.total = int(len(docs))
+        base.facets = self._facets_fast(docs)
+        if compiled.words and (len(must_docs) < limit or mode == "any"):
+            base.suggestion = self.speller.suggest(query, compiled.words)
+        if not len(docs):
+            return base
+        if mode == "any" and long_query:  # a sentence: BM25 over any word, all-word matches not forced
+            must_docs, must_scores = any_docs, any_scores
+            mode_rank = "all"
+        else:
+            mode_rank = mode
+
+        n = self._pool
+        first = self._top_fast(must_docs, must_scores, n, sort) if len(must_docs) else []
+        if mode_rank == "all":
+            ranked = first
+        else:
+            seen = {d for d, _ in first}
+            more = self._top_fast(any_docs, any_scores, n + len(first), sort)
+            ranked = first + [(d, s) for d, s in more if d not in seen]
+        n_must = len(must_docs) if mode_rank == "any" else None
+        if sort == "relevance" and compiled.proximity and ranked:
+            langs, values = fx.codes("lang")
+            lang_of = lambda d: values[langs[d]]  # noqa: E731
+            positions = lambda fname, t, docs: _positions_from(fx.postings(fname, t), docs)  # noqa: E731
+            if n_must is None:
+                ranked = self._proximity_rerank(ranked, compiled, lang_of, positions)
+            else:
+                ranked = self._proximity_rerank(ranked[:n_must], compiled, lang_of, positions) + \
+                    self._proximity_rerank(ranked[n_must:], compiled, lang_of, positions)
+        if recency and sort == "relevance" and ranked:
+            now = fastpath.ticks(dt.datetime.now())
+            fresh_all = fastpath.freshness(fx.dates, now)
+            ranked = self._blend_recency(ranked, recency, n_must, lambda d: float(fresh_all[d]))
+        base.hits = self._page_fast(ranked, page, limit, compiled)
+        base.extra["collapsed"] = self._collapsed
+        return base
+
+    def _page_fast(self, ranked, page, limit, compiled: Compiled) -> list[dict]:
+        """_page with duplicate groups from the cached group postings and stored fields read once."""
+        fx, _ = self._fast()
+        shown: list[tuple[int, float, list[int]]] = []
+        consumed: set[int] = set()
+        stored: dict[int, dict] = {}
+        start = (page - 1) * limit
+        stop = start + limit
+        self._collapsed = 0
+        for d, score in ranked:
+            if d in consumed:
+                self._collapsed += 1
+                continue
+            consumed.add(d)
+            fields = stored[d] = self._s.stored_fields(d)
+            group = fields.get("group")
+            members: list[int] = []
+            if group:
+                members = [m for m in fx.postings("group", group).ids.tolist() if m != d]
+                consumed.update(members)
+            shown.append((d, score, members))
+            if len(shown) >= stop:
+                break
+        return [self._hit(d, score, members, compiled, stored.get(d))
+                for d, score, members in shown[start:stop]]
+
+    # -- the Whoosh path --------------------------------------------------------------------------------
 
     def _docset(self, q, filt, sort) -> set:
         """Every document matching q (and the filter); the best ones are kept for _top, same pass."""
@@ -359,6 +571,8 @@ class Searcher:
             res = self._s.search(q, **kwargs)
         except (ValueError, TypeError):  # e.g. a sort column missing from an old index
             res = self._s.search(q, limit=n, filter=filt)
+        if sort == "date":  # Whoosh puts the sort key (date ticks) in hit.score: not a score
+            return [(hit.docnum, 0.0) for hit in res]
         return [(hit.docnum, hit.score or 0.0) for hit in res]
 
     def _rank(self, compiled: Compiled, must_docs, docs, mode, filt, sort, recency, need):
@@ -385,7 +599,7 @@ class Searcher:
             ranked = self._blend_recency(ranked, recency, len(must_docs) if mode == "any" else None)
         return ranked
 
-    def _proximity_rerank(self, ranked, compiled: Compiled):
+    def _proximity_rerank(self, ranked, compiled: Compiled, lang_of=None, positions_of=None):
         """Add a bonus to the best candidates whose query words stand close together.
 
         For each pair of consecutive query words (in query order) found within PROXIMITY_WINDOW words of
@@ -395,11 +609,14 @@ class Searcher:
         if len(ranked) < 2:
             return ranked
         head, tail = ranked[:PROXIMITY_POOL], ranked[PROXIMITY_POOL:]
-        langs = self._column("lang")
-        reader = self._s.reader()
+        if lang_of is None:
+            langs = self._column("lang")
+            lang_of = langs.__getitem__
+        if positions_of is None:
+            positions_of = self._positions_whoosh
         by_lang: dict[str, list[int]] = {}
         for d, _ in head:
-            lang = langs[d]
+            lang = lang_of(d)
             by_lang.setdefault(lang if lang in LANGS else "xx", []).append(d)
         bonus: dict[int, float] = {}
         for tl, docs in by_lang.items():
@@ -411,17 +628,9 @@ class Searcher:
                 fname = f"{kind}_{tl}"
                 positions: dict[str, dict[int, list[int]]] = {}
                 for t in set(terms):
-                    if reader.doc_frequency(fname, t) == 0:
-                        continue
-                    m = reader.postings(fname, t)
-                    found = positions[t] = {}
-                    for d in docs:
-                        if not m.is_active():
-                            break
-                        if m.id() < d:
-                            m.skip_to(d)
-                        if m.is_active() and m.id() == d:
-                            found[d] = m.value_as("positions")
+                    found = positions_of(fname, t, docs)
+                    if found is not None:
+                        positions[t] = found
                 for a, b in zip(terms, terms[1:], strict=False):
                     if a == b or a not in positions or b not in positions:
                         continue
@@ -437,15 +646,32 @@ class Searcher:
         head = sorted(((d, s + bonus.get(d, 0.0)) for d, s in head), key=lambda x: -x[1])
         return head + tail
 
-    def _blend_recency(self, ranked, recency, n_must):
-        dates = self._column("date")
-        now = dt.datetime.now()
+    def _positions_whoosh(self, fname, t, docs) -> dict[int, list[int]] | None:
+        """Positions of term t in each of docs (sorted) that has it; None when the index lacks t."""
+        reader = self._s.reader()
+        if reader.doc_frequency(fname, t) == 0:
+            return None
+        m = reader.postings(fname, t)
+        found = {}
+        for d in docs:
+            if not m.is_active():
+                break
+            if m.id() < d:
+                m.skip_to(d)
+            if m.is_active() and m.id() == d:
+                found[d] = m.value_as("positions")
+        return found
 
-        def fresh(d):
-            v = dates[d]
-            if not isinstance(v, dt.datetime):
-                return 0.0
-            return 0.5 ** (max(0, (now - v).days) / 365.0)
+    def _blend_recency(self, ranked, recency, n_must, fresh=None):
+        if fresh is None:
+            dates = self._column("date")
+            now = dt.datetime.now()
+
+            def fresh(d):
+                v = dates[d]
+                if not isinstance(v, dt.datetime):
+                    return 0.0
+                return 0.5 ** (max(0, (now - v).days) / 365.0)
 
         def blend(part):
             if not part:
@@ -485,8 +711,9 @@ class Searcher:
                 break
         return [self._hit(d, score, members, compiled) for d, score, members in shown[start:stop]]
 
-    def _hit(self, d, score, members, compiled: Compiled | None) -> dict:
-        fields = self._s.stored_fields(d)
+    def _hit(self, d, score, members, compiled: Compiled | None, fields=None) -> dict:
+        if fields is None:
+            fields = self._s.stored_fields(d)
         body = _body(fields)
         lang = fields.get("lang") or ""
         tl = lang if lang in LANGS else "xx"
@@ -562,6 +789,37 @@ class Searcher:
         res.hits = self._page(ranked, 1, limit, None)
         res.extra["source_id"] = str(id)
         return res
+
+
+def _walk(q):
+    yield q
+    for child in q.children():
+        yield from _walk(child)
+
+
+def _positions_from(p: fastpath.Postings, docs) -> dict[int, list[int]] | None:
+    """Positions of a cached posting list's term in each of docs that has it; None for an absent term."""
+    if not len(p.ids):
+        return None
+    if p.values is None:
+        return {}
+    want = np.asarray(docs, dtype=np.int64)
+    idx = np.minimum(np.searchsorted(p.ids, want), len(p.ids) - 1)
+    hit = p.ids[idx] == want
+    return {int(d): fastpath.decode_positions(p.values[i])
+            for d, i in zip(want[hit].tolist(), idx[hit].tolist(), strict=True)}
+
+
+def _in_a_row(positions: list[list[int]]) -> bool:
+    """Whether the words (their positions, in phrase order) stand at consecutive positions somewhere."""
+    if not positions or not positions[0]:
+        return False
+    starts = set(positions[0])
+    for k, pos in enumerate(positions[1:], 1):
+        starts = {p - k for p in pos if p - k in starts}
+        if not starts:
+            return False
+    return True
 
 
 def _min_distance(a: list[int], b: list[int]) -> int:

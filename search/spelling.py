@@ -38,7 +38,8 @@ class Speller:
         if word in self._cache:
             return self._cache[word]
         result = None
-        if len(word) >= 3 and word.isalpha() and not self._known(word):
+        # Not past 40 characters: Whoosh's Levenshtein automaton for a 10,000-letter word takes seconds.
+        if 3 <= len(word) <= 40 and word.isalpha() and not self._known(word):
             result = self._closest(word)
         if len(self._cache) > 5000:
             self._cache.clear()

@@ -1,0 +1,71 @@
+"""Refusing an index directory this user does not control.
+
+Whoosh stores the index schema (in ``_MAIN_<gen>.toc``) with :mod:`pickle`, so opening an index runs whatever
+its files say: an index someone else can write to is code someone else can run. :func:`check_index_dir` is
+called before an index is opened (:func:`indexer.store.open_index`, :func:`indexer.store.create_or_open`)
+and refuses a directory, or a file in it, that is not owned by the current user or that group or others may
+write to.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from indexer.store import IndexMissing
+
+_WRITABLE_BY_OTHERS = stat.S_IWGRP | stat.S_IWOTH
+
+
+class UntrustedIndex(IndexMissing):
+    """The index directory (or one of its files) is not safe to open: another user could have written it.
+
+    A subclass of :class:`IndexMissing` (the indexer's "cannot use the index here" error), so every caller
+    that reports a missing index reports this one too, in one sentence."""
+
+    def __init__(self, path: Path | str, why: str, index_dir: Path | str | None = None):
+        self.index_dir = Path(index_dir if index_dir is not None else path)
+        self.path = Path(path)
+        self.why = why
+        Exception.__init__(
+            self,
+            f"Refusing to open the index in {self.index_dir}: {self.path} {why}, and an index can run code "
+            f"when opened (fix it with `chown -R $USER {self.index_dir} && chmod -R go-w {self.index_dir}`).",
+        )
+
+
+def _problem(st: os.stat_result, uid: int) -> str | None:
+    if st.st_uid != uid:
+        return f"is owned by uid {st.st_uid}, not by the current user (uid {uid})"
+    if stat.S_IMODE(st.st_mode) & _WRITABLE_BY_OTHERS:
+        who = " and ".join(w for w, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH))
+                           if st.st_mode & bit)
+        return f"is writable by {who} (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def check_index_dir(path: Path | str) -> None:
+    """Raise :class:`UntrustedIndex` unless ``path`` and everything directly in it belong to the current user
+    and are not writable by group or others. A missing directory passes (there is nothing to open)."""
+    index_dir = Path(path)
+    uid = os.geteuid()
+    try:
+        st = os.stat(index_dir)
+    except FileNotFoundError:
+        return
+    why = _problem(st, uid)
+    if why:
+        raise UntrustedIndex(index_dir, why)
+    try:
+        entries = list(os.scandir(index_dir))
+    except NotADirectoryError:
+        return
+    for entry in entries:
+        try:
+            est = os.stat(entry.path)  # a symlink is judged by what it points to
+        except FileNotFoundError:  # gone meanwhile (a concurrent update), or a dangling link: never opened
+            continue
+        why = _problem(est, uid)
+        if why:
+            raise UntrustedIndex(entry.path, why, index_dir)

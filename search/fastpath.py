@@ -1,0 +1,599 @@
+"""A numpy evaluator for the common queries: the same matching and BM25 scores as Whoosh, without a matcher
+tree scoring one posting at a time in Python.
+
+``IndexArrays`` holds, per open Whoosh searcher:
+
+- postings per (field, term): document numbers (int32) and weights (term frequency times the field boost,
+  float32), plus the encoded positions (kept for the proximity bonus and phrases). They are read once by
+  decoding Whoosh's posting blocks whole (whoosh-reloaded is pinned to 2.7.5, so the private layout of
+  ``whoosh.codec.whoosh3`` is relied on, with the public matcher API as fallback) and kept in an LRU cache
+  bounded by bytes;
+- per-field document lengths (Whoosh's byte-quantised length column, read in bulk), and per-document columns
+  (lang, source, year as integer codes; the date as Whoosh's microsecond ticks), built on first use only.
+
+``Evaluator`` turns a compiled Whoosh query made of ``Term``, ``Phrase``, ``Or``, ``And``, ``AndNot``,
+``AndMaybe`` (and ``Every``, unscored) into a dense match mask and score vector over all document numbers,
+with Whoosh's arithmetic: BM25F per term (``idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avglen))``,
+the idf and average lengths taken from the Whoosh searcher itself), times the query boost, summed over the
+clauses that match. Anything else (prefixes, ranges, filters written in the query) is ``Unsupported`` and
+the caller keeps the Whoosh path.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+DEFAULT_CACHE_BYTES = 256 << 20
+NO_DATE = -1  # in the date array: no date (Whoosh's column default, 2**64 - 1)
+_MAGIC = b"W3Bl"
+_INT = struct.Struct("!i")
+_TICKS_PER_DAY = 86_400_000_000
+
+
+class Unsupported(Exception):
+    """The query has a clause the fast evaluator does not handle: use the Whoosh path."""
+
+
+@dataclass
+class Postings:
+    ids: np.ndarray  # int32 global document numbers, ascending, deleted documents removed
+    weights: np.ndarray  # float32
+    values: list | None  # encoded positions per posting (None when the field stores none)
+
+    @property
+    def nbytes(self) -> int:
+        n = self.ids.nbytes + self.weights.nbytes + 64
+        if self.values:
+            n += sum(map(len, self.values)) + 40 * len(self.values)
+        return n
+
+    def positions(self, doc: int) -> list[int] | None:
+        """Positions of the term in one document (None if it does not contain it)."""
+        i = int(np.searchsorted(self.ids, doc))
+        if i >= len(self.ids) or self.ids[i] != doc or not self.values:
+            return None
+        return decode_positions(self.values[i])
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """Whoosh's ``Positions`` encoding: a uint count then a pickled list of deltas."""
+    codes = pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")
+    out = []
+    p = 0
+    for c in codes:
+        p += c
+        out.append(p)
+    return out
+
+
+EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading Whoosh's files in bulk
+
+
+def _lazy_buffer_files() -> bool:
+    """Make Whoosh's ``BufferFile`` copy its buffer into a ``BytesIO`` only when something reads it as a
+    stream (seek/read), not when it is opened.
+
+    Whoosh opens every part of a compound segment as a ``BufferFile`` over the mmap, whose constructor copies
+    the part into a ``BytesIO``: the whole postings file (180 MB on the 59,000-statement index, ~115 ms)
+    at open and the stored fields (120 MB, ~60 ms) at the first hit, although random access goes through
+    ``get()``, which reads the mmap directly. The fast path only uses ``get()``; Whoosh's own matchers still
+    get their ``BytesIO``, made on first use. Same behaviour, less start-up time and memory.
+    """
+    from whoosh.filedb import structfile
+
+    cls = structfile.BufferFile
+    if getattr(cls, "_presse_lazy", False):
+        return True
+    if "BytesIO" not in cls.__init__.__code__.co_names or "file" in cls.__dict__:
+        return False  # not the 2.7.5 layout: leave it alone
+
+    def __init__(self, buf, name=None, onclose=None):
+        self._buf = buf
+        self._name = name
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    def _get_file(self):
+        f = self.__dict__.get("_lazy_file")
+        if f is None:
+            f = self.__dict__["_lazy_file"] = structfile.BytesIO(self._buf)
+        return f
+
+    def _set_file(self, f):
+        self.__dict__["_lazy_file"] = f
+
+    def flush(self):
+        pass
+
+    def close(self):
+        if self.is_closed:
+            raise Exception("This file is already closed")
+        if self.onclose:
+            self.onclose(self)
+        f = self.__dict__.get("_lazy_file")
+        if f is not None:
+            f.close()
+        self.is_closed = True
+
+    cls.__init__ = __init__
+    cls.file = property(_get_file, _set_file)
+    cls.flush = flush
+    cls.close = close
+    cls._presse_lazy = True
+    return True
+
+
+_lazy_buffer_files()
+
+
+def _leaf_postings_fast(seg, fieldname: str, tbytes: bytes):
+    """(delta-decoded ids list, weights list, values list or None) of one term in one segment, read block by
+    block from the W3 postings file; None when the term is absent. Raises on an unknown layout."""
+    terms = seg._terms
+    try:
+        ti = terms.term_info(fieldname, tbytes)
+    except (KeyError, TermNotFound):
+        return None
+    if ti.is_inlined():
+        ids, weights, values = ti.inlined_postings()
+        return list(ids), list(weights), (list(values) if values else None)
+    offset, length = ti.extent()
+    if isinstance(length, tuple):  # whoosh 2.7.5 unpacks it as a 1-tuple
+        length = length[0]
+    buf = terms._postfile.get(offset, length)
+    if buf[:4] != _MAGIC:
+        raise ValueError("unknown posting block layout")
+    bio = io.BytesIO(buf)
+    pos = 4
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list | None = []
+    prev_last = 0
+    total = len(buf)
+    while pos < total:
+        (blen,) = _INT.unpack_from(buf, pos)
+        pos += 4
+        last = blen < 0
+        end = pos + (-blen if last else blen)
+        bio.seek(pos)
+        count, maxid, _maxw, comp, _mn, _mx = pickle.load(bio)
+        data = buf[bio.tell():end]
+        if comp:
+            data = zlib.decompress(data)
+        bids, bweights, bvalues = pickle.loads(data)
+        ids.append(bids[0] - prev_last)
+        ids.extend(bids[1:])
+        prev_last = maxid
+        if bweights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(bweights, float):
+            weights.extend([bweights] * count)
+        else:
+            weights.extend(bweights)
+        if values is not None:
+            if isinstance(bvalues, tuple):
+                values.extend(bvalues)
+            else:  # fixed-size or no values: positions are not needed for such fields
+                values = None
+        pos = end
+        if last:
+            break
+    return ids, weights, values
+
+
+def _leaf_postings_slow(seg, fieldname: str, text):
+    """The same through the public matcher API (any codec)."""
+    try:
+        m = seg.postings(fieldname, text)
+    except Exception:  # TermNotFound and friends
+        return None
+    ids, weights, values = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        try:
+            values.append(m.value())
+        except Exception:
+            values = None
+        m.next()
+    # deltas, to share the decoding below
+    deltas = [b - a for a, b in zip([0] + ids[:-1], ids, strict=True)]
+    return deltas, weights, values
+
+
+def deleted_docs(seg) -> frozenset[int]:
+    """The deleted document numbers of one segment reader."""
+    try:
+        return seg.deleted_docs_set
+    except AttributeError:
+        return frozenset(d for d in range(seg.doc_count_all()) if seg.is_deleted(d))
+
+
+class IndexArrays:
+    """Arrays read from one Whoosh searcher (reset it by building a new one after a refresh)."""
+
+    def __init__(self, searcher, cache_bytes: int = DEFAULT_CACHE_BYTES):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.schema = self.reader.schema
+        self.n = self.reader.doc_count_all()
+        self.leaves = list(self.reader.leaf_readers())
+        self.cache_bytes = cache_bytes
+        self._postings: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._cached = 0
+        self._lengths: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, list]] = {}
+        self._dates: np.ndarray | None = None
+        self._live: np.ndarray | None = None
+        self._has_deleted = any(seg.has_deletions() for seg, _ in self.leaves)
+        self.fast_reads = True
+
+    # -- documents ------------------------------------------------------------------------------------------
+
+    @property
+    def live(self) -> np.ndarray | None:
+        """Mask of the documents not deleted (None when none is)."""
+        if not self._has_deleted:
+            return None
+        if self._live is None:
+            live = np.ones(self.n, dtype=bool)
+            for seg, base in self.leaves:
+                dels = list(deleted_docs(seg))
+                if dels:
+                    live[np.asarray(dels, dtype=np.int64) + base] = False
+            self._live = live
+        return self._live
+
+    # -- postings -------------------------------------------------------------------------------------------
+
+    def postings(self, fieldname: str, text: str) -> Postings:
+        key = (fieldname, text)
+        p = self._postings.get(key)
+        if p is not None:
+            self._postings.move_to_end(key)
+            return p
+        p = self._read_postings(fieldname, text)
+        size = p.nbytes
+        self._postings[key] = p
+        self._cached += size
+        while self._cached > self.cache_bytes and len(self._postings) > 1:
+            _, old = self._postings.popitem(last=False)
+            self._cached -= old.nbytes
+        return p
+
+    def _read_postings(self, fieldname: str, text) -> Postings:
+        field = self.schema[fieldname]
+        tbytes = field.to_bytes(text) if not isinstance(text, bytes) else text
+        parts = []
+        for seg, base in self.leaves:
+            got = None
+            if self.fast_reads:
+                try:
+                    got = _leaf_postings_fast(seg, fieldname, tbytes)
+                except Exception:  # another codec or layout: the public API
+                    self.fast_reads = False
+            if not self.fast_reads:
+                got = _leaf_postings_slow(seg, fieldname, tbytes)
+            if not got or not got[0]:
+                continue
+            deltas, weights, values = got[0], got[1], got[2]
+            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+            w = np.asarray(weights, dtype=np.float32)
+            if seg.has_deletions():
+                dels = deleted_docs(seg)
+                if dels:
+                    keep = ~np.isin(ids, np.fromiter(dels, dtype=np.int64, count=len(dels)))
+                    ids, w = ids[keep], w[keep]
+                    if values is not None:
+                        values = [v for v, k in zip(values, keep.tolist(), strict=True) if k]
+            parts.append((ids + base, w, values))
+        if not parts:
+            return EMPTY
+        if len(parts) == 1:
+            ids, w, values = parts[0]
+        else:
+            ids = np.concatenate([p[0] for p in parts])
+            w = np.concatenate([p[1] for p in parts])
+            values = None if any(p[2] is None for p in parts) else [v for p in parts for v in p[2]]
+        return Postings(ids.astype(np.int32), w, values)
+
+    # -- per-document columns -------------------------------------------------------------------------------
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Whoosh's (byte-quantised) length of a field in every document, as float64."""
+        arr = self._lengths.get(fieldname)
+        if arr is None:
+            arr = np.zeros(self.n, dtype=np.float64)
+            for seg, base in self.leaves:
+                dc = seg.doc_count_all()
+                raw = None
+                try:
+                    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+                    col = seg._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+                    if col is None:
+                        continue
+                    count = min(col._count, dc)
+                    raw = np.frombuffer(col._dbfile.get(col._basepos, count), dtype=np.uint8)
+                    arr[base:base + count] = LENGTH_TABLE[raw]
+                except Exception:
+                    arr[base:base + dc] = [seg.doc_field_length(d, fieldname, 0) or 0 for d in range(dc)]
+            self._lengths[fieldname] = arr
+        return arr
+
+    def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """A string column as (int32 code per document, the values); code 0 is the empty value."""
+        got = self._codes.get(name)
+        if got is None:
+            table: dict[bytes, int] = {b"": 0}
+            codes = np.zeros(self.n, dtype=np.int32)
+            for seg, base in self.leaves:
+                if not seg.has_column(name):
+                    continue
+                leaf_codes, leaf_values = _column_codes(seg, name)
+                remap = np.array([table.setdefault(v, len(table)) for v in leaf_values], dtype=np.int32)
+                codes[base:base + len(leaf_codes)] = remap[leaf_codes]
+            values = [""] * len(table)
+            for v, i in table.items():
+                values[i] = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v or "")
+            got = self._codes[name] = (codes, values)
+        return got
+
+    def code_of(self, name: str, value: str) -> int | None:
+        _, values = self.codes(name)
+        try:
+            return values.index(value)
+        except ValueError:
+            return None
+
+    @property
+    def dates(self) -> np.ndarray:
+        """The date column as int64 microseconds since datetime.min (Whoosh's ticks); NO_DATE when absent."""
+        if self._dates is None:
+            arr = np.full(self.n, NO_DATE, dtype=np.int64)
+            for seg, base in self.leaves:
+                if not seg.has_column("date"):
+                    continue
+                try:
+                    col = seg._perdoc.column_reader("date", seg.schema["date"].column_type)
+                    count = min(col._count, seg.doc_count_all())
+                    raw = np.frombuffer(col._dbfile.get(col._basepos, count * 8), dtype=">u8")
+                except Exception:
+                    cr = seg.column_reader("date", translate=False)
+                    raw = np.fromiter((int(v) for v in cr), dtype=np.uint64)
+                    count = len(raw)
+                vals = np.where(raw >= np.uint64(1 << 63), NO_DATE, raw.astype(np.int64, copy=False))
+                arr[base:base + count] = vals
+            self._dates = arr
+        return self._dates
+
+    def nbytes(self) -> int:
+        n = self._cached + sum(a.nbytes for a in self._lengths.values())
+        n += sum(c.nbytes for c, _ in self._codes.values())
+        return n + (self._dates.nbytes if self._dates is not None else 0)
+
+
+def _column_codes(seg, name: str) -> tuple[np.ndarray, list[bytes]]:
+    """(code per document, unique raw values) of a string column of one segment.
+
+    Whoosh's VarBytes column is read in one go: short fixed-width values (lang, year) are deduplicated by
+    numpy, the others in a dict.
+    """
+    try:
+        cr = seg._perdoc.column_reader(name, seg.schema[name].column_type)
+        off = np.asarray(cr._offsets, dtype=np.int64)
+        ln = np.asarray(cr._lengths, dtype=np.int64)
+        if not len(ln):
+            return np.zeros(0, dtype=np.int32), []
+        size = int(np.max(off + ln))
+        raw = cr._dbfile.get(cr._basepos, size)
+    except AttributeError:
+        vals = [v if isinstance(v, bytes) else str(v or "").encode() for v in
+                seg.column_reader(name, translate=False)]
+        return _dict_codes(vals)
+    nz = ln > 0
+    widths = np.unique(ln[nz])
+    if len(widths) == 1 and widths[0] <= 16:
+        w = int(widths[0])
+        start = int(off[nz][0])
+        if np.array_equal(off[nz], start + w * np.arange(int(nz.sum()))):
+            arr = np.frombuffer(raw, dtype=f"S{w}", count=int(nz.sum()), offset=start)
+            uniq, inv = np.unique(arr, return_inverse=True)
+            codes = np.zeros(len(ln), dtype=np.int32)
+            codes[nz] = inv.reshape(-1) + 1
+            return codes, [b""] + [bytes(u).ljust(w, b"\0") for u in uniq.tolist()]
+    return _dict_codes([raw[o:o + n] for o, n in zip(off.tolist(), ln.tolist(), strict=True)])
+
+
+def _dict_codes(vals: list[bytes]) -> tuple[np.ndarray, list[bytes]]:
+    table: dict[bytes, int] = {b"": 0}
+    codes = np.fromiter((table.setdefault(v, len(table)) for v in vals), dtype=np.int32, count=len(vals))
+    return codes, list(table)
+
+
+def ticks(value) -> int:
+    """A datetime as Whoosh's column ticks."""
+    from whoosh.util.times import datetime_to_long
+    return datetime_to_long(value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def supported(q, schema) -> bool:
+    """Whether the evaluator handles every clause of q."""
+    if q is None:
+        return True
+    if isinstance(q, wq.Term | wq.Phrase):
+        if q.fieldname not in schema:
+            return False
+        field = schema[q.fieldname]
+        if not field.scorable or not field.format or not field.format.supports("positions"):
+            return False
+        if isinstance(q, wq.Phrase):
+            return q.slop == 1 and len(q.words) >= 1 and q.char_ranges is None
+        return True
+    if isinstance(q, wq.AndNot | wq.AndMaybe):
+        return supported(q.a, schema) and supported(q.b, schema)
+    if type(q) in (wq.And, wq.Or):
+        if isinstance(q, wq.Or) and (q.minmatch or q.scale):
+            return False
+        return all(supported(s, schema) for s in q.subqueries)
+    return isinstance(q, wq.Every) and q.fieldname in (None, "*")
+
+
+class Evaluator:
+    """Dense (mask, score) vectors of a compiled Whoosh query, BM25F as the engine's weighting does it."""
+
+    def __init__(self, arrays: IndexArrays, B: float, K1: float):
+        self.x = arrays
+        self.B = B
+        self.K1 = K1
+        self._term_scores: dict[tuple[str, str], np.ndarray] = {}
+
+    def term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, BM25 scores) of one term."""
+        key = (fieldname, text)
+        p = self.x.postings(fieldname, text)
+        sc = self._term_scores.get(key)
+        if sc is None or len(sc) != len(p.ids):
+            s = self.x.searcher
+            idf = s.idf(fieldname, text)
+            avgfl = s.avg_field_length(fieldname) or 1
+            fl = self.x.lengths(fieldname)[p.ids]
+            tf = p.weights.astype(np.float64)
+            B, K1 = self.B, self.K1
+            sc = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            if len(self._term_scores) > 4096:
+                self._term_scores.clear()
+            self._term_scores[key] = sc
+        return p.ids, sc
+
+    def evaluate(self, q) -> tuple[np.ndarray, np.ndarray]:
+        """(mask, scores) over all document numbers; scores are 0 outside the mask."""
+        n = self.x.n
+        if isinstance(q, wq.Term):
+            mask = np.zeros(n, dtype=bool)
+            score = np.zeros(n, dtype=np.float64)
+            ids, sc = self.term(q.fieldname, q.text)
+            mask[ids] = True
+            score[ids] = sc * q.boost if q.boost != 1.0 else sc
+            return mask, score
+        if isinstance(q, wq.Phrase):
+            return self._phrase(q)
+        if isinstance(q, wq.Every):
+            return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float64)
+        if type(q) is wq.Or:
+            subs = q.subqueries
+            if all(isinstance(s, wq.Term) for s in subs):  # the common case: one scatter per term
+                mask = np.zeros(n, dtype=bool)
+                score = np.zeros(n, dtype=np.float64)
+                for s in subs:
+                    ids, sc = self.term(s.fieldname, s.text)
+                    mask[ids] = True
+                    score[ids] += sc * s.boost if s.boost != 1.0 else sc
+            else:
+                mask, score = self.evaluate(subs[0])
+                mask, score = mask.copy(), score.copy()
+                for s in subs[1:]:
+                    m, sc = self.evaluate(s)
+                    mask |= m
+                    score += sc
+            return mask, (score * q.boost if q.boost != 1.0 else score)
+        if type(q) is wq.And:
+            mask, score = self.evaluate(q.subqueries[0])
+            mask, score = mask.copy(), score.copy()
+            for s in q.subqueries[1:]:
+                m, sc = self.evaluate(s)
+                mask &= m
+                score += sc
+            score[~mask] = 0.0
+            return mask, (score * q.boost if q.boost != 1.0 else score)
+        if isinstance(q, wq.AndNot):
+            mask, score = self.evaluate(q.a)
+            m, _ = self.evaluate(q.b)
+            mask = mask & ~m
+            return mask, np.where(mask, score, 0.0)
+        if isinstance(q, wq.AndMaybe):
+            mask, score = self.evaluate(q.a)
+            m, sc = self.evaluate(q.b)
+            return mask, score + np.where(mask, sc, 0.0)
+        raise Unsupported(type(q).__name__)
+
+    def _phrase(self, q) -> tuple[np.ndarray, np.ndarray]:
+        """Whoosh scores a phrase as the sum of its words' scores, in the documents where they stand in a
+        row (consecutive positions, in order)."""
+        n = self.x.n
+        mask = np.zeros(n, dtype=bool)
+        score = np.zeros(n, dtype=np.float64)
+        words = list(q.words)
+        postings = [self.x.postings(q.fieldname, w) for w in words]
+        if any(len(p.ids) == 0 for p in postings):
+            return mask, score
+        cand = postings[0].ids
+        for p in postings[1:]:
+            cand = np.intersect1d(cand, p.ids, assume_unique=True)
+        if len(words) > 1 and len(cand):
+            if any(p.values is None for p in postings):
+                raise Unsupported("phrase without positions")
+            idx = [np.searchsorted(p.ids, cand) for p in postings]
+            keep = np.zeros(len(cand), dtype=bool)
+            for j in range(len(cand)):
+                starts = set(decode_positions(postings[0].values[idx[0][j]]))
+                for k in range(1, len(words)):
+                    nxt = decode_positions(postings[k].values[idx[k][j]])
+                    starts = {p for p in nxt if p - 1 in starts}
+                    if not starts:
+                        break
+                keep[j] = bool(starts)
+            cand = cand[keep]
+        if not len(cand):
+            return mask, score
+        mask[cand] = True
+        for w in words:
+            ids, sc = self.term(q.fieldname, w)
+            sel = np.searchsorted(ids, cand)
+            score[cand] += sc[sel]
+        if q.boost != 1.0:
+            score *= q.boost
+        return mask, score
+
+
+def top(docs: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n best (docs, scores) by score, ties by lower document number first (Whoosh's order).
+
+    docs ascending; scores aligned with docs.
+    """
+    if n <= 0 or not len(docs):
+        return docs[:0], scores[:0]
+    if len(docs) > n:
+        kth = np.partition(scores, len(scores) - n)[len(scores) - n]
+        above = scores > kth
+        n_above = int(above.sum())
+        tie = np.flatnonzero(scores == kth)[: n - n_above]
+        sel = np.concatenate([np.flatnonzero(above), tie])
+        docs, scores = docs[sel], scores[sel]
+    order = np.lexsort((docs, -scores))
+    return docs[order], scores[order]
+
+
+def freshness(dates: np.ndarray, now_ticks: int) -> np.ndarray:
+    """0.5 ** (age in whole days / 365), 0 without a date (the engine's recency)."""
+    days = np.maximum(0, (now_ticks - dates) // _TICKS_PER_DAY)
+    return np.where(dates == NO_DATE, 0.0, 0.5 ** (days / 365.0))

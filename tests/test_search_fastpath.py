@@ -1,0 +1,244 @@
+"""The numpy fast path (search.fastpath) against the Whoosh collectors, on real Yukon statements: same hits,
+order, totals, facets, modes, duplicates and snippets, on one segment and on several with deletions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as windex
+
+from corpus.statement import Statement
+from search import Searcher, fastpath
+from search.devindex import build_index, statement_fields
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+YUKON = SHARED / "corpus" / "yukon"
+
+pytestmark = pytest.mark.skipif(not YUKON.is_dir(), reason="../shared/corpus/yukon is missing")
+
+CRAFTED = [
+    Statement(id="x-dup-a", origin="t", title="Budget supplémentaire adopté", lang="fr", date="2019-06-01",
+              source="Office A", body="Le budget supplémentaire zyglophonique est adopté."),
+    Statement(id="x-dup-b", origin="t", title="Budget supplémentaire adopté", lang="fr", date="2019-06-01",
+              source="Office B", body="Le budget supplémentaire zyglophonique est adopté par le conseil."),
+    Statement(id="x-nodate", origin="t", title="Wildlife note", lang="en", source="Office A",
+              body="Caribou and wildlife viewing in Yukon parks, no date given."),
+    Statement(id="x-de", origin="t", title="Mitteilung", lang="de", date="2020-02-02", source="Amt",
+              body="Die Regierung von Yukon informiert über Covid und Impfungen."),
+]
+
+QUERIES = [
+    ("yukon", {}),
+    ("covid", {}),
+    ("covid vaccine", {}),
+    ("COVID-19 vaccination clinics", {}),
+    ("santé publique yukon", {}),
+    ("coopération", {"lang": "fr"}),
+    ("government of yukon announces funding", {}),  # a sentence: blend of AND and BM25 over any word
+    ("quelles sont les mesures pour les entreprises", {}),
+    ("zyglophonique yukon", {}),  # AND finds too few: OR fallback ("any")
+    ("zyglophonique", {}),  # duplicates collapsed
+    ("wildlife", {"sort": "date"}),
+    ("yukon", {"sort": "date", "limit": 7, "page": 2}),
+    ("covid", {"recency": 0.5}),
+    ("health minister", {"since": "2020-03", "until": "2020-06-30"}),
+    ("yukon", {"source": "Office A"}),
+    ("", {"lang": "fr", "sort": "date"}),
+    ("", {"since": "2020", "until": "2020-12-31"}),
+    ('"chief medical officer"', {}),
+    ('"santé publique" covid', {}),
+    ("covid -vaccine", {}),
+    ("+covid school", {}),
+    ("covid OR caribou", {}),
+    ("title:covid", {}),
+    ("yukon", {"limit": 5, "page": 3}),
+    ("qwxzv", {}),  # nothing
+    ("caribou", {"lang": "de"}),
+]
+
+
+def _yukon(n_per_folder: int) -> list[Statement]:
+    from corpus.inputs import read_paths
+    files = []
+    for lang in ("en", "fr"):
+        for year in ("2019", "2020"):
+            files += sorted((YUKON / lang / year).glob("*.html"))[:n_per_folder]
+    return [x for x in read_paths(files) if isinstance(x, Statement)]
+
+
+@pytest.fixture(scope="module")
+def statements():
+    return _yukon(45) + CRAFTED
+
+
+@pytest.fixture(scope="module")
+def one_segment(statements, tmp_path_factory):
+    return build_index(statements, tmp_path_factory.mktemp("one"))
+
+
+@pytest.fixture(scope="module")
+def segments(statements, tmp_path_factory):
+    """Three segments and two deleted statements."""
+    index_dir = build_index(statements[: len(statements) // 2], tmp_path_factory.mktemp("multi"))
+    ix = windex.open_dir(str(index_dir))
+    rest = statements[len(statements) // 2:]
+    for part in (rest[: len(rest) // 2], rest[len(rest) // 2:]):
+        w = ix.writer()
+        for st in part:
+            w.add_document(**statement_fields(st))
+        w.commit(merge=False)
+    w = ix.writer()
+    w.delete_by_term("id", statements[3].id)
+    w.delete_by_term("id", "x-dup-b")
+    w.commit(merge=False)
+    assert len(ix.reader().leaf_readers()) >= 3 and ix.reader().has_deletions()
+    ix.close()
+    return index_dir
+
+
+def _pair(index_dir):
+    fast, slow = Searcher(index_dir), Searcher(index_dir, fast=False)
+    calls = []
+    inner = fast._search_fast
+
+    def spy(*a, **kw):
+        calls.append(a[0])
+        return inner(*a, **kw)
+
+    fast._search_fast = spy
+    return fast, slow, calls
+
+
+def _same(a: dict, b: dict, label: str):
+    for key in ("total", "mode", "facets", "suggestion", "page", "pages", "collapsed"):
+        assert a.get(key) == b.get(key), (label, key, a.get(key), b.get(key))
+    ids_a = [h["id"] for h in a["results"]]
+    ids_b = [h["id"] for h in b["results"]]
+    assert ids_a == ids_b, label
+    for ha, hb in zip(a["results"], b["results"], strict=True):
+        assert ha["score"] == pytest.approx(hb["score"], abs=2e-4), label
+        ha, hb = dict(ha, score=0), dict(hb, score=0)
+        assert ha == hb, label
+
+
+@pytest.mark.parametrize("where", ["one_segment", "segments"])
+def test_fast_path_agrees_with_whoosh(where, request):
+    index_dir = request.getfixturevalue(where)
+    fast, slow, calls = _pair(index_dir)
+    try:
+        for q, kw in QUERIES:
+            label = f"{q!r} {kw}"
+            _same(fast.search(q, **kw).to_dict(), slow.search(q, **kw).to_dict(), label)
+        assert len(calls) >= len(QUERIES) - 3  # all but the empty results went the fast way
+    finally:
+        fast.close()
+        slow.close()
+
+
+def test_queries_the_fast_path_leaves_to_whoosh(one_segment):
+    fast, slow, calls = _pair(one_segment)
+    try:
+        for q in ("vaccin*", "covid date:2020", "lang:fr covid", "covid year:2020"):
+            _same(fast.search(q).to_dict(), slow.search(q).to_dict(), q)
+        assert calls == []  # prefixes and filters written in the query: Whoosh
+        for q in ("source:office", "title:covid body:yukon"):
+            _same(fast.search(q).to_dict(), slow.search(q).to_dict(), q)
+        assert len(calls) == 2
+    finally:
+        fast.close()
+        slow.close()
+
+
+def test_block_reader_matches_the_matcher_api(segments):
+    ix = windex.open_dir(str(segments))
+    with ix.searcher() as s:
+        x = fastpath.IndexArrays(s)
+        for seg, _ in x.leaves:
+            for field in ("body_en", "body_fr", "title_en", "group", "source_text"):
+                terms = [t for t, _ in zip(seg.lexicon(field), range(400), strict=False)]
+                for t in terms[::7]:
+                    fast = fastpath._leaf_postings_fast(seg, field, t)
+                    slow = fastpath._leaf_postings_slow(seg, field, t)
+                    # slow skips deleted documents (the public matcher does); fast keeps them for later
+                    ids_f = np.cumsum(fast[0])
+                    ids_s = np.cumsum(slow[0])
+                    keep = ~np.isin(ids_f, list(fastpath.deleted_docs(seg)))
+                    assert ids_f[keep].tolist() == ids_s.tolist(), (field, t)
+                    assert np.asarray(fast[1])[keep].tolist() == slow[1], (field, t)
+        # global arrays: lengths and columns as Whoosh reads them
+        r = s.reader()
+        for field in ("title_en", "body_fr"):
+            lens = x.lengths(field)
+            assert all(lens[d] == (r.doc_field_length(d, field, 0) or 0) for d in range(x.n))
+        for name in ("lang", "source", "year"):
+            codes, values = x.codes(name)
+            col = r.column_reader(name)
+            for d in range(x.n):
+                v = col[d]
+                assert values[codes[d]] == (v.decode() if isinstance(v, bytes) else v or ""), (name, d)
+        dates = x.dates
+        col = r.column_reader("date")
+        for d in range(x.n):
+            if dates[d] != fastpath.NO_DATE:
+                assert dates[d] == fastpath.ticks(col[d])
+
+
+def test_cache_is_bounded_and_refresh_resets_it(statements, tmp_path):
+    index_dir = build_index(statements[:60], tmp_path / "ix")
+    s = Searcher(index_dir, cache_bytes=20_000)
+    try:
+        for q in ("yukon", "covid", "health", "government", "santé", "mesures", "yukon covid"):
+            s.search(q)
+            assert s._arrays._cached <= 20_000 or len(s._arrays._postings) == 1
+        assert s.search("zorblatt").total == 0
+        ix = windex.open_dir(str(index_dir))
+        w = ix.writer()
+        w.add_document(**statement_fields(Statement(
+            id="x-new", origin="t", title="Zorblatt", lang="en", date="2021-01-01", body="The zorblatt.")))
+        w.commit(merge=False)
+        ix.close()
+        assert s.refresh() is True
+        res = s.search("zorblatt")
+        assert res.total == 1 and res.hits[0]["id"] == "x-new"
+    finally:
+        s.close()
+
+
+def test_top_keeps_whoosh_tie_order():
+    docs = np.array([1, 3, 4, 8, 9, 12])
+    scores = np.array([2.0, 5.0, 2.0, 5.0, 1.0, 2.0])
+    best, sc = fastpath.top(docs, scores, 4)
+    assert best.tolist() == [3, 8, 1, 4] and sc.tolist() == [5.0, 5.0, 2.0, 2.0]
+    assert fastpath.top(docs, scores, 10)[0].tolist() == [3, 8, 1, 4, 12, 9]
+
+
+def test_phrase_positions_decode(one_segment):
+    ix = windex.open_dir(str(one_segment))
+    with ix.searcher() as s:
+        x = fastpath.IndexArrays(s)
+        p = x.postings("body_en", "yukon")
+        d = int(p.ids[0])
+        m = s.reader().postings("body_en", "yukon")
+        m.skip_to(d)
+        assert p.positions(d) == m.value_as("positions")
+        assert p.positions(-5) is None
+
+
+def test_no_whoosh_stream_copy_at_open(one_segment):
+    """Opening a searcher does not copy the postings file into memory (see fastpath._lazy_buffer_files)."""
+    from whoosh.filedb.structfile import BufferFile
+    assert getattr(BufferFile, "_presse_lazy", False)
+    s = Searcher(one_segment)
+    try:
+        reader = s._s.reader()
+        seg = reader.leaf_readers()[0][0]
+        postfile = seg._terms._postfile
+        if isinstance(postfile, BufferFile):
+            assert "_lazy_file" not in postfile.__dict__
+        assert s.search("yukon").total > 0
+        assert re.search(r"<mark>", s.search("yukon").hits[0]["snippet"])
+    finally:
+        s.close()
