@@ -330,6 +330,8 @@ def read_warc(inp: InputFile) -> Iterator[Statement | Problem]:
                 yield from _with_checks(item)
     except (ArchiveLoadFailed, EOFError, zlib.error, gzip.BadGzipFile, ValueError) as err:
         yield Problem(path, f"invalid WARC: {err}", offset=offset)
+    except AttributeError as err:  # warcio on a record without the headers it expects (WARC-Target-URI)
+        yield Problem(path, f"invalid WARC: a record lacks a required header ({err})", offset=offset)
     except OSError as err:
         yield Problem(path, f"unreadable: {err}", offset=offset)
 

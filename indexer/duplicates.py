@@ -4,7 +4,7 @@
   statements with the same key are exact duplicates and need be indexed once.
 - ``near_duplicate_groups(statements, threshold)``: statements whose word 5-shingle sets have a Jaccard
   similarity ≥ threshold, grouped; each member maps to the group's canonical statement (the earliest, then
-  the longest, then the smallest id).
+  the longest, then the smallest id), which it matches directly (groups are not built transitively).
 
 Candidates come from MinHash signatures (one-permutation hashing with rotation densification: one pass over
 the shingles whatever the signature length) banded for LSH; each candidate pair is then checked on its exact
@@ -155,8 +155,10 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
                           hasher: MinHasher | None = None, rows: int = ROWS) -> dict[str, str]:
     """id -> id of its group's canonical statement, for every statement in a group of two or more.
 
-    A group: statements linked by pairs of shingle Jaccard ≥ threshold, or of equal ``exact_key``.
-    Statements alone are left out; the canonical statement maps to itself.
+    A group: a canonical statement and the statements that match *it* directly (shingle Jaccard ≥
+    threshold, or equal ``exact_key``); groups are not chained (A like B, B like C does not group A with C
+    unless one of them is the other's canonical). Statements are taken in canonical order; each joins the
+    canonical it matches best, or becomes one. Statements alone are left out; a canonical maps to itself.
     """
     hasher = hasher or _default
     sts = list({st.id: st for st in statements}.values())
@@ -218,25 +220,43 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
             cache[i] = hasher.shingles(_text(sts[i]))
         return cache[i]
 
+    # Verified edges: candidate pairs whose exact shingle Jaccard reaches the threshold.
+    edges: dict[int, dict[int, float]] = defaultdict(dict)
     for i, j in sorted(candidates):
-        if find(i) == find(j):
-            continue
         # Jaccard ≤ min/max of the sizes: skip the pair when its sizes alone rule it out.
         if min(sizes[i], sizes[j]) < threshold * max(sizes[i], sizes[j]):
             continue
         if MinHasher.similarity(sigs[i], sigs[j]) < threshold - MARGIN:
             continue
-        if jaccard(shingles_of(i), shingles_of(j)) >= threshold:
-            union(i, j)
+        sim = jaccard(shingles_of(i), shingles_of(j))
+        if sim >= threshold:
+            edges[i][j] = edges[j][i] = sim
+
+    # Exact-duplicate buckets (identical texts), each represented by its first member.
+    buckets_of: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(sts)):
+        buckets_of[find(i)].append(i)
+    # No chaining: buckets are taken in canonical order; each one joins the group of the best canonical it
+    # matches directly (highest Jaccard), or starts a group of its own. A is like B and B like C does not
+    # put A with C unless A is like C's canonical itself.
+    heads = {rep: min(members, key=lambda i: _canonical_order(sts[i])) for rep, members in buckets_of.items()}
+    order = sorted(buckets_of, key=lambda rep: _canonical_order(sts[heads[rep]]))
+    canonical_of: dict[int, int] = {}  # bucket rep -> canonical bucket rep
+    for rep in order:
+        best, best_sim = rep, -1.0
+        for other, sim in edges.get(rep, {}).items():
+            if canonical_of.get(other) == other and sim > best_sim:
+                best, best_sim = other, sim
+        canonical_of[rep] = best
 
     groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(sts)):
-        groups[find(i)].append(i)
+    for rep, members in buckets_of.items():
+        groups[canonical_of[rep]].extend(members)
     out: dict[str, str] = {}
-    for members in groups.values():
+    for canon, members in groups.items():
         if len(members) < 2:
             continue
-        head = min((sts[i] for i in members), key=_canonical_order).id
+        head = sts[heads[canon]].id
         for i in members:
             out[sts[i].id] = head
     return out

@@ -193,10 +193,13 @@ class Searcher:
         try:
             if self._s.up_to_date():
                 return False
-            new = self._s.refresh()
+            # A new searcher, not Whoosh's searcher.refresh(): that one keeps the old segment readers and
+            # their old deletion lists, so deleted and replaced statements would stay visible.
+            new = self._ix.searcher(weighting=self._weighting)
         except (OSError, windex.IndexError):
             return False
-        self._s = new
+        old, self._s = self._s, new
+        old.close()
         self._reset_caches()
         return True
 

@@ -322,12 +322,6 @@ def test_searches_during_an_update_see_the_old_or_the_new_state(tmp_path: Path) 
         assert s.doc_count == old
 
 
-STALE_REFRESH = ("search.Searcher.refresh() reuses whoosh-reloaded segment readers whose deletion sets are "
-                 "stale: a refreshed searcher still finds deleted and replaced statements (a fresh one "
-                 "does not)")
-
-
-@pytest.mark.xfail(strict=True, reason=STALE_REFRESH)
 def test_a_refreshed_searcher_no_longer_finds_removed_statements(tmp_path: Path) -> None:
     from indexer import update
     from search import Searcher

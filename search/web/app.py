@@ -480,14 +480,23 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
     return app
 
 
+# Every route is a GET: a request body is refused past 64 KB (413), headers and URL past 64 KB (431), a
+# connection idle for 30 s is closed. Waitress buffers a request before the app sees it: its own defaults
+# (1 GB bodies, 256 KB headers, 120 s) would let one client make the server store a gigabyte.
+SERVER_LIMITS = {"max_request_body_size": 64 * 1024, "max_request_header_size": 64 * 1024,
+                 "channel_timeout": 30}
+
+
 def make_server(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8,
-                **kwargs: Any):
-    """A waitress server for the app, not yet running: call ``.run()``; ``.effective_port`` when port=0."""
+                limits: dict[str, Any] | None = None, **kwargs: Any):
+    """A waitress server for the app, not yet running: call ``.run()``; ``.effective_port`` when port=0.
+
+    ``limits``: waitress settings to use instead of :data:`SERVER_LIMITS` (e.g. a shorter channel_timeout)."""
     from waitress import create_server
 
     app = create_app(index_dir, threads=threads, **kwargs)
     server = create_server(app, host=host, port=port, threads=threads, ident="presse",
-                           clear_untrusted_proxy_headers=True)
+                           clear_untrusted_proxy_headers=True, **{**SERVER_LIMITS, **(limits or {})})
     server.presse_app = app
     return server
 

@@ -1,0 +1,185 @@
+"""Hostile content and hostile URLs against the web server.
+
+Statements come in through the real ingester (a JSON Lines file) with markup and script in their title, body
+and source, and ``javascript:`` / ``data:`` / ``vbscript:`` URLs: every page, the feed and the JSON render them
+inert. No route serves a file outside the static folder, whatever the encoding of the ``..``: checked through
+Flask's test client and as raw bytes against a real waitress server. The server binds to 127.0.0.1 by default.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+XSS = ['<script>alert("t")</script>', '"><img src=x onerror=alert(1)>', "<svg/onload=alert(2)>",
+       "javascript:alert(3)", "<a href=\"javascript:alert(4)\">x</a>", "</textarea><iframe src=//evil>",
+       "{{7*7}}", "<!--", "]]><x>", "&lt;script&gt;"]
+URLS = ["javascript:alert(5)", " JaVaScRiPt:alert(6)", "data:text/html,<script>alert(7)</script>",
+        "vbscript:msgbox(8)", "java\tscript:alert(9)", "//evil.example/x", "https://ok.example/a?<script>"]
+
+
+def _records() -> list[dict]:
+    out = []
+    for i, (payload, url) in enumerate(zip(XSS, URLS * 2, strict=False)):
+        out.append({"id": f"evil-{i}", "title": f"Hostile hostileprobe {payload}",
+                    "text": f"Body hostileprobe {payload} and again {payload}.\n\nSecond {payload}",
+                    "url": url, "source": f"<b>Evil</b> {payload}", "lang": "en", "date": f"2020-05-{i + 1:02d}"})
+    return out
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    import indexer
+
+    root = tmp_path_factory.mktemp("sec")
+    corpus = root / "hostile.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records()), "utf-8")
+    index_dir = root / "index"
+    report = indexer.update([str(corpus), str(ROOT / "sample" / "yukon" / "en" / "2020")], index_dir)
+    assert report.statements >= len(XSS)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    from search.web.app import create_app
+
+    return create_app(str(index_dir), threads=1).test_client()
+
+
+_DANGER = re.compile(r"<script(?![^>]*src=\"/static/)|<img|<svg|<iframe|onerror=|onload=|href=\"\s*(?:javascript|data|"
+                     r"vbscript|java\s*script)|src=\"//|<a href=\"javascript", re.I)
+
+
+def _inert_html(page: str) -> None:
+    found = _DANGER.findall(page)
+    assert not found, found
+
+
+def test_pages_render_hostile_statements_inert(client):
+    ids = [r["id"] for r in _records()]
+    for path in ["/?q=hostileprobe", "/?q=hostileprobe&limit=50", "/?q=hostileprobe&ui=fr", "/?lang=en",
+                 *[f"/statement/{i}" for i in ids], *[f"/related/{i}" for i in ids]]:
+        r = client.get(path)
+        assert r.status_code == 200, path
+        page = r.get_data(as_text=True)
+        _inert_html(page)
+        assert "text/html" in r.headers["Content-Type"]
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    page = client.get("/statement/evil-0").get_data(as_text=True)
+    assert "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;" in page  # shown as text
+
+
+def test_feed_is_inert_and_well_formed(client):
+    r = client.get("/feed?q=hostileprobe")
+    assert r.status_code == 200 and "atom" in r.headers["Content-Type"]
+    root = ET.fromstring(r.data)
+    ns = "{http://www.w3.org/2005/Atom}"
+    entries = root.findall(f"{ns}entry")
+    assert len(entries) >= len(XSS) - 1
+    for link in root.iter(f"{ns}link"):
+        href = link.get("href", "")
+        assert href.startswith(("http://", "https://")), href
+    raw = r.get_data(as_text=True)
+    assert "<script" not in raw and "<img" not in raw and "javascript:" not in raw.lower()
+
+
+def test_json_is_faithful_and_not_html(client):
+    r = client.get("/api/search?q=hostileprobe&limit=50")
+    assert r.mimetype == "application/json" and r.headers["X-Content-Type-Options"] == "nosniff"
+    d = r.get_json()
+    assert d["total"] >= len(XSS) - 1
+    for hit in d["results"]:
+        snippet = hit.get("snippet") or ""
+        assert "<script" not in snippet and "<img" not in snippet  # snippets are escaped text with <mark>
+    doc = client.get("/api/statements/evil-0")
+    assert doc.mimetype == "application/json" and doc.headers["X-Content-Type-Options"] == "nosniff"
+    assert XSS[0] in doc.get_json()["title"]  # data kept as it was, inert as JSON
+
+
+@pytest.mark.parametrize("q", XSS)
+def test_hostile_queries_are_echoed_as_text(client, q):
+    for path in ("/", "/feed", "/api/search"):
+        r = client.get(path, query_string={"q": q})
+        assert r.status_code == 200
+        body = r.get_data(as_text=True)
+        if path == "/":
+            _inert_html(body)
+        elif path == "/feed":
+            ET.fromstring(r.data)
+            assert "<script" not in body
+        else:
+            assert r.get_json()["query"] == q
+
+
+TRAVERSALS = [
+    "/static/../../etc/passwd", "/static/../app.py", "/static/%2e%2e/%2e%2e/etc/passwd", "/static/%2e%2e/app.py",
+    "/static/..%2f..%2f..%2fetc%2fpasswd", "/static/..%2Fapp.py", "/static/%252e%252e/%252e%252e/etc/passwd",
+    "/static/..%5c..%5cetc%5cpasswd", "/static/..\\..\\etc\\passwd", "/static//etc/passwd", "/static/%2fetc%2fpasswd",
+    "/static/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", "/static/presse.css/../../app.py", "/static/./../app.py",
+    "/static/....//....//etc/passwd", "/static/%00../app.py", "/static/..;/app.py",
+    "/api/statements/..%2F..%2Fetc%2Fpasswd", "/api/statements/../../etc/passwd", "/api/statements/%2fetc%2fpasswd",
+    "/api/statements//etc/passwd", "/statement/..%2F..%2Fetc%2Fpasswd", "/statement/../../../etc/passwd",
+    "/statement/%252e%252e%252fetc%252fpasswd", "/related/..%2F..%2Fetc%2Fpasswd", "/related//etc/passwd",
+    "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/feed/../../etc/passwd", "/?related=../../etc/passwd",
+]
+SECRETS = ("root:x:0:0", "root:*:0:0", "def create_app", "import ", "SECRET")
+
+
+def _no_leak(status: int, body: str, path: str) -> None:
+    assert not any(s in body for s in SECRETS), f"{path}: {status} leaks a file"
+    assert status in (200, 301, 302, 308, 400, 404, 405), (path, status)
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_no_path_traversal_test_client(client, path):
+    r = client.get(path, follow_redirects=True)
+    _no_leak(r.status_code, r.get_data(as_text=True), path)
+
+
+@pytest.fixture(scope="module")
+def server(index_dir):
+    import threading
+
+    from search.web.app import make_server
+
+    srv = make_server(str(index_dir), port=0, threads=4)
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    yield srv
+    srv.close()
+
+
+def _raw_get(port: int, target: str) -> tuple[int, str]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_no_path_traversal_raw_http(server, path):
+    """As sent on the wire: no client normalises the dots away."""
+    status, body = _raw_get(server.effective_port, path)
+    _no_leak(status, body, path)
+
+
+def test_server_binds_to_localhost_by_default(server, index_dir):
+    import inspect
+
+    from cli import serve_command
+    from search.web.app import make_server, serve
+
+    assert server.effective_host == "127.0.0.1"
+    for fn in (make_server, serve):
+        assert inspect.signature(fn).parameters["host"].default == "127.0.0.1"
+    assert next(p for p in serve_command.params if p.name == "host").default == "127.0.0.1"
