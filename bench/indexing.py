@@ -20,10 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import NSB
 from indexer import stats, update
 from indexer.store import index_size
-
-NSB = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "nsb" / "nsb.jsonl.gz"
 
 
 def peak_rss_mb() -> tuple[float, float]:
@@ -106,10 +105,39 @@ def stemmer_comparison(records: int = 20_000) -> list[tuple[str, str]]:
     ]
 
 
+def measure(corpus: Path, index_dir: Path) -> dict:
+    """Full build of corpus/ into index_dir/, then no-op, +100 (a new small file), -100 (that file deleted).
+    Run it in a fresh process: peak RSS and CPU time are this process's (the writer) and its waited-for
+    children's (the reader worker)."""
+    out: dict = {}
+    t, c = time.perf_counter(), cpu_seconds()
+    report = update([corpus], index_dir)
+    build = time.perf_counter() - t
+    writer_cpu, reader_cpu = (a - b for a, b in zip(cpu_seconds(), c, strict=True))
+    own, kids = peak_rss_mb()
+    out.update(statements=report.statements, added=report.added, skipped=sum(report.skipped.values()),
+               build_s=build, writer_cpu_s=writer_cpu, reader_cpu_s=reader_cpu, rss_writer_mb=own,
+               rss_reader_mb=kids, index_bytes=index_size(index_dir), load_end=os.getloadavg()[0])
+    t = time.perf_counter()
+    noop = update([corpus], index_dir)
+    out.update(noop_s=time.perf_counter() - t, noop_unchanged=noop.unchanged,
+               noop_changes=noop.added + noop.updated + noop.removed)
+    (corpus / "extra.jsonl").write_text("\n".join(extra_records(100)) + "\n", encoding="utf-8")
+    t = time.perf_counter()
+    plus = update([corpus], index_dir)
+    out.update(plus100_s=time.perf_counter() - t, plus100_added=plus.added)
+    (corpus / "extra.jsonl").unlink()
+    t = time.perf_counter()
+    minus = update([corpus], index_dir)
+    out.update(minus100_s=time.perf_counter() - t, minus100_removed=minus.removed)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.indexing", description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="index only the first N records")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the corpus and index here")
+    ap.add_argument("--json", action="store_true", help="print the measures as one JSON object (bench speed)")
     args = ap.parse_args(argv)
     if not NSB.exists():
         sys.exit(f"benchmark data missing: {NSB}")
@@ -118,38 +146,28 @@ def main(argv: list[str] | None = None) -> None:
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.rmtree(index_dir, ignore_errors=True)
     records = prepare(corpus, args.limit)
+    m = measure(corpus, index_dir)
+    m["records"] = records
+    if args.json:
+        print(json.dumps(m))
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+        return
 
-    rows: list[tuple[str, str]] = []
-    t, c = time.perf_counter(), cpu_seconds()
-    report = update([corpus], index_dir)
-    build = time.perf_counter() - t
-    writer_cpu, reader_cpu = (a - b for a, b in zip(cpu_seconds(), c, strict=True))
-    load = os.getloadavg()[0]
-    own, kids = peak_rss_mb()
-    rows += [
+    rows: list[tuple[str, str]] = [
         ("records in input", f"{records:,}"),
-        ("statements indexed", f"{report.statements:,} ({report.added:,} added, "
-                               f"{sum(report.skipped.values()):,} skipped)"),
-        ("full build", f"{build:.1f} s wall (load average {load:.1f} at the end)"),
-        ("full build CPU", f"{writer_cpu + reader_cpu:.1f} s = writer {writer_cpu:.1f} s "
-                           f"+ reader worker {reader_cpu:.1f} s"),
-        ("full build rate", f"{report.statements / build:.0f} statements/s"),
-        ("peak RSS (main / reader worker)", f"{own:.0f} MB / {kids:.0f} MB"),
-        ("index size on disk", f"{index_size(index_dir) / 1e6:.1f} MB"),
+        ("statements indexed", f"{m['statements']:,} ({m['added']:,} added, {m['skipped']:,} skipped)"),
+        ("full build", f"{m['build_s']:.1f} s wall (load average {m['load_end']:.1f} at the end)"),
+        ("full build CPU", f"{m['writer_cpu_s'] + m['reader_cpu_s']:.1f} s = writer "
+                           f"{m['writer_cpu_s']:.1f} s + reader worker {m['reader_cpu_s']:.1f} s"),
+        ("full build rate", f"{m['statements'] / m['build_s']:.0f} statements/s"),
+        ("peak RSS (main / reader worker)", f"{m['rss_writer_mb']:.0f} MB / {m['rss_reader_mb']:.0f} MB"),
+        ("index size on disk", f"{m['index_bytes'] / 1e6:.1f} MB"),
+        ("no-op reindex", f"{m['noop_s']:.2f} s ({m['noop_unchanged']:,} unchanged, "
+                          f"{m['noop_changes']} changes)"),
+        ("+100 statements (new small file)", f"{m['plus100_s']:.2f} s ({m['plus100_added']} added)"),
+        ("-100 statements (file deleted)", f"{m['minus100_s']:.2f} s ({m['minus100_removed']} removed)"),
     ]
-    t = time.perf_counter()
-    noop = update([corpus], index_dir)
-    rows.append(("no-op reindex", f"{time.perf_counter() - t:.2f} s ({noop.unchanged:,} unchanged, "
-                                  f"{noop.added + noop.updated + noop.removed} changes)"))
-    (corpus / "extra.jsonl").write_text("\n".join(extra_records(100)) + "\n", encoding="utf-8")
-    t = time.perf_counter()
-    plus = update([corpus], index_dir)
-    rows.append(("+100 statements (new small file)", f"{time.perf_counter() - t:.2f} s ({plus.added} added)"))
-    (corpus / "extra.jsonl").unlink()
-    t = time.perf_counter()
-    minus = update([corpus], index_dir)
-    rows.append(("-100 statements (file deleted)",
-                 f"{time.perf_counter() - t:.2f} s ({minus.removed} removed)"))
     t = time.perf_counter()
     s = stats(index_dir)
     rows.append(("stats", f"{time.perf_counter() - t:.2f} s ({s['statements']:,} statements)"))

@@ -27,17 +27,48 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = ["caribou", "yukon", "santé", "publique", "covid", "gouvernement", "minister", "funding", "école",
-         "highway", "climat", "wildlife", "budget", "aide financière", '"public health"', "carib*", "santé OR health",
-         "école -covid", "title:yukon", "date:2020", "zzzz-nothing", "aujourd’hui"]
+WORDS = [
+    "caribou",
+    "yukon",
+    "santé",
+    "publique",
+    "covid",
+    "gouvernement",
+    "minister",
+    "funding",
+    "école",
+    "highway",
+    "climat",
+    "wildlife",
+    "budget",
+    "aide financière",
+    '"public health"',
+    "carib*",
+    "santé OR health",
+    "école -covid",
+    "title:yukon",
+    "date:2020",
+    "zzzz-nothing",
+    "aujourd’hui",
+]
 
 
 def _paths(rng: random.Random, ids: list[str]) -> str:
     q = quote(rng.choice(WORDS))
     roll = rng.random()
     if roll < 0.45:
-        extra = rng.choice(["", "&lang=fr", "&lang=en", "&sort=date", "&page=2", "&since=2019&until=2020",
-                            "&limit=50", "&source=yukon"])
+        extra = rng.choice(
+            [
+                "",
+                "&lang=fr",
+                "&lang=en",
+                "&sort=date",
+                "&page=2",
+                "&since=2019&until=2020",
+                "&limit=50",
+                "&source=yukon",
+            ]
+        )
         return f"/api/search?q={q}{extra}"
     if roll < 0.75:
         return f"/?q={q}" + rng.choice(["", "&page=2", "&lang=fr", "&sort=date"])
@@ -49,8 +80,9 @@ def _paths(rng: random.Random, ids: list[str]) -> str:
     return rng.choice(["/", "/?lang=fr", "/static/presse.css"])
 
 
-def run_load(base: str, clients: int = 50, seconds: float = 30.0, timeout: float = 30.0,
-             seed: int = 1) -> dict:
+def run_load(
+    base: str, clients: int = 50, seconds: float = 30.0, timeout: float = 30.0, seed: int = 1
+) -> dict:
     """Hammer ``base`` (http://host:port) with ``clients`` threads for ``seconds``; the figures."""
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
@@ -100,9 +132,18 @@ def run_load(base: str, clients: int = 50, seconds: float = 30.0, timeout: float
     def pct(p: float) -> float:
         return round(1000 * lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else 0.0
 
-    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(lat), "errors": len(errs),
-            "rps": round(len(lat) / elapsed, 1), "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "max_ms": round(1000 * lat[-1], 1) if lat else 0.0, "error_samples": errs[:10]}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": len(lat),
+        "errors": len(errs),
+        "rps": round(len(lat) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "max_ms": round(1000 * lat[-1], 1) if lat else 0.0,
+        "error_samples": errs[:10],
+    }
 
 
 def free_port() -> int:
@@ -111,18 +152,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index_dir: str | Path, port: int | None = None, threads: int = 8,
-                 wait: float = 60.0) -> tuple[subprocess.Popen, str]:
+def start_server(
+    index_dir: str | Path, port: int | None = None, threads: int = 8, wait: float = 60.0
+) -> tuple[subprocess.Popen, str]:
     """``presse serve`` in its own process on 127.0.0.1; (process, base URL) once it answers /healthz."""
     port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "serve", "--index",
-                             str(index_dir), "--port", str(port), "--threads", str(threads)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: nobody reads a pipe while the server runs, and once the pipe is full
+    # (waitress logs "Task queue depth is N" under load) the server blocks on its next log line.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from cli import main; main()", "serve", "--index", str(index_dir),
+         "--port", str(port), "--threads", str(threads)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+    )
+    proc.presse_log = log
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"presse serve exited: {proc.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"presse serve exited: {log.read().decode(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
                 if r.status == 200:
@@ -140,8 +189,9 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    if proc.stderr:
-        proc.stderr.close()
+    log = getattr(proc, "presse_log", None)
+    if log is not None:
+        log.close()
 
 
 def sample_index(folder: str | Path) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 
 from corpus.statement import Statement
 from indexer.analysis import fold
+from indexer.duplicates import exact_key
 from indexer.schema import TEXT_LANGS, Analyzed, make_schema, text_lang
 
 _SCHEMA = None
@@ -82,6 +83,7 @@ def statement_fields(st: Statement, *, input: str = "") -> dict[str, Any]:
         "origin": st.origin,
         "content_hash": st.content_hash,
         "group": group_key(st.title, st.date, st.body),
+        "exact": exact_key(st),
         "length": len(st.body.split()),
         f"body_{tl}": st.body,
     }

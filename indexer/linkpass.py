@@ -3,9 +3,9 @@
 Stored per statement (see :mod:`indexer.schema`):
 
 - ``translation``: the id of its other-language version ("" when none is known);
-- ``group``: its duplicate group. A statement alone keeps its own key (:func:`indexer.documents.group_key`,
-  folded title + date); the members of a near-duplicate group (:func:`indexer.duplicates.near_duplicate_groups`,
-  or same folded title on the same day) all take the key of the group's canonical statement;
+- ``group``: its duplicate group. A statement alone keeps its own key (``indexer.documents.group_key``:
+  folded title + date); the members of a near-duplicate group (``duplicates.near_duplicate_groups``, or
+  same folded title on the same day) all take the key of the group's canonical statement;
 - ``exact``: :func:`indexer.duplicates.exact_key` of the text. A statement whose text is exactly that of one
   already indexed is written as a *stub* (``duplicate_of`` = the kept statement's id): stored fields only, no
   searchable text, no language, date or source terms, so it never matches a query; it shares the kept
@@ -38,8 +38,8 @@ from indexer.linking import id_stem, link_translations
 WINDOW_DAYS = 1  # index candidates: dated at most this many days from a statement written or deleted
 LINK_FIELDS = ("translation", "group", "duplicate_of", "exact")
 # Stored fields a stub keeps: enough to list it as a duplicate, show it and promote it back.
-_STUB_FIELDS = ("id", "url", "title", "body_z", "origin", "input", "content_hash", "source", "place", "release",
-                "extra", "length", "group", "exact")
+_STUB_FIELDS = ("id", "url", "title", "body_z", "origin", "input", "content_hash", "source", "place",
+                "release", "extra", "length", "group", "exact")
 
 
 def light(doc: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +165,8 @@ class LinkPass:
             return ""
         for other in ("en", "fr") if own not in ("en", "fr") else (("fr",) if own == "en" else ("en",)):
             partner = stem.replace("{}", other)
-            if partner != sid and (partner in self._batch_ids or partner in self.written or partner in owners):
+            known = partner in self._batch_ids or partner in self.written or partner in owners
+            if partner != sid and known:
                 return partner
         return ""
 

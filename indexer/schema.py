@@ -66,6 +66,9 @@ def make_schema() -> Schema:
         "content_hash": STORED(),
         "release": ID(stored=True),
         "group": ID(stored=True),  # duplicate group: statements with the same group are near-identical
+        "translation": ID(stored=True),  # id of the other-language version (indexer.linkpass)
+        "duplicate_of": ID(stored=True),  # set on the stored-only stub of an exact duplicate: the kept id
+        "exact": ID(stored=True),  # indexer.duplicates.exact_key of the text: finds exact duplicates
         "extra": STORED(),  # alternates, declared language, translations and other kept-aside data
         "length": NUMERIC(stored=True),
         "tags": KEYWORD(lowercase=True, commas=True),

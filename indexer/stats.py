@@ -29,14 +29,22 @@ def stats(index_dir: Path | str | None = None) -> dict[str, Any]:
         reader = searcher.reader()
         total = reader.doc_count()
         columns = {name: reader.column_reader(name) for name in ("lang", "source", "year", "date")}
+        stubs = _stubs(reader)
         for docnum in reader.all_doc_ids():
-            lang = columns["lang"][docnum] or "unknown"
+            if docnum in stubs:  # an exact duplicate stored once (indexer.linkpass): its own lang and date
+                extra = reader.stored_fields(docnum).get("extra") or {}
+                lang = extra.get("stub_lang") or "unknown"
+                stub_date = extra.get("stub_date") or ""
+                year = stub_date[:4]
+                date = datetime.strptime(stub_date, "%Y-%m-%d") if len(stub_date) == 10 else None
+            else:
+                lang = columns["lang"][docnum] or "unknown"
+                year = columns["year"][docnum]
+                date = columns["date"][docnum] if year else None
             langs[lang] += 1
             sources[columns["source"][docnum] or "(none)"] += 1
-            year = columns["year"][docnum]
             years[year or "(undated)"] += 1
             if year:
-                date = columns["date"][docnum]
                 if isinstance(date, datetime):
                     first = date if first is None or date < first else first
                     last = date if last is None or date > last else last
@@ -68,7 +76,18 @@ def stats(index_dir: Path | str | None = None) -> dict[str, Any]:
         "generation": ix.latest_generation(),
         "inputs": len(manifest.inputs),
         "other_languages": {"count": other_count, "statements": others},
+        "exact_duplicates": len(stubs),
     }
+
+
+def _stubs(reader) -> set[int]:
+    """Docnums of the stored-only stubs of exact duplicates (those with a ``duplicate_of``)."""
+    if "duplicate_of" not in reader.schema:
+        return set()
+    out: set[int] = set()
+    for term in reader.lexicon("duplicate_of"):
+        out.update(reader.postings("duplicate_of", term).all_ids())
+    return out
 
 
 def stats_lines(data: dict[str, Any], top_sources: int = 20) -> list[str]:

@@ -39,8 +39,9 @@ def _problem(st: os.stat_result, uid: int) -> str | None:
     if st.st_uid != uid:
         return f"is owned by uid {st.st_uid}, not by the current user (uid {uid})"
     if stat.S_IMODE(st.st_mode) & _WRITABLE_BY_OTHERS:
-        who = " and ".join(w for w, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH))
-                           if st.st_mode & bit)
+        who = " and ".join(
+            w for w, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if st.st_mode & bit
+        )
         return f"is writable by {who} (mode {stat.S_IMODE(st.st_mode):o})"
     return None
 

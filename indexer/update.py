@@ -38,6 +38,7 @@ import corpus
 from corpus.statement import Problem, Statement
 from corpus.summary import category
 from indexer.documents import pre_analyze, statement_fields
+from indexer.linkpass import LINK_FIELDS, LinkPass
 from indexer.manifest import InputEntry, Manifest, file_hash, rebuild_from_index
 from indexer.store import INDEX_NAME, create_or_open, resolve_index_dir, write_lock
 from indexer.store import writer as open_writer
@@ -62,6 +63,8 @@ class UpdateReport:
     problems: list[Problem] = field(default_factory=list)  # everything the ingester reported, warnings too
     seconds: float = 0.0
     duplicates: int = 0
+    exact_duplicates: int = 0  # statements whose text was already indexed: stored once, listed as duplicates
+    linked: int = 0  # statements with a translation link among those written or re-linked this run
     warnings: dict[str, int] = field(default_factory=dict)  # warning category -> count
     disagreements: dict[str, int] = field(default_factory=dict)  # "declared→detected" -> count
     other_languages: dict[str, int] = field(default_factory=dict)  # lang -> statements written this run
@@ -79,7 +82,8 @@ class UpdateReport:
         return {
             "added": self.added, "updated": self.updated, "removed": self.removed,
             "unchanged": self.unchanged,
-            "skipped": dict(self.skipped), "duplicates": self.duplicates, "warnings": dict(self.warnings),
+            "skipped": dict(self.skipped), "duplicates": self.duplicates,
+            "exact_duplicates": self.exact_duplicates, "linked": self.linked, "warnings": dict(self.warnings),
             "disagreements": dict(self.disagreements), "other_languages": dict(self.other_languages),
             "inputs": {"read": self.inputs_read, "unchanged": self.inputs_unchanged,
                        "removed": self.inputs_removed},
@@ -98,6 +102,9 @@ class UpdateReport:
         skipped = sum(self.skipped.values())
         out.append(f"skipped: {skipped}")
         out += [f"  {n:7d}  {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1])]
+        if self.exact_duplicates:
+            out.append(f"exact duplicates (text already indexed, kept once and listed as duplicates): "
+                       f"{self.exact_duplicates}")
         if self.disagreements:
             total = sum(self.disagreements.values())
             out.append(f"language disagreements (declared→text): {total} ({_counts(self.disagreements)})")
@@ -378,6 +385,7 @@ def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *,
         # A killed writer leaves its posting runs behind; with the lock held, nobody else is using them.
         shutil.rmtree(index_dir / f"{INDEX_NAME}.tmp", ignore_errors=True)
         ix = create_or_open(index_dir)
+        _add_missing_fields(ix)
         manifest = Manifest.load(index_dir)
         if manifest.generation != ix.latest_generation():
             # The manifest does not describe this index (first run, or a crash between commit and manifest).
@@ -385,6 +393,24 @@ def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *,
         _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers)
     report.seconds = time.monotonic() - start
     return report
+
+
+def _add_missing_fields(ix) -> None:
+    """An index made before the link fields existed: add them (a schema-only commit, no document changes)."""
+    missing = [name for name in LINK_FIELDS if name not in ix.schema]
+    if not missing:
+        return
+    from indexer.schema import make_schema
+
+    schema = make_schema()
+    w = open_writer(ix)
+    try:
+        for name in missing:
+            w.add_field(name, schema[name])
+    except BaseException:
+        w.cancel()
+        raise
+    w.commit()
 
 
 def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: UpdateReport,
@@ -472,10 +498,17 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     searcher = None if fresh else writer.searcher()
     deleted_committed: set[str] = set()
 
-    def delete_committed(sid: str) -> None:
+    def raw_delete(sid: str) -> None:
         if sid in owners and sid not in deleted_committed:
             deleted_committed.add(sid)
             writer.delete_by_term("id", sid, searcher=searcher)
+
+    links = LinkPass(adder, searcher, raw_delete)
+
+    def delete_committed(sid: str) -> None:
+        if sid in owners and sid not in deleted_committed:
+            links.deleted(sid)
+        raw_delete(sid)
 
     run_ids: dict[str, tuple[str, tuple[int, int] | None]] = {}  # id -> (input key, place if written)
     new_ids: dict[str, dict[str, str]] = {}
@@ -485,6 +518,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     read_count = 0
     try:
         for batch in _batches(jobs, known, use_worker):
+            links.look_ahead([msg[2] for msg in batch if msg[0] == "s" and msg[6] is not None])
             for msg in batch:
                 tag = msg[0]
                 if tag == "s":
@@ -503,9 +537,10 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                             shadowed.setdefault(pkey, set()).add(sid)
                         if pdocnum is not None:
                             adder.delete(pdocnum)
+                            links.forget(sid)
                         if doc is not None:
                             delete_committed(sid)
-                            docnum = adder.add(doc)
+                            docnum = links.add(doc, owners)
                     else:
                         owner = owners.get(sid)
                         if owner is not None and owner == (key, chash):
@@ -528,7 +563,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                                 report.added += 1
                             if lang not in ("fr", "en"):
                                 other_langs[lang or "unknown"] += 1
-                            docnum = adder.add(doc)
+                            docnum = links.add(doc, owners)
                     run_ids[sid] = (key, docnum)
                     new_ids.setdefault(key, {})[sid] = chash
                 elif tag == "p":
@@ -555,6 +590,11 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
             delete_committed(sid)
         report.removed = len(to_delete)
         report.inputs_removed = len(removed_inputs)
+
+        # Translation links and duplicate groups over what changed (rewrites only what differs).
+        links.finish()
+        report.exact_duplicates = links.exact_duplicates
+        report.linked = links.links_written
 
         if searcher is not None:
             searcher.close()

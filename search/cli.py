@@ -9,6 +9,7 @@ import sys
 import click
 
 from search.engine import Results, Searcher, SearchError
+from search.links import also_in_line, attach_links, search_bilingual
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -71,6 +72,8 @@ def print_results(res: Results, color: bool) -> None:
         click.echo(f"   id: {hit['id']}")
         if hit["snippet"]:
             click.echo("   " + _snippet_text(hit["snippet"], color))
+        for entry in hit.get("translations") or ():
+            click.echo("   " + also_in_line(entry))
         if hit.get("duplicates"):
             click.echo("   also published by: " + ", ".join(
                 f"{x['source'] or x['id']}" for x in hit["duplicates"]))
@@ -94,13 +97,20 @@ def print_results(res: Results, color: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--recency", type=click.FloatRange(0, 1), default=0.0, help="Blend in freshness (0..1).")
+@click.option("--bilingual", is_flag=True,
+              help="Search French and English; with --lang, show each result in that language when it has "
+                   "a version in it (a French query finds English statements through their French version).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (one per line with QUERY '-').")
-def search_command(query, index_dir, lang, source, since, until, sort, limit, page, recency, as_json):
+def search_command(query, index_dir, lang, source, since, until, sort, limit, page, recency, bilingual,
+                   as_json):
     """Search statements. QUERY '-' reads one query per line on stdin (batch mode).
 
     Words in any case, with or without accents; all words are required first, and statements matching
     only some of them follow when that finds less than a page. Syntax: "exact phrase", AND/ET, OR/OU,
     NOT/SAUF, -word, prefix*, title:, source:, lang:, date:2020, date:[2020-01-01 TO 2020-06-30].
+
+    Each result lists its other-language version ("also in English" / "aussi en français"; JSON
+    "translations") and the same statement published elsewhere ("also published by"; JSON "duplicates").
     """
     try:
         searcher = _open(index_dir)
@@ -108,6 +118,14 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
         _fail(e)
     kwargs = dict(lang=lang, source=source, since=since, until=until, sort=sort, limit=limit, page=page,
                   recency=recency)
+
+    def run(q: str) -> Results:
+        if bilingual:
+            return search_bilingual(searcher, q, **kwargs)
+        res = searcher.search(q, **kwargs)
+        attach_links(searcher, res.hits)
+        return res
+
     color = sys.stdout.isatty() and not as_json
     try:
         if query == "-":
@@ -115,14 +133,14 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
                 q = line.rstrip("\r\n")
                 if not q.strip():
                     continue
-                res = searcher.search(q, **kwargs)
+                res = run(q)
                 if as_json:
                     click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
                 else:
                     print_results(res, color)
                     click.echo("")
             return
-        res = searcher.search(query, **kwargs)
+        res = run(query)
         if as_json:
             click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
         else:
@@ -146,6 +164,7 @@ def related_command(statement_id, index_dir, limit, as_json):
         _fail(e)
     try:
         res = searcher.related(statement_id, limit=limit)
+        attach_links(searcher, res.hits)
         if as_json:
             click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
         else:

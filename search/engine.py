@@ -742,6 +742,8 @@ class Searcher:
             mf = self._s.stored_fields(m)
             hit["duplicates"].append({"id": mf.get("id"), "source": mf.get("source") or "",
                                       "url": mf.get("url") or ""})
+        from search.links import attach_link  # translation links (search/links.py)
+        attach_link(self, hit, fields)
         return hit
 
     # -- statements -------------------------------------------------------------------------------------

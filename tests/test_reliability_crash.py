@@ -6,10 +6,10 @@ run finishes early are only published by that commit), then the manifest. So aft
 exactly the statements of the corpus as it was at the previous complete run, or, when the kill came after the
 commit, of the corpus now: never a mix, never an index that fails to open.
 
-Each round changes the corpus (a batch of records added, one removed, records edited), starts ``presse index``,
-kills it with SIGKILL after a random delay (one or two times), checks the index, then lets a run complete.
-The corpus is large enough (> 2 MB of JSON Lines) that the indexer reads in its worker process and writes
-several segments, so kills land in reading, in segment writing and in the commit.
+Each round changes the corpus (a batch of records added, the oldest removed, records edited), starts
+``presse index``, kills it with SIGKILL after a random delay (one or two times), checks the index, then lets
+a run complete. The first run reads > 2 MB of JSON Lines, so the indexer reads in its worker process (killed
+with its parent); kills land in reading, in writing the segment, in the commit and after it.
 """
 
 from __future__ import annotations
@@ -27,17 +27,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample"
-WORDS = ("caribou santé publique gouvernement minister funding école élèves climat highway community "
-         "Whitehorse territoire aide financière annonce aujourd’hui research wildlife budget").split()
+WORDS = (
+    "caribou santé publique gouvernement minister funding école élèves climat highway community "
+    "Whitehorse territoire aide financière annonce aujourd’hui research wildlife budget"
+).split()
 
 
 def _records(batch: int, n: int, rng: random.Random, edit: int = 0) -> list[dict]:
     out = []
     for j in range(n):
         words = " ".join(rng.choice(WORDS) for _ in range(120))
-        out.append({"id": f"b{batch}-{j}", "title": f"Statement {batch}-{j} {rng.choice(WORDS)}",
-                    "text": f"Edition {edit}. {words}", "lang": "fr" if j % 2 else "en",
-                    "date": f"20{10 + batch % 12:02d}-0{1 + j % 9}-1{j % 10}", "source": "Crash test office"})
+        out.append(
+            {
+                "id": f"b{batch}-{j}",
+                "title": f"Statement {batch}-{j} {rng.choice(WORDS)}",
+                "text": f"Edition {edit}. {words}",
+                "lang": "fr" if j % 2 else "en",
+                "date": f"20{10 + batch % 12:02d}-0{1 + j % 9}-1{j % 10}",
+                "source": "Crash test office",
+            }
+        )
     return out
 
 
@@ -103,8 +112,16 @@ def _index_ids(index_dir: Path) -> frozenset[str] | None:
 
 
 def _index_cmd(corpus: Corpus, index_dir: Path) -> list[str]:
-    return [sys.executable, "-c", "from cli import main; main()", "index", str(corpus.root),
-            "--index", str(index_dir), "--json"]
+    return [
+        sys.executable,
+        "-c",
+        "from cli import main; main()",
+        "index",
+        str(corpus.root),
+        "--index",
+        str(index_dir),
+        "--json",
+    ]
 
 
 def _complete(corpus: Corpus, index_dir: Path) -> tuple[dict, float]:
@@ -128,8 +145,9 @@ def _crash_rounds(tmp_path: Path, kills: int, records: int, seed: int) -> None:
             corpus.change()
         target = corpus.ids()
         for _ in range(rng.choice((1, 1, 2))):
-            proc = subprocess.Popen(_index_cmd(corpus, index_dir), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                _index_cmd(corpus, index_dir), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             time.sleep(rng.uniform(0.05, duration * 1.1))
             alive = proc.poll() is None
             proc.send_signal(signal.SIGKILL)
@@ -145,8 +163,9 @@ def _crash_rounds(tmp_path: Path, kills: int, records: int, seed: int) -> None:
                 outcomes["none"] += 1
                 continue
             assert ids in (committed, target), (
-                f"after kill {done}: {len(ids)} ids, neither the last commit ({len(committed)}) nor the new one "
-                f"({len(target)}); {len(ids - committed - target)} from neither")
+                f"after kill {done}: {len(ids)} ids, neither the last commit ({len(committed)}) nor the new "
+                f"({len(target)}); {len(ids - committed - target)} from neither"
+            )
             if ids == target and target != committed:
                 outcomes["new"] += 1
                 committed = target
@@ -158,9 +177,11 @@ def _crash_rounds(tmp_path: Path, kills: int, records: int, seed: int) -> None:
         assert ids == target, f"the run after the kill: {len(ids ^ target)} ids differ"
         assert report["statements"] == len(target)
         committed, has_index = target, True
-    print(f"\ncrash: {done} kill -9 survived ({landed} while `presse index` was running; index held the previous "
-          f"commit {outcomes['old']}x, the new one {outcomes['new']}x, none yet {outcomes['none']}x); "
-          f"{len(committed)} statements at the end; a complete run took {duration:.1f} s")
+    print(
+        f"\ncrash: {done} kill -9 survived ({landed} while `presse index` ran; the index held the previous "
+        f"commit {outcomes['old']}x, the new one {outcomes['new']}x, none yet {outcomes['none']}x); "
+        f"{len(committed)} statements at the end; a complete run took {duration:.1f} s"
+    )
     assert landed >= kills // 2
 
 

@@ -30,10 +30,15 @@ def _write(path: Path, data: bytes) -> Path:
 
 
 def _record(sid: str, n: int) -> dict:
-    return {"id": sid, "title": f"Communiqué {n} sur la santé publique",
-            "text": f"Le ministère annonce aujourd’hui la mesure numéro {n} pour les élèves et les familles. "
-                    f"Statement {n} about public health in both languages.", "lang": "fr",
-            "date": "2020-03-01", "source": "Ministère"}
+    return {
+        "id": sid,
+        "title": f"Communiqué {n} sur la santé publique",
+        "text": f"Le ministère annonce aujourd’hui la mesure numéro {n} pour les élèves et les familles. "
+        f"Statement {n} about public health in both languages.",
+        "lang": "fr",
+        "date": "2020-03-01",
+        "source": "Ministère",
+    }
 
 
 def _warc(records: list[tuple[str, str, str, bytes]], gz: bool) -> bytes:
@@ -57,7 +62,9 @@ def _warc(records: list[tuple[str, str, str, bytes]], gz: bool) -> bytes:
 
 
 def _no_url(page: bytes) -> bytes:
-    return re.sub(rb"<(?:link|meta)[^>]*(?:canonical|og:url|hreflang|dcterms.identifier)[^>]*>", b"", page, flags=re.I)
+    return re.sub(
+        rb"<(?:link|meta)[^>]*(?:canonical|og:url|hreflang|dcterms.identifier)[^>]*>", b"", page, flags=re.I
+    )
 
 
 class Corpus:
@@ -67,7 +74,9 @@ class Corpus:
         self.root = root
         self.rng = random.Random(seed)
         self.good_ids: set[str] = set()  # statements that must be in the index
-        self.maybe_ids: set[str] = set()  # records of a truncated gzip: in the index only if read before the cut
+        self.maybe_ids: set[str] = (
+            set()
+        )  # records of a truncated gzip: in the index only if read before the cut
         self.bad: dict[str, str] = {}  # rel path of a file that must give no statement -> reason category
         self.bad_lines: dict[tuple[str, int], str] = {}  # (rel path, line) -> reason category
         self.bad_records = 0  # non-HTML WARC records, each to be reported
@@ -102,14 +111,25 @@ class Corpus:
             self._bad(f"bad/blank/{i}.html", b" \n\t\r\n" * rng.randint(1, 50), "empty file")
             noise = bytes(rng.randrange(256) for _ in range(rng.randint(200, 4000)))
             self._bad(f"bad/binary/{i}.html", noise if 0 in noise[:4096] else noise + b"\0", "binary file")
-            sig = rng.choice([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"%PDF-1.4\n", b"PK\x03\x04", b"\x1f\x8b\x08"])
-            self._bad(f"bad/signature/{i}.htm", sig + bytes(rng.randrange(1, 256) for _ in range(300)), "binary file")
+            sig = rng.choice(
+                [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"%PDF-1.4\n", b"PK\x03\x04", b"\x1f\x8b\x08"]
+            )
+            self._bad(
+                f"bad/signature/{i}.htm",
+                sig + bytes(rng.randrange(1, 256) for _ in range(300)),
+                "binary file",
+            )
             page = rng.choice(pages).read_bytes()
             chrome = re.sub(rb"<main.*?</main>", b"", page, flags=re.S)
             assert chrome != page
             self._bad(f"bad/boilerplate/{i}.html", chrome, "no text")
-            self._bad(f"bad/tags-only/{i}.html", b"<html><head><title></title></head><body>" +
-                      b"<div><span></span></div>" * rng.randint(1, 40) + b"</body></html>", "no text")
+            self._bad(
+                f"bad/tags-only/{i}.html",
+                b"<html><head><title></title></head><body>"
+                + b"<div><span></span></div>" * rng.randint(1, 40)
+                + b"</body></html>",
+                "no text",
+            )
             # JSON Lines: good records (explicit ids) and bad lines, each reported with its line number
             lines: list[bytes] = []
             rel = f"mixed/records-{i}.jsonl"
@@ -136,31 +156,43 @@ class Corpus:
             self.inputs += 1
             # WARC: request, metadata, image, JSON, PDF records around one HTML page
             url = f"https://example.org/warc/{i}"
-            html = (f"<html lang='en'><head><title>Archived release {i}</title></head><body><main><h1>Archived "
-                    f"release {i}</h1><p>The minister announced new funding for caribou research number {i} "
-                    "today, with community partners across the territory.</p></main></body></html>").encode()
-            recs = [("request", url, "", b""), ("response", url + ".png", "image/png", b"\x89PNG\r\n\x1a\n..."),
-                    ("response", url, "text/html; charset=utf-8", html),
-                    ("response", url + ".json", "application/json", b'{"a": 1}'),
-                    ("metadata", url, "application/warc-fields", b"via: test\r\n"),
-                    ("resource", url + ".pdf", "application/pdf", b"%PDF-1.4 ...")]
+            html = (
+                f"<html lang='en'><head><title>Archived release {i}</title></head><body><main><h1>Archived "
+                f"release {i}</h1><p>The minister announced new funding for caribou research number {i} "
+                "today, with community partners across the territory.</p></main></body></html>"
+            ).encode()
+            recs = [
+                ("request", url, "", b""),
+                ("response", url + ".png", "image/png", b"\x89PNG\r\n\x1a\n..."),
+                ("response", url, "text/html; charset=utf-8", html),
+                ("response", url + ".json", "application/json", b'{"a": 1}'),
+                ("metadata", url, "application/warc-fields", b"via: test\r\n"),
+                ("resource", url + ".pdf", "application/pdf", b"%PDF-1.4 ..."),
+            ]
             self.bad_records += 3
-            _write(self.root / ("warc/%d.warc" % i + (".gz" if i % 2 else "")), _warc(recs, gz=bool(i % 2)))
+            _write(self.root / (f"warc/{i}.warc" + (".gz" if i % 2 else "")), _warc(recs, gz=bool(i % 2)))
             self.inputs += 1
             from corpus.extract import _stable_id, canonical_url
+
             self.good_ids.add(_stable_id("u", canonical_url(url)))
             # odd inputs: a statement or a problem, never silence
-            body = ("<p>Le gouvernement annonce aujourd’hui une aide pour les élèves et les familles, "
-                    f"mesure {i}.</p>")
+            body = (
+                "<p>Le gouvernement annonce aujourd’hui une aide pour les élèves et les familles, "
+                f"mesure {i}.</p>"
+            )
             variants = {
-                f"odd/cp1252-declared-utf8/{i}.html":
-                    f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>".encode("cp1252"),
-                f"odd/mixed/{i}.html": f"<html><body>{body}".encode() +
-                    "<p>Deuxième paragraphe: été, façade.</p></body></html>".encode("cp1252"),
+                f"odd/cp1252-declared-utf8/{i}.html": (
+                    f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+                ).encode("cp1252"),
+                f"odd/mixed/{i}.html": f"<html><body>{body}".encode()
+                + "<p>Deuxième paragraphe: été, façade.</p></body></html>".encode("cp1252"),
                 f"odd/utf16/{i}.html": f"<html><body>{body}</body></html>".encode("utf-16"),
                 f"odd/latin1/{i}.html": f"<html><body>{body}</body></html>".encode("latin-1", "replace"),
-                f"odd/nested/{i}.html": b"<html><body>" + b"<div>" * rng.randint(50, 3000) +
-                    body.encode() + b"</div>" * rng.randint(0, 3000) + b"</body></html>",
+                f"odd/nested/{i}.html": b"<html><body>"
+                + b"<div>" * rng.randint(50, 3000)
+                + body.encode()
+                + b"</div>" * rng.randint(0, 3000)
+                + b"</body></html>",
                 # without its URL (its identity), or it would be a duplicate of the real page
                 f"odd/truncated/{i}.html": _no_url(page)[: rng.randint(1, len(_no_url(page)))],
             }
@@ -174,14 +206,23 @@ class Corpus:
             data = gzip.compress("\n".join(json.dumps(r, ensure_ascii=False) for r in recs).encode())
             self._bad(f"bad/truncated/{i}.jsonl.gz", data[: rng.randint(11, len(data) - 9)], "truncated file")
             self.maybe_ids.update(r["id"] for r in recs)
-        self._bad("bad/broken.warc", b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\nshort",
-                  "invalid WARC")
+        self._bad(
+            "bad/broken.warc",
+            b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\nshort",
+            "invalid WARC",
+        )
         self._bad("bad/notwarc.warc", b"this is not a WARC file at all\n" * 10, "invalid WARC")
-        self._bad("bad/huge.html", b"<html><body>" + b"<p>" + b"x" * (21 * 1024 * 1024) + b"</p></body></html>",
-                  "file too large")
+        self._bad(
+            "bad/huge.html",
+            b"<html><body>" + b"<p>" + b"x" * (21 * 1024 * 1024) + b"</p></body></html>",
+            "file too large",
+        )
         # A big but acceptable page, and duplicate statements (same ids in three files: one is kept).
-        big = "<html><body>" + "".join(f"<p>Paragraph {n} of a very long statement about caribou.</p>"
-                                       for n in range(40_000)) + "</body></html>"
+        big = (
+            "<html><body>"
+            + "".join(f"<p>Paragraph {n} of a very long statement about caribou.</p>" for n in range(40_000))
+            + "</body></html>"
+        )
         _write(self.root / "odd/big.html", big.encode())
         self.good_ids.add("odd/big.html")
         self.inputs += 1
@@ -255,11 +296,14 @@ def _run(tmp_path: Path, scale: int) -> None:
     skipped = sum(report.skipped.values())
     assert skipped >= len(corpus.bad) + len(corpus.bad_lines) + corpus.bad_records
     odd_indexed = sum(1 for rel in corpus.odd if any(inputs[sid].endswith(rel) for sid in ids))
-    print(f"\nfiles: {corpus.inputs} inputs, {corpus.tried} bad or odd items tried "
-          f"({len(corpus.bad)} bad files, {len(corpus.bad_lines)} bad JSON lines, {corpus.bad_records} non-HTML "
-          f"WARC records, {len(corpus.odd)} odd files of which {odd_indexed} indexed); "
-          f"{len(ids)} statements indexed, {len(corpus.good_ids)} good all there; skipped {skipped}: "
-          f"{dict(sorted(report.skipped.items()))}")
+    print(
+        f"\nfiles: {corpus.inputs} inputs, {corpus.tried} bad or odd items tried "
+        f"({len(corpus.bad)} bad files, {len(corpus.bad_lines)} bad JSON lines, {corpus.bad_records} "
+        f"non-HTML "
+        f"WARC records, {len(corpus.odd)} odd files of which {odd_indexed} indexed); "
+        f"{len(ids)} statements indexed, {len(corpus.good_ids)} good all there; skipped {skipped}: "
+        f"{dict(sorted(report.skipped.items()))}"
+    )
     # The index answers, and a second run over the same files changes nothing.
     with Searcher(index_dir) as s:
         assert s.search("caribou").total > 0

@@ -55,9 +55,11 @@ def _raw(base: str, data: bytes, timeout: float = 10.0) -> tuple[int, float]:
 
 def _load(base: str, seconds: float) -> dict:
     result = run_load(base, clients=50, seconds=seconds)
-    print(f"\nload: {result['clients']} clients, {result['seconds']} s: {result['requests']} requests, "
-          f"{result['errors']} errors, {result['rps']} req/s, p50 {result['p50_ms']} ms, "
-          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms")
+    print(
+        f"\nload: {result['clients']} clients, {result['seconds']} s: {result['requests']} requests, "
+        f"{result['errors']} errors, {result['rps']} req/s, p50 {result['p50_ms']} ms, "
+        f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms"
+    )
     assert result["errors"] == 0, result["error_samples"]
     assert result["requests"] > 50
     return result
@@ -94,18 +96,37 @@ def test_slow_clients_do_not_block_others(server):
             s.close()
 
 
-@pytest.mark.parametrize("name,data,expected", [
-    ("1 MB query string", b"GET /api/search?q=" + b"a" * 1_000_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {431}),
-    ("1 MB header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n", {431}),
-    ("100 KB of headers", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: aaaaaaaaaa\r\n" * 6000 + b"\r\n", {431}),
-    ("10 MB POST body", b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n"
-     + b"a" * 10_000_000, {413}),
-    ("2 GB declared body", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000000\r\n\r\nabc", {413}),
-    ("chunked 3 MB body", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-     + (b"100000\r\n" + b"a" * 0x100000 + b"\r\n") * 3 + b"0\r\n\r\n", {413}),
-    ("600-character query", b"GET /api/search?q=" + b"b" * 600 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {400}),
-    ("bad request line", b"GARBAGE\r\n\r\n", {400, 405, 501}),
-])
+@pytest.mark.parametrize(
+    "name,data,expected",
+    [
+        (
+            "1 MB query string",
+            b"GET /api/search?q=" + b"a" * 1_000_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            {431},
+        ),
+        ("1 MB header", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n", {431}),
+        (
+            "100 KB of headers",
+            b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: aaaaaaaaaa\r\n" * 6000 + b"\r\n",
+            {431},
+        ),
+        (
+            "10 MB POST body",
+            b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + b"a" * 10_000_000,
+            {413},
+        ),
+        ("2 GB declared body", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000000\r\n\r\nabc", {413}),
+        (
+            "chunked 3 MB body",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + (b"100000\r\n" + b"a" * 0x100000 + b"\r\n") * 3
+            + b"0\r\n\r\n",
+            {413},
+        ),
+        ("600-character query", b"GET /api/search?q=" + b"b" * 600 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {400}),
+        ("bad request line", b"GARBAGE\r\n\r\n", {400, 405, 501}),
+    ],
+)
 def test_oversized_requests_are_refused(server, name, data, expected):
     status, seconds = _raw(server, data)
     assert status in expected, f"{name}: {status}"

@@ -41,15 +41,26 @@ def test_own_index_opens(index_dir):
     check_index_dir(index_dir.parent / "missing")  # nothing to open: not this check's business
 
 
-@pytest.mark.parametrize("target,bits", [("dir", stat.S_IWOTH), ("dir", stat.S_IWGRP), ("toc", stat.S_IWOTH),
-                                         ("toc", stat.S_IWGRP), ("segment", stat.S_IWOTH)])
+@pytest.mark.parametrize(
+    "target,bits",
+    [
+        ("dir", stat.S_IWOTH),
+        ("dir", stat.S_IWGRP),
+        ("toc", stat.S_IWOTH),
+        ("toc", stat.S_IWGRP),
+        ("segment", stat.S_IWOTH),
+    ],
+)
 def test_writable_by_others_is_refused(index_dir, target, bits):
     from indexer import IndexMissing, open_index, update
     from indexer.trust import UntrustedIndex
     from search import Searcher, SearchError
 
-    path = {"dir": index_dir, "toc": _toc(index_dir),
-            "segment": next(p for p in sorted(index_dir.iterdir()) if p.suffix == ".seg")}[target]
+    path = {
+        "dir": index_dir,
+        "toc": _toc(index_dir),
+        "segment": next(p for p in sorted(index_dir.iterdir()) if p.suffix == ".seg"),
+    }[target]
     path.chmod(stat.S_IMODE(path.stat().st_mode) | bits)
     with pytest.raises(UntrustedIndex) as err:
         open_index(index_dir)
@@ -107,10 +118,17 @@ def test_planted_pickle_never_runs(index_dir, tmp_path, monkeypatch):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["search", "caribou"], ["search", "--json", "-"], ["related", "x"], ["stats"], ["index", str(YUKON)],
-    ["serve", "--port", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "caribou"],
+        ["search", "--json", "-"],
+        ["related", "x"],
+        ["stats"],
+        ["index", str(YUKON)],
+        ["serve", "--port", "0"],
+    ],
+)
 def test_commands_refuse_with_a_clear_message(index_dir, args):
     from cli import main
 

@@ -33,6 +33,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
 
 from search import Searcher, SearchError
+from search.links import attach_links
 from search.web.i18n import DEFAULT_UI, MESSAGES, UI_LANGS, choose_ui, format_date, format_number
 
 log = logging.getLogger(__name__)
@@ -201,11 +202,19 @@ def parse_params(args, default_limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
 
 def run_search(searcher: Any, p: dict[str, Any]) -> Any:
     try:
-        return searcher.search(p["q"], lang=p["lang"] or None, source=p["source"] or None,
-                               since=p["since"] or None, until=p["until"] or None, sort=p["sort"],
-                               limit=p["limit"], page=p["page"])
+        res = searcher.search(p["q"], lang=p["lang"] or None, source=p["source"] or None,
+                              since=p["since"] or None, until=p["until"] or None, sort=p["sort"],
+                              limit=p["limit"], page=p["page"])
     except SearchError as exc:
         raise BadParameter("bad_search", reason=str(exc)) from exc
+    return _with_links(searcher, res)
+
+
+def _with_links(searcher: Any, res: Any) -> Any:
+    """Translations (and an empty duplicates list) on every hit of a real Searcher's results."""
+    if isinstance(searcher, Searcher) and hasattr(res, "hits"):
+        attach_links(searcher, res.hits)
+    return res
 
 
 # ------------------------------------------------------------------------------------------------- helpers
@@ -417,7 +426,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
             doc = s.statement(sid)
             if doc is None:
                 raise not_found("statement_not_found")
-            results = _as_dict(s.related(sid, limit=limit))
+            results = _as_dict(_with_links(s, s.related(sid, limit=limit)))
         return render_template("related.html", doc=doc, results=results,
                                params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
 
