@@ -133,8 +133,14 @@ class Table:
         out = [f"**{self.title}**" + (f" — {self.note}" if self.note else ""), ""]
         out.append("| " + " | ".join(self.columns) + " |")
         out.append("|" + "|".join(":---" if i == 0 else "---:" for i in range(len(self.columns))) + "|")
-        out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in self.rows]
+        out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in self.rows]
         return "\n".join(out)
+
+
+def _md(c: str) -> str:
+    text = str(c).replace("|", "\\|")
+    stripped = text.lstrip(" ")
+    return "&nbsp;" * (len(text) - len(stripped)) + stripped
 
 
 def cell(c) -> str:

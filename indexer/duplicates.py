@@ -17,8 +17,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
 from corpus.statement import Statement
 from indexer.analysis import fold
@@ -147,18 +149,52 @@ def exact_key(st: Statement, _words: list[str] | None = None) -> str:
     return hashlib.blake2b(joined.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def _canonical_order(st: Statement) -> tuple:
-    return (st.date or "9999-99-99", -len(st.body), st.id)
+def _canonical_order(st: Statement, length: int | None = None) -> tuple:
+    return (st.date or "9999-99-99", -(len(st.body) if length is None else length), st.id)
+
+
+class Sketch(NamedTuple):
+    """What the grouping needs of a statement, computed once (e.g. as it is read) so its body can go:
+    ``sig`` the MinHash signature packed as uint64 (``pack_signature``), ``size`` its number of shingles,
+    ``exact`` its ``exact_key``, ``length`` the length of its body in characters."""
+
+    sig: bytes
+    size: int
+    exact: str
+    length: int
+
+
+def pack_signature(sig: tuple[int, ...]) -> bytes:
+    return array("Q", sig).tobytes()
+
+
+def unpack_signature(data: bytes) -> tuple[int, ...]:
+    return tuple(array("Q", data))
+
+
+def sketch(st: Statement, hasher: MinHasher | None = None) -> Sketch:
+    """The :class:`Sketch` of a statement."""
+    hasher = hasher or _default
+    ws = words(_text(st))
+    shingles = hasher.shingles(ws)
+    sig = pack_signature(hasher.signature_of(shingles))
+    return Sketch(sig, len(shingles), exact_key(st, ws), len(st.body))
 
 
 def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.8, *,
-                          hasher: MinHasher | None = None, rows: int = ROWS) -> dict[str, str]:
+                          hasher: MinHasher | None = None, rows: int = ROWS,
+                          sketches: Mapping[str, Sketch] | None = None,
+                          text_of: Callable[[Statement], str] | None = None) -> dict[str, str]:
     """id -> id of its group's canonical statement, for every statement in a group of two or more.
 
     A group: a canonical statement and the statements that match *it* directly (shingle Jaccard ≥
     threshold, or equal ``exact_key``); groups are not chained (A like B, B like C does not group A with C
     unless one of them is the other's canonical). Statements are taken in canonical order; each joins the
     canonical it matches best, or becomes one. Statements alone are left out; a canonical maps to itself.
+
+    ``sketches`` (id -> :class:`Sketch`, made with the same hasher) spares the shingling of the statements
+    it covers, which then need no body: ``text_of(st)`` gives the text of a statement when a candidate pair
+    needs its exact shingles (default: its body, else its title).
     """
     hasher = hasher or _default
     sts = list({st.id: st for st in statements}.values())
@@ -184,10 +220,21 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     by_key: dict[str, int] = {}
     sigs: dict[int, tuple[int, ...]] = {}
     sizes: dict[int, int] = {}
+    lengths: list[int] = [len(st.body) for st in sts]
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for i, st in enumerate(sts):
+            sk = sketches.get(st.id) if sketches is not None else None
+            if sk is not None:
+                lengths[i] = sk.length
+                j = by_key.setdefault(sk.exact, i)
+                if j != i:
+                    union(j, i)
+                else:
+                    sizes[i] = sk.size
+                    sigs[i] = unpack_signature(sk.sig)
+                continue
             ws = words(_text(st))
             j = by_key.setdefault(exact_key(st, ws), i)
             if j != i:
@@ -217,7 +264,7 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
 
     def shingles_of(i: int) -> set[int]:
         if i not in cache:
-            cache[i] = hasher.shingles(_text(sts[i]))
+            cache[i] = hasher.shingles((text_of or _text)(sts[i]))
         return cache[i]
 
     # Verified edges: candidate pairs whose exact shingle Jaccard reaches the threshold.
@@ -239,8 +286,11 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     # No chaining: buckets are taken in canonical order; each one joins the group of the best canonical it
     # matches directly (highest Jaccard), or starts a group of its own. A is like B and B like C does not
     # put A with C unless A is like C's canonical itself.
-    heads = {rep: min(members, key=lambda i: _canonical_order(sts[i])) for rep, members in buckets_of.items()}
-    order = sorted(buckets_of, key=lambda rep: _canonical_order(sts[heads[rep]]))
+    def order_of(i: int) -> tuple:
+        return _canonical_order(sts[i], lengths[i])
+
+    heads = {rep: min(members, key=order_of) for rep, members in buckets_of.items()}
+    order = sorted(buckets_of, key=lambda rep: order_of(heads[rep]))
     canonical_of: dict[int, int] = {}  # bucket rep -> canonical bucket rep
     for rep in order:
         best, best_sim = rep, -1.0
@@ -262,4 +312,5 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     return out
 
 
-__all__ = ["MinHasher", "exact_key", "jaccard", "near_duplicate_groups", "signature", "words"]
+__all__ = ["MinHasher", "Sketch", "exact_key", "jaccard", "near_duplicate_groups", "pack_signature",
+           "signature", "sketch", "unpack_signature", "words"]

@@ -18,8 +18,9 @@ from __future__ import annotations
 import gc
 import math
 import re
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from corpus.statement import Statement
@@ -244,6 +245,16 @@ def statement_features(st: Statement) -> set[str]:
     return features(f"{st.title}\n{st.source}\n{st.place}\n{st.body}")
 
 
+def feature_hashes(st: Statement) -> bytes:
+    """``statement_features`` as packed int64 hashes: a compact stand-in for ``content_links(features=...)``.
+    Python's str hash: valid within one process and the processes it forks (not to be stored)."""
+    return array("q", sorted({hash(f) for f in statement_features(st)})).tobytes()
+
+
+def _unpack(data: bytes) -> array:
+    return array("q", data)
+
+
 def _day(value: str) -> int | None:
     try:
         return date.fromisoformat(value).toordinal()
@@ -256,13 +267,16 @@ DAY_PENALTY = 0.9  # a candidate one day apart scores 0.9 of the same-day score
 RARE_DF = 50  # undated statements: candidates are those sharing a feature at most this frequent
 
 
-def content_links(statements: Iterable[Statement], *, days: int = 1,
-                  min_score: float = MIN_SCORE) -> dict[str, str]:
+def content_links(statements: Iterable[Statement], *, days: int = 1, min_score: float = MIN_SCORE,
+                  features: Mapping[str, bytes] | None = None) -> dict[str, str]:
     """id -> id of the other-language version, from content only (dates, numbers, names, addresses).
 
     Candidates: statements of different languages dated at most `days` apart (undated ones: those sharing a
     rare feature). Score: idf-weighted Dice overlap of their feature sets, times DAY_PENALTY per day apart.
     Pairs are taken best first, each statement at most once, down to `min_score`.
+
+    ``features``: id -> ``feature_hashes`` of the statement, computed beforehand (its body is then not read);
+    when given, the statements it lacks are hashed the same way.
     """
     sts = [st for st in statements]
     n = len(sts)
@@ -271,15 +285,19 @@ def content_links(statements: Iterable[Statement], *, days: int = 1,
     gc_was_enabled = gc.isenabled()
     gc.disable()  # many new sets and strings: the cyclic GC would rescan them over and over
     try:
-        return _content_links(sts, n, days, min_score)
+        return _content_links(sts, n, days, min_score, features)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _content_links(sts: list[Statement], n: int, days: int, min_score: float) -> dict[str, str]:
-    feats = [statement_features(st) for st in sts]
-    df: dict[str, int] = defaultdict(int)
+def _content_links(sts: list[Statement], n: int, days: int, min_score: float,
+                   pre: Mapping[str, bytes] | None = None) -> dict[str, str]:
+    if pre is None:
+        feats: list = [statement_features(st) for st in sts]
+    else:  # packed hashes, unpacked as arrays (a set is built only of the features shared with another)
+        feats = [_unpack(pre[st.id] if st.id in pre else feature_hashes(st)) for st in sts]
+    df: dict = defaultdict(int)
     for fs in feats:
         for f in fs:
             df[f] += 1
@@ -301,6 +319,7 @@ def _content_links(sts: list[Statement], n: int, days: int, min_score: float) ->
                 keep.add(f)
         weights.append(total)
         kept.append(keep)
+    del feats
     langs = [_lang(st) for st in sts]
 
     by_day: dict[int, list[int]] = defaultdict(list)
@@ -358,14 +377,16 @@ def _content_links(sts: list[Statement], n: int, days: int, min_score: float) ->
     return links
 
 
-def link_translations(statements: Iterable[Statement], *, days: int = 1) -> dict[str, str]:
-    """Explicit links first; content links for the statements the sources say nothing about."""
+def link_translations(statements: Iterable[Statement], *, days: int = 1,
+                      features: Mapping[str, bytes] | None = None) -> dict[str, str]:
+    """Explicit links first; content links for the statements the sources say nothing about (``features``:
+    see ``content_links``)."""
     sts = list(statements)
     links = explicit_links(sts)
     rest = [st for st in sts if st.id not in links]
-    links.update(content_links(rest, days=days))
+    links.update(content_links(rest, days=days, features=features))
     return links
 
 
-__all__ = ["content_links", "explicit_links", "features", "id_stem", "link_translations",
+__all__ = ["content_links", "explicit_links", "feature_hashes", "features", "id_stem", "link_translations",
            "statement_features", "url_key"]

@@ -32,8 +32,8 @@ from whoosh import query as wq
 
 from corpus.statement import Statement
 from indexer.documents import _words, group_key, statement_fields
-from indexer.duplicates import near_duplicate_groups
-from indexer.linking import id_stem, link_translations
+from indexer.duplicates import Sketch, near_duplicate_groups, sketch
+from indexer.linking import feature_hashes, id_stem, link_translations
 
 WINDOW_DAYS = 1  # index candidates: dated at most this many days from a statement written or deleted
 LINK_FIELDS = ("translation", "group", "duplicate_of", "exact")
@@ -50,8 +50,28 @@ def light(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def to_statement(fields: dict[str, Any]) -> Statement:
-    """A Statement back from stored fields (of the index, or of a document about to be written)."""
+LINK_KEY = "_link"  # a document's precomputed link_record, popped before it is written
+
+
+def link_record(st: Statement) -> tuple[Sketch, bytes]:
+    """What the link pass keeps of a statement instead of its text, computed once (by the reader process
+    when there is one): its duplicate :class:`~indexer.duplicates.Sketch` and its content-link
+    ``feature_hashes``."""
+    return sketch(st), feature_hashes(st)
+
+
+def _body(fields: dict[str, Any]) -> str:
+    if fields.get("body_z"):
+        try:
+            return zlib.decompress(fields["body_z"]).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError):
+            return ""
+    return ""
+
+
+def to_statement(fields: dict[str, Any], *, body: bool = True) -> Statement:
+    """A Statement back from stored fields (of the index, or of a document about to be written); with
+    ``body=False``, without its body (content_hash is then the stored one, or "-")."""
     extra = dict(fields.get("extra") or {})
     lang = fields.get("lang") or extra.pop("stub_lang", "")
     date = fields.get("date") or extra.pop("stub_date", "")
@@ -59,16 +79,11 @@ def to_statement(fields: dict[str, Any]) -> Statement:
         date = date.strftime("%Y-%m-%d")
     extra.pop("stub_lang", None)
     extra.pop("stub_date", None)
-    body = ""
-    if fields.get("body_z"):
-        try:
-            body = zlib.decompress(fields["body_z"]).decode("utf-8")
-        except (zlib.error, UnicodeDecodeError):
-            body = ""
     return Statement(id=fields["id"], origin=fields.get("origin") or "", title=fields.get("title") or "",
-                     body=body, lang="" if lang == "unknown" else lang, url=fields.get("url") or "",
-                     date=str(date or ""), source=fields.get("source") or "", place=fields.get("place") or "",
-                     content_hash=fields.get("content_hash") or "",
+                     body=_body(fields) if body else "", lang="" if lang == "unknown" else lang,
+                     url=fields.get("url") or "", date=str(date or ""), source=fields.get("source") or "",
+                     place=fields.get("place") or "",
+                     content_hash=fields.get("content_hash") or ("" if body else "-"),
                      declared_lang=extra.pop("declared_lang", ""), alternates=extra.pop("alternates", {}),
                      release=fields.get("release") or "", extra=extra)
 
@@ -102,10 +117,18 @@ def _same_title_key(st: Statement) -> str:
     return f"{words}\x1f{st.date}" if words and st.date else ""
 
 
-def duplicate_groups(statements: list[Statement]) -> dict[str, str]:
+def duplicate_groups(statements: list[Statement], sketches: dict[str, Sketch] | None = None,
+                     text_of: Callable[[Statement], str] | None = None) -> dict[str, str]:
     """id -> canonical id: near duplicates (direct matches of the canonical), and statements with the same
-    folded title on the same day (two offices posting one release with different boilerplate)."""
-    groups = near_duplicate_groups(statements)
+    folded title on the same day (two offices posting one release with different boilerplate).
+    ``sketches``, ``text_of``: see ``near_duplicate_groups`` (the sketch gives a statement's length)."""
+    groups = near_duplicate_groups(statements, sketches=sketches, text_of=text_of)
+    sketches = sketches or {}
+
+    def length(st: Statement) -> int:
+        sk = sketches.get(st.id)
+        return len(st.body) if sk is None else sk.length
+
     by_title: dict[str, list[Statement]] = defaultdict(list)
     for st in statements:
         key = _same_title_key(st)
@@ -117,7 +140,7 @@ def duplicate_groups(statements: list[Statement]) -> dict[str, str]:
         # the members join the group of the first one that has a group, else form one around the earliest
         canon = next((groups[st.id] for st in members if st.id in groups), None)
         if canon is None:
-            canon = min(members, key=lambda st: (-len(st.body), st.id)).id
+            canon = min(members, key=lambda st: (-length(st), st.id)).id
             groups[canon] = canon
         for st in members:
             groups.setdefault(st.id, canon)
@@ -139,6 +162,7 @@ class LinkPass:
         self.delete_committed = delete_committed
         self.enabled = enabled
         self.written: dict[str, dict[str, Any]] = {}  # id -> light doc (full documents of this run)
+        self.records: dict[str, tuple[Sketch, bytes]] = {}  # id -> link_record of a full document
         self.places: dict[str, tuple[int, int]] = {}  # id -> adder place
         self.stubs: dict[str, dict[str, Any]] = {}  # id -> stub doc written this run
         self.by_exact: dict[str, str] = {}  # exact key -> id of the full document written this run
@@ -173,6 +197,7 @@ class LinkPass:
     def add(self, doc: dict[str, Any], owners: dict) -> tuple[int, int]:
         """Write a document of this run (a full one, or a stub when its text is already indexed)."""
         sid = doc["id"]
+        record = doc.pop(LINK_KEY, None)
         self.forget(sid)
         if not self.enabled:
             return self.adder.add(doc)
@@ -196,6 +221,7 @@ class LinkPass:
         if key:
             self.by_exact.setdefault(key, sid)
         self.written[sid] = light(doc)
+        self.records[sid] = record or link_record(to_statement(self.written[sid]))
         place = self.adder.add(doc)
         self.places[sid] = place
         return place
@@ -208,6 +234,7 @@ class LinkPass:
     def forget(self, sid: str) -> None:
         """A document of this run is being replaced or dropped (a later duplicate id)."""
         doc = self.written.pop(sid, None)
+        self.records.pop(sid, None)
         if doc is not None and self.by_exact.get(doc.get("exact") or "") == sid:
             del self.by_exact[doc["exact"]]
         if self.stubs.pop(sid, None) is not None:
@@ -265,6 +292,7 @@ class LinkPass:
             (self._rewrite_run_doc if head["id"] in self.stubs else self._rewrite_committed)(doc)
             self.stubs.pop(head["id"], None)
             self.written[head["id"]] = light(doc)
+            self.records[head["id"]] = link_record(to_statement(self.written[head["id"]]))
             for other in stubs[1:]:
                 redo = dict(other, duplicate_of=head["id"])
                 (self._rewrite_run_doc if other["id"] in self.stubs else self._rewrite_committed)(redo)
@@ -306,12 +334,16 @@ class LinkPass:
                         if stays(pf) and not pf.get("duplicate_of"):
                             stored[partner] = dict(pf)
         fields_of = {**stored, **self.written}
-        statements = [to_statement(f) for f in fields_of.values()]
+        records = dict(self.records)
+        for sid, fields in stored.items():
+            records[sid] = link_record(to_statement(fields))
+        # Statements without their bodies: what linking and grouping need of a body is in the records.
+        statements = [to_statement(f, body=False) for f in fields_of.values()]
         by_id = {st.id: st for st in statements}
 
         # 3. Translation links: this run's statements take what the linker says; links between untouched
         # statements stay unless a side lost its partner.
-        computed = link_translations(statements)
+        computed = link_translations(statements, features={sid: r[1] for sid, r in records.items()})
         final: dict[str, str] = {sid: "" for sid in self.written}
         for sid, fields in stored.items():
             partner = fields.get("translation") or ""
@@ -330,8 +362,10 @@ class LinkPass:
 
         # 4. Groups: the key of the canonical statement; untouched statements change only when their group
         # involves a statement of this run or a deleted one.
-        canon = duplicate_groups(statements)
-        key_of = {st.id: group_key(st.title, st.date, st.body) for st in statements}
+        canon = duplicate_groups(statements, {sid: r[0] for sid, r in records.items()},
+                                 lambda st: _body(fields_of[st.id]) or st.title)
+        key_of = {st.id: group_key(st.title, st.date, "" if st.title.strip() else _body(fields_of[st.id]))
+                  for st in statements}
         touched_keys = {f.get("group") for f in self.written.values()} | {
             self.gone[g].get("group") for g in gone}
         members: dict[str, set[str]] = defaultdict(set)
@@ -360,7 +394,7 @@ class LinkPass:
             if want_g != have_g:
                 new_groups[sid] = want_g
             if sid in self.written:
-                doc = statement_fields(by_id[sid], input=fields.get("input") or "")
+                doc = statement_fields(to_statement(fields), input=fields.get("input") or "")
                 doc["translation"], doc["group"] = want_t, want_g
                 self.written[sid] = light(doc)
                 self._rewrite_run_doc(sid, doc)

@@ -38,7 +38,7 @@ import corpus
 from corpus.statement import Problem, Statement
 from corpus.summary import category
 from indexer.documents import pre_analyze, statement_fields
-from indexer.linkpass import LINK_FIELDS, LinkPass
+from indexer.linkpass import LINK_FIELDS, LINK_KEY, LinkPass, link_record
 from indexer.manifest import InputEntry, Manifest, file_hash, rebuild_from_index
 from indexer.store import INDEX_NAME, create_or_open, resolve_index_dir, write_lock
 from indexer.store import writer as open_writer
@@ -184,6 +184,7 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
                 doc = None
                 if item.id in seen or old.get(item.id) != item.content_hash:
                     doc = statement_fields(item, input=job.key)
+                    doc[LINK_KEY] = link_record(item)  # computed beside the text; LinkPass.add takes it
                     if share is not None:
                         acc += share.fraction
                         if acc >= 1.0:
