@@ -277,15 +277,22 @@ def test_searches_during_an_update_see_the_old_or_the_new_state(tmp_path: Path) 
     new = old + len(statement_ids(extra))
 
     errors: list[BaseException] = []
-    seen: list[int] = []
+    seen: list[int] = []  # document counts
+    totals: list[int] = []  # search totals (an exact duplicate is stored once, so it is not counted)
     stop = threading.Event()
+
+    def dated_total(s: Searcher) -> int:
+        return s.search("", since="1000-01-01", sort="date", limit=1).total
+
+    with Searcher(index_dir) as s:
+        old_total = dated_total(s)
 
     def long_lived() -> None:
         try:
             with Searcher(index_dir) as s:
                 while not stop.is_set():
                     s.refresh()
-                    seen.append(s.search("", since="1000-01-01", sort="date", limit=1).total)
+                    totals.append(dated_total(s))
                     seen.append(s.doc_count)
         except BaseException as exc:  # noqa: B036 - any failure is the test's failure
             errors.append(exc)
@@ -320,6 +327,11 @@ def test_searches_during_an_update_see_the_old_or_the_new_state(tmp_path: Path) 
     # The next search after the commit sees the new state.
     with Searcher(index_dir) as s:
         assert s.doc_count == old
+    shutil.copy(extra, corpus / "extra.jsonl")
+    update([corpus], index_dir)
+    with Searcher(index_dir) as s:
+        new_total = dated_total(s)
+    assert totals and set(totals) <= {old_total, new_total}, sorted(set(totals))
 
 
 def test_a_refreshed_searcher_no_longer_finds_removed_statements(tmp_path: Path) -> None:
