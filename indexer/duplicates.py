@@ -218,7 +218,7 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     # Exact duplicates: one bucket per key; only the first of each goes on to the near-duplicate search.
     # Millions of short-lived tuples (shingles) would trigger the cyclic GC over and over: it is paused.
     by_key: dict[str, int] = {}
-    sigs: dict[int, tuple[int, ...]] = {}
+    sigs: dict[int, bytes] = {}  # packed: 1 KB a statement where a tuple of ints takes 5 KB
     sizes: dict[int, int] = {}
     lengths: list[int] = [len(st.body) for st in sts]
     gc_was_enabled = gc.isenabled()
@@ -233,7 +233,7 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
                     union(j, i)
                 else:
                     sizes[i] = sk.size
-                    sigs[i] = unpack_signature(sk.sig)
+                    sigs[i] = sk.sig
                 continue
             ws = words(_text(st))
             j = by_key.setdefault(exact_key(st, ws), i)
@@ -242,7 +242,7 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
             else:
                 shingles = hasher.shingles(ws)
                 sizes[i] = len(shingles)
-                sigs[i] = hasher.signature_of(shingles)
+                sigs[i] = pack_signature(hasher.signature_of(shingles))
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -250,11 +250,12 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     # Near duplicates: LSH bands of the signatures give candidates; the exact Jaccard decides (the few
     # shingle sets it needs are computed again rather than all kept: 3 GB on NSB).
     candidates: set[tuple[int, int]] = set()
+    width = 8 * rows  # bytes of a band
     for band in range(bands):
-        lo = band * rows
-        buckets: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        lo = band * width
+        buckets: dict[bytes, list[int]] = defaultdict(list)
         for i, sig in sigs.items():
-            buckets[sig[lo:lo + rows]].append(i)
+            buckets[sig[lo:lo + width]].append(i)
         for members in buckets.values():
             if 1 < len(members):
                 for x, i in enumerate(members):
@@ -273,7 +274,7 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
         # Jaccard ≤ min/max of the sizes: skip the pair when its sizes alone rule it out.
         if min(sizes[i], sizes[j]) < threshold * max(sizes[i], sizes[j]):
             continue
-        if MinHasher.similarity(sigs[i], sigs[j]) < threshold - MARGIN:
+        if MinHasher.similarity(unpack_signature(sigs[i]), unpack_signature(sigs[j])) < threshold - MARGIN:
             continue
         sim = jaccard(shingles_of(i), shingles_of(j))
         if sim >= threshold:

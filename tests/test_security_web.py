@@ -255,3 +255,11 @@ def test_server_binds_to_localhost_by_default(server, index_dir):
     for fn in (make_server, serve):
         assert inspect.signature(fn).parameters["host"].default == "127.0.0.1"
     assert next(p for p in serve_command.params if p.name == "host").default == "127.0.0.1"
+
+
+@pytest.mark.parametrize("q", ["date:2020\x05x", "\x00yukon", "yukon\x1b[31m", "\x0b\x0c\ufffe"])
+def test_feed_with_control_characters_in_the_query(client, q):
+    """Found by the generated queries: the query went into the feed title, and lxml refused it (a 500)."""
+    r = client.get("/feed", query_string={"q": q})
+    assert r.status_code == 200
+    ET.fromstring(r.data)

@@ -267,6 +267,14 @@ def _paragraphs(body: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text without the characters XML 1.0 cannot carry (control characters, lone surrogates)."""
+    return _NOT_XML.sub("", text)
+
+
 def _to_datetime(iso: str) -> datetime | None:
     try:
         d = date.fromisoformat(str(iso)[:10])
@@ -440,10 +448,11 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
     def _atom(results: dict[str, Any], q: str) -> bytes:
         t = MESSAGES[ui()]
         fg = FeedGenerator()
-        fg.id(request.url)
+        q, url = _xml_text(q), _xml_text(request.url)  # a control character in the query was a 500
+        fg.id(url)
         fg.title(t["feed_title"].format(q=q) if q else t["feed_title_all"])
         fg.subtitle(t["feed_subtitle"].format(q=q) if q else t["feed_subtitle_all"])
-        fg.link(href=request.url, rel="self", type="application/atom+xml")
+        fg.link(href=url, rel="self", type="application/atom+xml")
         page_args = {k: v for k, v in request.args.items() if k in ("q", "lang", "source", "since", "until")}
         fg.link(href=url_for("index", _external=True, sort="date", **page_args), rel="alternate",
                 type="text/html")
@@ -454,7 +463,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
             local = url_for("statement", sid=hit["id"], _external=True)
             entry = fg.add_entry(order="append")
             entry.id(local)
-            entry.title(hit.get("title") or hit["id"])
+            entry.title(_xml_text(hit.get("title") or hit["id"]))
             entry.link(href=safe_href(hit.get("url")) or local, rel="alternate")
             when = _to_datetime(hit.get("date", "")) or datetime.now(UTC)
             newest = max(newest, when) if newest else when
@@ -462,9 +471,9 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
             entry.published(when)
             summary = snippet_text(hit.get("snippet"))
             if summary:
-                entry.summary(summary)
+                entry.summary(_xml_text(summary))
             if hit.get("source"):
-                entry.author({"name": hit["source"]})
+                entry.author({"name": _xml_text(hit["source"])})
             if hit.get("lang"):
                 entry.category(term=hit["lang"], label=lang_name(hit["lang"]))
         fg.updated(newest or datetime.now(UTC))
