@@ -3,8 +3,9 @@
 Whoosh stores the index schema (in ``_MAIN_<gen>.toc``) with :mod:`pickle`, so opening an index runs whatever
 its files say: an index someone else can write to is code someone else can run. :func:`check_index_dir` is
 called before an index is opened (:func:`indexer.store.open_index`, :func:`indexer.store.create_or_open`)
-and refuses a directory, or a file in it, that is not owned by the current user or that group or others may
-write to.
+and refuses a directory, or a file in it, that is not owned by the current user or that others may write to.
+Group write is refused too, except for the user's own primary group: with a umask of 002 (Debian's user
+private groups) the indexer's own files are group-writable, and that group holds only the user.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from indexer.store import IndexMissing
 
-_WRITABLE_BY_OTHERS = stat.S_IWGRP | stat.S_IWOTH
 
 
 class UntrustedIndex(IndexMissing):
@@ -38,17 +38,19 @@ class UntrustedIndex(IndexMissing):
 def _problem(st: os.stat_result, uid: int) -> str | None:
     if st.st_uid != uid:
         return f"is owned by uid {st.st_uid}, not by the current user (uid {uid})"
-    if stat.S_IMODE(st.st_mode) & _WRITABLE_BY_OTHERS:
-        who = " and ".join(
-            w for w, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if st.st_mode & bit
-        )
-        return f"is writable by {who} (mode {stat.S_IMODE(st.st_mode):o})"
+    who = []
+    if st.st_mode & stat.S_IWGRP and st.st_gid != os.getegid():
+        who.append("group")
+    if st.st_mode & stat.S_IWOTH:
+        who.append("others")
+    if who:
+        return f"is writable by {' and '.join(who)} (mode {stat.S_IMODE(st.st_mode):o})"
     return None
 
 
 def check_index_dir(path: Path | str) -> None:
     """Raise :class:`UntrustedIndex` unless ``path`` and everything directly in it belong to the current user
-    and are not writable by group or others. A missing directory passes (there is nothing to open)."""
+    and are not writable by others (nor by a group other than the user's own). A missing directory passes (there is nothing to open)."""
     index_dir = Path(path)
     uid = os.geteuid()
     try:

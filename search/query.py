@@ -500,12 +500,23 @@ def compile_query(text: str) -> Compiled:
     """Parse a query and compile its AND and OR forms; never raises."""
     tree = parse(text)
     c_all = _Compiler()
-    must_query = c_all.compile(tree, "all", top=True)
+    must_query = _dedupe(c_all.compile(tree, "all", top=True))
     c_any = _Compiler()
-    any_query = c_any.compile(tree, "any", top=True)
+    any_query = _dedupe(c_any.compile(tree, "any", top=True))
     highlight = {lang: (frozenset(c_all.terms[lang]), tuple(sorted(c_all.prefixes[lang]))) for lang in LANGS}
     return Compiled(tree, must_query, any_query, highlight=highlight, words=c_all.words,
                     proximity=proximity_terms(c_all.words))
+
+
+def _dedupe(q):
+    """Whoosh's normalize() flattens nested groups and drops repeated clauses: a filter typed 200 times is
+    evaluated once."""
+    if q is None:
+        return None
+    try:
+        return q.normalize()
+    except RecursionError:  # absurdly deep nesting: keep the query as compiled
+        return q
 
 
 def _top_filters(tree):

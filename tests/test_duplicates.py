@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from corpus import Statement, extract_html
-from indexer.duplicates import MinHasher, exact_key, jaccard, near_duplicate_groups, signature
+from indexer.duplicates import MinHasher, exact_key, jaccard, near_duplicate_groups, signature, sketch
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
@@ -72,6 +72,27 @@ def test_near_duplicate_groups_on_synthetic_texts():
     other = st("other", "Le Département fédéral des finances publie les comptes 2019 de la Confédération.")
     groups = near_duplicate_groups([base, changed, same, other])
     assert groups == {"base": "changed", "changed": "changed", "same": "changed"}  # the earliest is canonical
+
+
+def test_near_duplicate_groups_from_sketches_need_no_body():
+    paragraphs = [" ".join(f"mot{p}x{w}" for w in range(40)) for p in range(16)]
+    base = st("base", "\n\n".join(paragraphs[:15]), date="2020-01-01")
+    longer = st("longer", base.body + "\n\n" + paragraphs[15], date="2020-01-01")  # canonical: longer
+    same = st("same", base.body.upper(), date="2020-01-03")
+    other = st("other", "Le Département fédéral des finances publie les comptes 2019 de la Confédération.")
+    full = [base, longer, same, other]
+    sketches = {x.id: sketch(x) for x in full}
+    bodies = {x.id: x.body for x in full}
+    asked: list[str] = []
+
+    def text_of(x: Statement) -> str:
+        asked.append(x.id)
+        return bodies[x.id]
+
+    bare = [dataclasses.replace(x, body="") for x in full]
+    groups = near_duplicate_groups(bare, sketches=sketches, text_of=text_of)
+    assert groups == near_duplicate_groups(full) == {"base": "longer", "longer": "longer", "same": "longer"}
+    assert set(asked) <= {"base", "longer"}  # only candidate pairs are shingled again
 
 
 # -- real data -----------------------------------------------------------------------------------------------

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from corpus import Statement, extract_html, read_paths
-from indexer.linking import content_links, explicit_links, features, id_stem, link_translations, url_key
+from indexer.linking import (
+    content_links,
+    explicit_links,
+    feature_hashes,
+    features,
+    id_stem,
+    link_translations,
+    url_key,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 YUKON = SHARED / "corpus" / "yukon"
@@ -81,6 +89,11 @@ def test_content_links_pair_one_to_one_within_the_date_window():
     assert content_links([en, fr, other, far]) == {"en1": "fr1", "fr1": "en1"}
     assert content_links([en, far]) == {}
     assert content_links([en, far], days=7) == {"en1": "fr3", "fr3": "en1"}
+    # Precomputed feature hashes stand in for the bodies (a statement left out is hashed on the spot).
+    pre = {x.id: feature_hashes(x) for x in (en, fr, far)}
+    bare = [dataclasses.replace(x, body="") for x in (en, fr, far)] + [other]
+    assert content_links(bare, features=pre) == {"en1": "fr1", "fr1": "en1"}
+    assert content_links(bare, days=7, features=pre) == {"en1": "fr1", "fr1": "en1"}
 
 
 def test_link_translations_uses_explicit_links_first():
