@@ -263,31 +263,35 @@ def text_blocks(root: Tag) -> list[str]:
             if text and text not in ("-", "|"):
                 blocks.append(text)
 
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString or child.__class__.__name__ == "CData":
-                    buffer.append(str(child))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name
-            if name == "br":
-                buffer.append(_LINE_BREAK)
-            elif name in ("td", "th"):
-                if "".join(buffer).strip():
-                    buffer.append(" | ")
-                walk(child)
-            elif name in BLOCK_TAGS:
+    # An explicit stack rather than recursion: pages nested thousands of tags deep must not overflow.
+    stack: list[tuple[str, object]] = [("", iter(root.children))]
+    while stack:
+        name, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if name in BLOCK_TAGS:
                 flush()
-                if name == "li":
-                    buffer.append("- ")
-                walk(child)
-                flush()
-            else:
-                walk(child)
+            continue
+        if isinstance(child, NavigableString):
+            if type(child) is NavigableString or child.__class__.__name__ == "CData":
+                buffer.append(str(child))
+            continue
+        if not isinstance(child, Tag):
+            continue
+        tag = child.name
+        if tag == "br":
+            buffer.append(_LINE_BREAK)
+            continue
+        if tag in ("td", "th"):
+            if "".join(buffer).strip():
+                buffer.append(" | ")
+        elif tag in BLOCK_TAGS:
+            flush()
+            if tag == "li":
+                buffer.append("- ")
+        stack.append((tag, iter(child.children)))
 
-    walk(root)
     flush()
     return [b for b in blocks if not (len(b) < 120 and CHROME_LINES.match(b))]
 

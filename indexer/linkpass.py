@@ -18,6 +18,12 @@ of the run is written, :meth:`LinkPass.finish` recomputes links and groups over 
 deleted in this run plus the candidates from the index (dated within a day of them, sharing a release number
 or an id stem, or linked to / grouped with them), and rewrites only the documents whose stored values differ.
 Links between two statements this run did not touch are kept as they are unless one side lost its partner.
+
+Memory: no text is held for the pass. Each statement's :func:`link_record` (its MinHash signature packed in
+1 KB, shingle count, exact key and body length, and its content-link features as packed 64-bit hashes) is
+computed once, by the reader process beside the document (``LINK_KEY``) or when the document is added;
+:meth:`LinkPass.finish` links and groups statements built without their bodies, and decompresses a body
+(``body_z``) only for a candidate pair's exact shingle Jaccard, an untitled group key or a rewrite.
 """
 
 from __future__ import annotations

@@ -226,3 +226,13 @@ def test_binary_and_empty_are_problems():
 def test_truncated_html_keeps_what_is_there():
     st = statement(f"<html><head><title>Coupé</title></head><body><main><p>{FR_TEXT}</p><p>Et la sui")
     assert st.title == "Coupé" and st.body.endswith("Et la sui")
+
+
+def test_deeply_nested_page_keeps_its_text() -> None:
+    """5,000 nested <div>: the text walk is iterative, so the statement is not lost to a RecursionError."""
+    html = ("<html lang=fr><body>" + "<div>" * 5000
+            + "<p>Le ministre de la santé a annoncé aujourd’hui une mesure pour les hôpitaux du pays.</p>"
+            + "</div>" * 5000 + "</body></html>")
+    st = extract_html(html, origin="deep.html")
+    assert isinstance(st, Statement)
+    assert "hôpitaux" in st.body and st.lang == "fr"
