@@ -17,7 +17,6 @@ from pathlib import Path
 from indexer.store import IndexMissing
 
 
-
 class UntrustedIndex(IndexMissing):
     """The index directory (or one of its files) is not safe to open: another user could have written it.
 
@@ -50,7 +49,8 @@ def _problem(st: os.stat_result, uid: int) -> str | None:
 
 def check_index_dir(path: Path | str) -> None:
     """Raise :class:`UntrustedIndex` unless ``path`` and everything directly in it belong to the current user
-    and are not writable by others (nor by a group other than the user's own). A missing directory passes (there is nothing to open)."""
+    and are not writable by others (nor by a group other than the user's own). A missing directory passes
+    (there is nothing to open)."""
     index_dir = Path(path)
     uid = os.geteuid()
     try:
