@@ -87,7 +87,25 @@ def decode_bytes(data: bytes) -> str:
         return _nfc(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    if _UTF8_SEQUENCE.search(data):
+        # Mixed: mostly UTF-8 with some Windows-1252 bytes (pages assembled from two sources). Decode as
+        # UTF-8 and read only the bytes that are not UTF-8 as Windows-1252, so neither part is garbled.
+        return _nfc(data.decode("utf-8", errors="cp1252-fallback"))
     return _nfc(data.decode("cp1252", errors="replace"))
+
+
+# A valid UTF-8 multi-byte sequence (2 to 4 bytes): its presence means the file is at least partly UTF-8.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _cp1252_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
+    bad = err.object[err.start : err.end]
+    return bad.decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error("cp1252-fallback", _cp1252_fallback)
 
 
 def _nfc(text: str) -> str:

@@ -236,3 +236,10 @@ def test_deeply_nested_page_keeps_its_text() -> None:
     st = extract_html(html, origin="deep.html")
     assert isinstance(st, Statement)
     assert "hôpitaux" in st.body and st.lang == "fr"
+
+
+def test_mixed_utf8_and_windows_1252_bytes_are_both_read() -> None:
+    data = ("<p>Le ministère a publié un communiqué.</p>".encode()
+            + "<p>Réunion à Québec – « oui » œuvre</p>".encode("cp1252"))
+    text = decode_bytes(data)
+    assert "ministère a publié" in text and "Réunion à Québec – « oui » œuvre" in text
