@@ -16,6 +16,7 @@ def main() -> None:
 
 # Commands are added below, one per library entry point.
 
+from indexer.store import INDEX_HELP  # noqa: E402
 from search.cli import related_command, search_command  # noqa: E402
 
 main.add_command(search_command)
@@ -25,8 +26,7 @@ main.add_command(related_command)
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
 @click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help="Index directory (default: $PRESSE_INDEX, else $XDG_DATA_HOME/presse/index, "
-                   "else ~/.local/share/presse/index).")
+              help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) -> None:
     """Build the index from PATHS (files or folders), or bring it up to date: new statements are added,
@@ -67,7 +67,7 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) 
 
 @main.command("stats")
 @click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help="Index directory (default: $PRESSE_INDEX, else ~/.local/share/presse/index).")
+              help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def stats_command(index_dir: str | None, as_json: bool) -> None:
     """What the index holds: statements per language, source and year, date range, size, last update,
@@ -89,7 +89,7 @@ def stats_command(index_dir: str | None, as_json: bool) -> None:
 
 @main.command("serve")
 @click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help="Index directory to search (default: the index `presse index` builds).")
+              help=INDEX_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
@@ -111,7 +111,7 @@ def serve_command(index_dir: str, host: str, port: int, threads: int, watch_path
 @main.command("watch")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help="Index directory (default: $PRESSE_INDEX, else ~/.local/share/presse/index).")
+              help=INDEX_HELP)
 @click.option("--quiet", default=0.5, show_default=True, type=click.FloatRange(0, 60),
               help="Seconds without a change before a batch of changes is indexed.")
 @click.option("--max-delay", default=5.0, show_default=True, type=click.FloatRange(0, 600),

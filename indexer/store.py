@@ -46,6 +46,10 @@ class UpdateInProgress(Exception):
         )
 
 
+INDEX_HELP = ("Index directory (default: $PRESSE_INDEX, else $XDG_DATA_HOME/presse/index, "
+              "else ~/.local/share/presse/index).")
+
+
 def default_index_dir() -> Path:
     """``$PRESSE_INDEX``, else ``$XDG_DATA_HOME/presse/index``, else ``~/.local/share/presse/index``."""
     env = os.environ.get("PRESSE_INDEX")

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from indexer.store import INDEX_HELP
 from search.engine import Results, Searcher, SearchError
 from search.links import also_in_line, attach_links, search_bilingual
 
@@ -88,7 +89,7 @@ def print_results(res: Results, color: bool) -> None:
 
 @click.command("search")
 @click.argument("query")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help=INDEX_HELP)
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Only statements in this language.")
 @click.option("--source", help="Only statements from a source whose name contains these words.")
 @click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -153,7 +154,7 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
 
 @click.command("related")
 @click.argument("statement_id")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index directory.")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help=INDEX_HELP)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def related_command(statement_id, index_dir, limit, as_json):
