@@ -515,30 +515,10 @@ class Searcher:
         return base
 
     def _page_fast(self, ranked, page, limit, compiled: Compiled) -> list[dict]:
-        """_page with duplicate groups from the cached group postings and stored fields read once."""
+        """_page with duplicate groups from the cached group postings."""
         fx, _ = self._fast()
-        shown: list[tuple[int, float, list[int]]] = []
-        consumed: set[int] = set()
-        stored: dict[int, dict] = {}
-        start = (page - 1) * limit
-        stop = start + limit
-        self._collapsed = 0
-        for d, score in ranked:
-            if d in consumed:
-                self._collapsed += 1
-                continue
-            consumed.add(d)
-            fields = stored[d] = self._s.stored_fields(d)
-            group = fields.get("group")
-            members: list[int] = []
-            if group:
-                members = [m for m in fx.postings("group", group).ids.tolist() if m != d]
-                consumed.update(members)
-            shown.append((d, score, members))
-            if len(shown) >= stop:
-                break
-        return [self._hit(d, score, members, compiled, stored.get(d))
-                for d, score, members in shown[start:stop]]
+        return self._page(ranked, page, limit, compiled,
+                          members_of=lambda group: fx.postings("group", group).ids.tolist())
 
     # -- the Whoosh path --------------------------------------------------------------------------------
 
@@ -687,12 +667,16 @@ class Searcher:
             return blend(ranked)
         return blend(ranked[:n_must]) + blend(ranked[n_must:])
 
-    def _page(self, ranked, page, limit, compiled: Compiled) -> list[dict]:
-        """Collapse duplicates, cut the page, build its hits (snippets only for the page shown)."""
-        group_col = None
-        reader = self._s.reader()
+    def _page(self, ranked, page, limit, compiled: Compiled | None, members_of=None) -> list[dict]:
+        """Collapse duplicates, cut the page, build its hits (snippets only for the page shown).
+
+        ``members_of(group)`` lists the docnums of a duplicate group (Whoosh's postings by default)."""
+        if members_of is None:
+            def members_of(group):
+                return list(self._s.docs_for_query(wq.Term("group", group)))
         shown: list[tuple[int, float, list[int]]] = []
         consumed: set[int] = set()
+        stored: dict[int, dict] = {}
         start = (page - 1) * limit
         stop = start + limit
         self._collapsed = 0
@@ -701,18 +685,17 @@ class Searcher:
                 self._collapsed += 1
                 continue
             consumed.add(d)
-            fields = reader.stored_fields(d)
+            fields = stored[d] = self._s.stored_fields(d)
             group = fields.get("group")
             members: list[int] = []
             if group:
-                if group_col is None:
-                    group_col = True
-                members = [m for m in self._s.docs_for_query(wq.Term("group", group)) if m != d]
+                members = [m for m in members_of(group) if m != d]
                 consumed.update(members)
             shown.append((d, score, members))
             if len(shown) >= stop:
                 break
-        return [self._hit(d, score, members, compiled) for d, score, members in shown[start:stop]]
+        return [self._hit(d, score, members, compiled, stored.get(d))
+                for d, score, members in shown[start:stop]]
 
     def _hit(self, d, score, members, compiled: Compiled | None, fields=None) -> dict:
         if fields is None:
