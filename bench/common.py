@@ -105,6 +105,19 @@ def save(kind: str, payload: dict) -> Path:
     return path
 
 
+def report(kind: str, m: dict, tables: list, payload: dict) -> Path:
+    """Print the tables with the machine, save them as JSON and as markdown; the JSON path."""
+    print("\nmachine: " + machine_line(m))
+    for t in tables:
+        print("\n" + t.text())
+    path = save(kind, {"kind": kind, "machine": m, **payload, "tables": [t.to_dict() for t in tables]})
+    md = path.with_suffix(".md")
+    md.write_text(f"Measured {m['date'][:10]} on {machine_line(m)}.\n\n"
+                  + "\n\n".join(t.markdown() for t in tables) + "\n", encoding="utf-8")
+    print(f"\nsaved {path} (and {md.name}, the tables as markdown)")
+    return path
+
+
 class Table:
     """A table printed as aligned text and as GitHub markdown."""
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import SPF, Table, machine, machine_line, require, save
+from bench.common import SPF, Table, machine, machine_line, report, require
 
 
 def relevance(quick: bool) -> tuple[Table, dict]:
@@ -83,14 +83,5 @@ def main(args) -> int:
                     "" if not args.quick else "--quick: 100 questions, not the target set")
     targets.add("SPF MRR@10 (presse)", "≥ 0.85", f"{mrr:.3f}", "yes" if mrr >= 0.85 else "NO")
     tables = [rel_table, ex_table, targets]
-    print("\nmachine: " + machine_line(m))
-    for t in tables:
-        print("\n" + t.text())
-    path = save("quality", {"kind": "quality", "machine": m, "quick": args.quick,
-                            "relevance": rel_data, "extraction": ex_data,
-                            "tables": [t.to_dict() for t in tables]})
-    md = path.with_suffix(".md")
-    md.write_text(f"Measured {m['date'][:10]} on {machine_line(m)}.\n\n"
-                  + "\n\n".join(t.markdown() for t in tables) + "\n", encoding="utf-8")
-    print(f"\nsaved {path} (and {md.name}, the tables as markdown)")
+    report("quality", m, tables, {"quick": args.quick, "relevance": rel_data, "extraction": ex_data})
     return 0

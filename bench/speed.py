@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.common import NSB, ROOT, Table, cell, machine, machine_line, percentile, ratio, require, save
+from bench.common import NSB, ROOT, Table, cell, machine, machine_line, percentile, ratio, report, require
 
 QUERIES = ["assurance maladie primes hausse", "politique énergétique Conseil fédéral",
            "climate change adaptation strategy", "protection des données personnelles santé",
@@ -308,13 +308,5 @@ def main(args) -> int:
     for r in results:
         tables += [size_table(r), query_table(r)]
     tables.append(target_table(results[-1]))
-    print("\nmachine: " + machine_line(m))
-    for t in tables:
-        print("\n" + t.text())
-    path = save("speed", {"kind": "speed", "machine": m, "results": results,
-                          "tables": [t.to_dict() for t in tables]})
-    md = path.with_suffix(".md")
-    md.write_text(f"Measured {m['date'][:10]} on {machine_line(m)}.\n\n"
-                  + "\n\n".join(t.markdown() for t in tables) + "\n", encoding="utf-8")
-    print(f"\nsaved {path} (and {md.name}, the tables as markdown)")
+    report("speed", m, tables, {"results": results})
     return 0

@@ -129,23 +129,19 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
 
     color = sys.stdout.isatty() and not as_json
     try:
-        if query == "-":
-            for line in sys.stdin:
-                q = line.rstrip("\r\n")
-                if not q.strip():
-                    continue
-                res = run(q)
-                if as_json:
-                    click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
-                else:
-                    print_results(res, color)
+        # Batch mode reads one query per line and keeps the one searcher open.
+        batch = query == "-"
+        queries = (line.rstrip("\r\n") for line in sys.stdin) if batch else [query]
+        for q in queries:
+            if batch and not q.strip():
+                continue
+            res = run(q)
+            if as_json:
+                click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
+            else:
+                print_results(res, color)
+                if batch:
                     click.echo("")
-            return
-        res = run(query)
-        if as_json:
-            click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
-        else:
-            print_results(res, color)
     except SearchError as e:
         _fail(e)
     finally:
