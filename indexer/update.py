@@ -40,6 +40,7 @@ from corpus.summary import category
 from indexer.documents import pre_analyze, statement_fields
 from indexer.linkpass import LINK_FIELDS, LINK_KEY, LinkPass, link_record
 from indexer.manifest import InputEntry, Manifest, file_hash, rebuild_from_index
+from indexer.segments import BulkWriter
 from indexer.store import INDEX_NAME, create_or_open, resolve_index_dir, write_lock
 from indexer.store import writer as open_writer
 
@@ -324,7 +325,7 @@ class _Adder:
     def add(self, doc: dict[str, Any]) -> tuple[int, int]:
         """Add a document; its place (segment slot, docnum in that segment), to delete it later if need be."""
         if self.current is None:
-            self.current = self.ix.writer(_lk=False, limitmb=WRITER_LIMITMB, compound=self.compound)
+            self.current = BulkWriter(self.ix, _lk=False, compound=self.compound)
         slot, docnum = len(self.done), self.current.docnum
         self.current.add_document(**doc)
         if self.rotate and self.current.docnum >= self.rotate:

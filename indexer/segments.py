@@ -1,0 +1,166 @@
+"""A segment writer for bulk adds: Whoosh's file format, without Whoosh's per-posting overhead.
+
+Whoosh's ``SegmentWriter`` puts every posting in a sorting pool as a 5-tuple, spills the pool to disk
+(one pickle per posting) past ``limitmb``, merges the sorted runs back, and then, while writing each posting
+list, reads every document's field length back from the lengths file it has just written. On a big build
+that bookkeeping costs more than the analysis itself (see bench/README.md, "Where the build time goes").
+
+:class:`BulkWriter` keeps the same segment files, codec and semantics and changes only how postings wait
+for the segment to be finished: grouped per field and term as they arrive (documents come in docnum
+order, so each posting list is already sorted), with the field lengths kept in memory. Finishing a segment
+sorts the terms of each field once and hands each posting list to Whoosh's own postings writer a block at
+a time. The result is a plain Whoosh segment: readers, merges and searches do not know the difference,
+and a test compares both writers' segments posting by posting.
+
+Not supported (presse's schema uses none of them, and :func:`check_schema` refuses a schema that does):
+term vectors and separate spelling fields.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3TermInfo
+from whoosh.system import pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+
+def check_schema(schema) -> None:
+    """Raise ValueError for a field :class:`BulkWriter` cannot write exactly as Whoosh would."""
+    for name, field in schema.items():
+        if field.vector or field.separate_spelling():
+            raise ValueError(f"field {name!r}: term vectors and spelling fields are not supported")
+
+
+class _Postings:
+    """One term's postings in a segment being built: docnums, weights and encoded values, in docnum order."""
+
+    __slots__ = ("ids", "weights", "values")
+
+    def __init__(self) -> None:
+        self.ids = array("I")
+        self.weights = array("f")
+        self.values: list[bytes] = []
+
+
+class BulkWriter(SegmentWriter):
+    """A ``SegmentWriter`` that buffers postings per term in memory (see the module doc).
+
+    Used like Whoosh's: ``add_document(**fields)``, ``delete_document``, ``commit()`` or, as
+    :class:`indexer.update._Adder` does, ``_finalize_segment()`` to finish a segment for a later commit.
+    """
+
+    def __init__(self, ix, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        check_schema(self.schema)
+        self._terms: dict[str, dict[bytes, _Postings]] = {}  # field -> term bytes -> postings
+        self._lengths: dict[str, dict[int, int]] = {}  # field -> docnum -> length, as the lengths file has it
+        self._scorable = {name: field.scorable for name, field in self.schema.items()}
+
+    def add_document(self, **fields: Any) -> None:
+        self._check_state()
+        schema = self.schema
+        perdocwriter = self.perdocwriter
+        docnum = self.docnum
+        docboost = self._doc_boost(fields)
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, names)
+
+        # The whole document is analysed before any posting is kept, so a failure leaves nothing behind.
+        pending: list[tuple[str, list, float]] = []
+        perdocwriter.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    items = field.index(value)
+                    if not isinstance(items, list):
+                        items = list(items)
+                    if self._scorable[name]:
+                        length = sum(item[1] for item in items)
+                    pending.append((name, items, self._field_boost(fields, name, docboost)))
+                stored = fields.get(f"_stored_{name}", value)
+                perdocwriter.add_field(name, field, stored if field.stored else None, length)
+                if length:
+                    quantized = byte_to_length(length_to_byte(length))
+                    if quantized:
+                        self._lengths.setdefault(name, {})[docnum] = quantized
+                column = field.column_type
+                if column and stored is not None:
+                    perdocwriter.add_column_value(name, column, field.to_column_value(stored))
+        except Exception:
+            perdocwriter.cancel_doc()
+            for name, _items, _boost in pending:
+                self._lengths.get(name, {}).pop(docnum, None)
+            raise
+        perdocwriter.finish_doc()
+
+        for name, items, boost in pending:
+            terms = self._terms.get(name)
+            if terms is None:
+                terms = self._terms[name] = {}
+            for tbytes, _freq, weight, vbytes in items:
+                p = terms.get(tbytes)
+                if p is None:
+                    p = terms[tbytes] = _Postings()
+                p.ids.append(docnum)
+                p.weights.append(weight * boost)
+                if vbytes:
+                    p.values.append(vbytes)
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        fw = self.fieldwriter
+        for name in sorted(self._terms):
+            terms = self._terms[name]
+            lengths = self._lengths.get(name, {})
+            fw.start_field(name, self.schema[name])
+            pw = fw._postwriter
+            limit = pw._blocklimit
+            for tbytes in sorted(terms):
+                self._write_term(fw, pw, tbytes, terms[tbytes], lengths, limit)
+            fw.finish_field()
+        fw.close()
+        self._terms.clear()
+        self._lengths.clear()
+
+    @staticmethod
+    def _write_term(fw, pw, tbytes: bytes, p: _Postings, lengths: dict[int, int], limit: int) -> None:
+        """One posting list, a block at a time, through Whoosh's postings writer (its block format, block
+        statistics and inlining rules): what ``add_posting`` would have buffered, set in one step."""
+        fw._btext = tbytes
+        pw.start_postings(fw._format, W3TermInfo())
+        ids, weights, values = p.ids, p.weights, p.values
+        n = len(ids)
+        for start in range(0, n, limit):
+            if start:
+                pw._write_block()  # a full block, and more postings follow: as add_posting does
+            end = min(start + limit, n)
+            block_ids = ids[start:end]
+            block_weights = weights[start:end]
+            pw._ids = block_ids
+            pw._weights = block_weights
+            pw._values = values[start:end] if values else []
+            pw._maxweight = max(0, max(block_weights))
+            if lengths:
+                found = [lengths[d] for d in block_ids if d in lengths]
+                pw._minlength = min(found) if found else None
+                pw._maxlength = max(found) if found else 0
+            else:
+                pw._minlength, pw._maxlength = None, 0
+        # as W3FieldWriter.finish_term: the term table row is (field id, term) -> term info
+        fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, pw.finish_postings().to_bytes())
+
+    def _close_segment(self) -> None:
+        self._terms.clear()
+        self._lengths.clear()
+        super()._close_segment()
+

@@ -1,0 +1,100 @@
+"""BulkWriter (indexer/segments.py) writes the very segment Whoosh's own SegmentWriter writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from whoosh import index
+from whoosh.fields import TEXT, Schema
+
+from corpus import Statement, read_paths
+from indexer.documents import pre_analyze, statement_fields
+from indexer.schema import make_schema
+from indexer.segments import BulkWriter, check_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample"
+
+
+def sample_docs() -> list[dict]:
+    docs = [statement_fields(item) for item in read_paths([SAMPLE]) if isinstance(item, Statement)]
+    assert len(docs) > 100
+    return docs
+
+
+def build(path: Path, docs: list[dict], bulk: bool) -> index.FileIndex:
+    path.mkdir()
+    ix = index.create_in(str(path), make_schema())
+    w = BulkWriter(ix, compound=False) if bulk else ix.writer(compound=False)
+    for doc in docs:
+        w.add_document(**doc)
+    w.commit()
+    return index.open_dir(str(path))
+
+
+def segment_files(ix) -> dict[str, bytes]:
+    """The segment's files by extension (the names carry a random segment id)."""
+    (segment,) = ix._segments()
+    prefix = segment.segment_id()
+    storage = ix.storage
+    return {name[len(prefix):]: storage.open_file(name).read() for name in storage.list()
+            if name.startswith(prefix)}
+
+
+def test_bulk_segment_is_byte_identical_to_whoosh(tmp_path: Path) -> None:
+    docs = sample_docs()
+    theirs = segment_files(build(tmp_path / "whoosh", docs, bulk=False))
+    ours = segment_files(build(tmp_path / "bulk", docs, bulk=True))
+    assert sorted(ours) == sorted(theirs)
+    assert {".trm", ".pst"} <= {ext[-4:] for ext in ours}
+    for ext in theirs:
+        assert ours[ext] == theirs[ext], f"{ext} differs"
+
+
+def test_pre_analysed_documents_write_the_same_postings(tmp_path: Path) -> None:
+    docs = sample_docs()
+    plain = segment_files(build(tmp_path / "plain", docs, bulk=True))
+    analysed = segment_files(build(tmp_path / "analysed", [pre_analyze(dict(d)) for d in docs], bulk=True))
+    assert plain[".trm"] == analysed[".trm"] and plain[".pst"] == analysed[".pst"]
+
+
+def test_long_posting_lists_span_blocks_and_search_the_same(tmp_path: Path) -> None:
+    # Many documents sharing words: posting lists longer than a block (128), with field lengths that vary.
+    docs = sample_docs() * 3
+    whoosh_ix = build(tmp_path / "whoosh", docs, bulk=False)
+    bulk_ix = build(tmp_path / "bulk", docs, bulk=True)
+    with whoosh_ix.searcher() as a, bulk_ix.searcher() as b:
+        long_lists = [t for t in a.reader().all_terms() if a.doc_frequency(*t) > 128]
+        assert long_lists
+        for field, text in long_lists[:50] + list(a.reader().all_terms())[:200]:
+            ma, mb = a.postings(field, text), b.postings(field, text)
+            assert list(ma.all_ids()) == list(mb.all_ids())
+            ti_a, ti_b = a.term_info(field, text), b.term_info(field, text)
+            assert (ti_a.weight(), ti_a.doc_frequency(), ti_a.min_length(), ti_a.max_length(),
+                    ti_a.max_weight()) == (ti_b.weight(), ti_b.doc_frequency(), ti_b.min_length(),
+                                           ti_b.max_length(), ti_b.max_weight())
+    assert segment_files(whoosh_ix)[".pst"] == segment_files(bulk_ix)[".pst"]
+
+
+def test_a_document_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
+    docs = sample_docs()[:5]
+    (tmp_path / "ix").mkdir()
+    ix = index.create_in(str(tmp_path / "ix"), make_schema())
+    w = BulkWriter(ix, compound=False)
+    w.add_document(**docs[0])
+    bad = dict(docs[1], length="not a number")  # NUMERIC field: analysis fails after the text fields
+    with pytest.raises(Exception):  # noqa: B017 (whatever Whoosh raises for a bad value)
+        w.add_document(**bad)
+    w.add_document(**docs[2])
+    w.commit()
+    with index.open_dir(str(tmp_path / "ix")).searcher() as s:
+        assert s.doc_count() == 2
+        assert sorted(f["id"] for f in s.all_stored_fields()) == sorted([docs[0]["id"], docs[2]["id"]])
+        # no posting points at a document that was never written
+        assert all(d < 2 for field, text in s.reader().all_terms() for d in s.postings(field, text).all_ids())
+
+
+def test_a_schema_with_term_vectors_is_refused() -> None:
+    with pytest.raises(ValueError, match="vectors"):
+        check_schema(Schema(body=TEXT(vector=True)))
