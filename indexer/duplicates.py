@@ -22,6 +22,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
+import numpy as np
+
 from corpus.statement import Statement
 from indexer.analysis import fold
 
@@ -181,6 +183,43 @@ def sketch(st: Statement, hasher: MinHasher | None = None) -> Sketch:
     return Sketch(sig, len(shingles), exact_key(st, ws), len(st.body))
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio): mixes a band's rows into one key
+
+
+def _band_candidates(sigs: dict[int, bytes], rows: int, bands: int) -> set[tuple[int, int]]:
+    """Pairs (i, j), i < j, of statements whose signatures are equal on at least one band of ``rows`` rows.
+
+    Each band's rows are mixed into one 64-bit key and the keys sorted (numpy): runs of equal keys are the
+    LSH buckets. Two different bands colliding on one key only adds a candidate the exact check drops."""
+    if len(sigs) < 2:
+        return set()
+    ids = np.fromiter(sigs, dtype=np.int64, count=len(sigs))
+    matrix = np.frombuffer(b"".join(sigs.values()), dtype=np.uint64).reshape(len(sigs), -1)
+    candidates: set[tuple[int, int]] = set()
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            cols = matrix[:, band * rows:(band + 1) * rows]
+            key = cols[:, 0].copy()
+            for c in range(1, rows):
+                key *= _MIX
+                key ^= cols[:, c]
+            order = np.argsort(key, kind="stable")
+            ordered = key[order]
+            same = ordered[1:] == ordered[:-1]
+            if not same.any():
+                continue
+            # runs of equal keys: a run starts where a key differs from the one before
+            starts = np.flatnonzero(np.concatenate(([True], ~same)))
+            ends = np.append(starts[1:], len(ordered))
+            shared = ends - starts > 1
+            for a, b in zip(starts[shared].tolist(), ends[shared].tolist(), strict=True):
+                members = sorted(ids[order[a:b]].tolist())
+                for x, i in enumerate(members):
+                    for j in members[x + 1:]:
+                        candidates.add((i, j))
+    return candidates
+
+
 def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.8, *,
                           hasher: MinHasher | None = None, rows: int = ROWS,
                           sketches: Mapping[str, Sketch] | None = None,
@@ -249,18 +288,7 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
 
     # Near duplicates: LSH bands of the signatures give candidates; the exact Jaccard decides (the few
     # shingle sets it needs are computed again rather than all kept: 3 GB on NSB).
-    candidates: set[tuple[int, int]] = set()
-    width = 8 * rows  # bytes of a band
-    for band in range(bands):
-        lo = band * width
-        buckets: dict[bytes, list[int]] = defaultdict(list)
-        for i, sig in sigs.items():
-            buckets[sig[lo:lo + width]].append(i)
-        for members in buckets.values():
-            if 1 < len(members):
-                for x, i in enumerate(members):
-                    for j in members[x + 1:]:
-                        candidates.add((i, j))
+    candidates = _band_candidates(sigs, rows, bands)
     cache: dict[int, set[int]] = {}
 
     def shingles_of(i: int) -> set[int]:

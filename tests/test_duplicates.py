@@ -139,3 +139,29 @@ def test_full_nsb_reposts_grouped_with_high_precision():
     result = measure_duplicates(load_nsb(), 0.8)
     assert result["precision"] >= 0.9  # member-to-canonical pairs; chains of templated texts cost ~10%
     assert result["reposts grouped"] >= 0.8 * result["reposts"]
+
+
+def test_band_candidates_are_the_pairs_sharing_a_band():
+    """The numpy banding finds exactly the pairs a plain bucket-per-band search finds, on real statements
+    (the NSB neighbourhood of a known repost, plus edited copies that share some bands and not others)."""
+    from indexer.duplicates import NUM_PERM, ROWS, _band_candidates, pack_signature
+
+    if NSB.exists():
+        sts = _nsb_lines(8700, 8800)
+    else:
+        sts = [st(f"s{i}", f"Le Conseil fédéral a adopté le message numéro {i} sur la santé. " * 5)
+               for i in range(40)]
+    edited = [dataclasses.replace(s, id=s.id + "-edited", body=s.body[: len(s.body) * 3 // 4] + " Modifié.")
+              for s in sts[:30]]
+    hasher = MinHasher()
+    sigs = {i: pack_signature(hasher.signature(s.body or s.title)) for i, s in enumerate(sts + edited)}
+    width = 8 * ROWS
+    expected = set()
+    for band in range(NUM_PERM // ROWS):
+        buckets: dict[bytes, list[int]] = {}
+        for i, sig in sigs.items():
+            buckets.setdefault(sig[band * width:(band + 1) * width], []).append(i)
+        for members in buckets.values():
+            expected.update((a, b) for a in members for b in members if a < b)
+    assert len(expected) >= 25
+    assert _band_candidates(sigs, ROWS, NUM_PERM // ROWS) == expected

@@ -459,3 +459,31 @@ def test_build_in_several_segments_is_one_commit(tmp_path, index_dir, monkeypatc
     assert all_ids(index_dir) == sorted(f"s-{i}" for i in range(15))
     with open_index(index_dir).searcher() as s:
         assert s.document(id="s-2")["title"] == recs[2]["title"]
+
+
+def index_contents(index_dir: Path) -> tuple[dict, dict]:
+    """What an index holds, independent of document numbers: stored fields by id, and each term's
+    document frequency (postings of deleted documents excluded)."""
+    with open_index(index_dir).searcher() as s:
+        stored = {f["id"]: f for f in s.all_stored_fields()}
+        terms = {(field, text): s.doc_frequency(field, text) for field, text in s.reader().all_terms()}
+    return stored, {t: n for t, n in terms.items() if n}
+
+
+@pytest.mark.parametrize("fraction", [-1.0, 1.0])
+def test_worker_build_matches_in_process_build_whatever_the_share(tmp_path, monkeypatch, fraction):
+    """The reader worker may pre-analyse documents (share > 0) or leave their link records to the writer
+    (share < 0); either way, and with segments rotated near the end of the input, the index is the one an
+    in-process build makes, translation links and duplicate groups included."""
+    update_module = sys.modules["indexer.update"]
+    monkeypatch.setattr(update_module, "SEGMENT_DOCS", 40)
+    fixed = lambda self, blocked: setattr(self, "fraction", fraction)  # noqa: E731
+    monkeypatch.setattr(update_module._Share, "adjust", fixed)
+    update([SAMPLE], tmp_path / "plain", workers=False)
+    report = update([SAMPLE], tmp_path / "worker", workers=True)
+    assert report.linked > 50
+    assert len(open_index(tmp_path / "worker")._segments()) >= 3
+    plain_stored, plain_terms = index_contents(tmp_path / "plain")
+    worker_stored, worker_terms = index_contents(tmp_path / "worker")
+    assert worker_stored == plain_stored
+    assert worker_terms == plain_terms
