@@ -270,6 +270,13 @@ class LinkPass:
         self.places[doc["id"]] = self.adder.add(doc)
         self.rewritten += 1
 
+    def _rewrite(self, doc: dict[str, Any]) -> None:
+        """Write ``doc`` again: in place of this run's copy, or of the committed one."""
+        if doc["id"] in self.places:
+            self._rewrite_run_doc(doc["id"], doc)
+        else:
+            self._rewrite_committed(doc)
+
     def finish(self) -> None:
         if not self.enabled or (not self.written and not self.gone and not self.stubs):
             return
@@ -294,14 +301,14 @@ class LinkPass:
             stubs.sort(key=lambda f: f["id"])
             head = stubs[0]
             doc = full_document(head)
-            doc.pop("translation", None)
-            (self._rewrite_run_doc if head["id"] in self.stubs else self._rewrite_committed)(doc)
+            doc["translation"] = ""  # linked below like any statement of this run
+            self._rewrite(doc)
             self.stubs.pop(head["id"], None)
             self.written[head["id"]] = light(doc)
             self.records[head["id"]] = link_record(to_statement(self.written[head["id"]]))
             for other in stubs[1:]:
                 redo = dict(other, duplicate_of=head["id"])
-                (self._rewrite_run_doc if other["id"] in self.stubs else self._rewrite_committed)(redo)
+                self._rewrite(redo)
                 if other["id"] in self.stubs:
                     self.stubs[other["id"]] = redo
 
