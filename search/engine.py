@@ -632,7 +632,7 @@ class Searcher:
     def _positions_whoosh(self, fname, t, docs) -> dict[int, list[int]] | None:
         """Positions of term t in each of docs (sorted) that has it; None when the index lacks t."""
         reader = self._s.reader()
-        if reader.doc_frequency(fname, t) == 0:
+        if (fname, t) not in reader:
             return None
         m = reader.postings(fname, t)
         found = {}

@@ -548,9 +548,9 @@ def prune(q, reader):
     if q is None:
         return None
     if isinstance(q, wq.Term):
-        return q if reader.doc_frequency(q.fieldname, q.text) > 0 else None
+        return q if (q.fieldname, q.text) in reader else None  # stops at the first segment that has it
     if isinstance(q, wq.Phrase):
-        if all(reader.doc_frequency(q.fieldname, w) > 0 for w in q.words):
+        if all((q.fieldname, w) in reader for w in q.words):
             return q
         return None
     if isinstance(q, wq.AndMaybe):

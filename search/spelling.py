@@ -29,7 +29,7 @@ class Speller:
                 return True  # a stopword somewhere: never "unknown"
             for kind in ("title", "body"):
                 fname = f"{kind}_{lang}"
-                if all(reader.doc_frequency(fname, t) > 0 for t in terms):
+                if all((fname, t) in reader for t in terms):
                     return True
         return False
 
