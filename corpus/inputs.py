@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -88,6 +89,11 @@ class InputFile:
     path: Path
     root: Path
     kind: str  # "html" | "jsonl" | "warc"
+    # Reading only what was appended to a JSON Lines file (see read_jsonl): the byte offset of the first new
+    # line, its line number, and the ids the lines before it produced.
+    start: int = 0
+    first_line: int = 1
+    earlier_ids: frozenset[str] = frozenset()
 
     @property
     def rel(self) -> str:
@@ -234,13 +240,19 @@ def _open_lines(path: Path):
 
 
 def read_jsonl(inp: InputFile) -> Iterator[Statement | Problem]:
-    """One statement per line; a bad line is reported and the file goes on; a truncated gzip ends it."""
+    """One statement per line; a bad line is reported and the file goes on; a truncated gzip ends it.
+
+    With ``inp.start`` (a plain file only), reading begins at that byte offset, which must be the start of
+    line ``inp.first_line``; ``inp.earlier_ids`` are the ids of the lines before it, so that a record
+    without id or URL repeated after them is numbered as a read of the whole file would number it."""
     path = str(inp.path)
-    line_no = 0
-    seen_ids: dict[str, int] = {}
+    line_no = inp.first_line - 1
+    seen_ids = _seen_counts(inp.earlier_ids)
     try:
         with _open_lines(inp.path) as f:
-            for line_no, raw in enumerate(f, start=1):
+            if inp.start:
+                f.seek(inp.start)
+            for line_no, raw in enumerate(f, start=inp.first_line):
                 if line_no == 1:
                     raw = raw.removeprefix(b"\xef\xbb\xbf")
                 if not raw.strip():
@@ -275,6 +287,19 @@ def read_jsonl(inp: InputFile) -> Iterator[Statement | Problem]:
         yield Problem(path, f"truncated file: gzip ends early after line {line_no} ({err})", line=line_no + 1)
     except OSError as err:
         yield Problem(path, f"unreadable: {err}", line=line_no + 1 if line_no else None)
+
+
+_CONTENT_ID = re.compile(r"(c-[0-9a-f]{16})(?:-(\d+))?")
+
+
+def _seen_counts(ids: Iterable[str]) -> dict[str, int]:
+    """How many times each content id (see _content_id) already occurred, from the ids it produced."""
+    seen: dict[str, int] = {}
+    for sid in ids:
+        m = _CONTENT_ID.fullmatch(sid)
+        if m:
+            seen[m.group(1)] = max(seen.get(m.group(1), 0), int(m.group(2) or 1))
+    return seen
 
 
 def _content_id(rel: str, item: Statement, seen: dict[str, int]) -> str:

@@ -4,10 +4,13 @@ Stored as ``presse-manifest.json`` in the index directory::
 
     {"version": 1, "generation": 7, "updated": "2026-01-01T12:00:00+00:00",
      "inputs": {"/abs/path/file.jsonl": {"kind": "jsonl", "size": 123, "mtime_ns": 456, "hash": "…",
-                                         "ids": {"<statement id>": "<content_hash>", …}, "problems": 0}}}
+                                         "lines": 2, "ids": {"<statement id>": "<content_hash>", …},
+                                         "problems": 0}}}
 
 An input whose size and mtime_ns are unchanged is not read again; one whose size or mtime changed but whose
-content hash did not is not read again either (its signature is refreshed).
+content hash did not is not read again either (its signature is refreshed). A plain JSON Lines file that only
+grew (its old content, ending with a newline, is the start of the new one: same hash over the old size) is
+read from its old size on: only the appended lines.
 
 The manifest is written atomically (temporary file, fsync, rename) *after* the index commit, and records the
 index generation it describes. If a run dies between the commit and the manifest write, the generations
@@ -30,11 +33,34 @@ VERSION = 1
 
 
 def file_hash(path: Path | str) -> str:
+    return scan_file(path).hash
+
+
+@dataclass
+class FileScan:
+    hash: str  # of the whole file
+    lines: int  # newline bytes in the whole file
+    prefix_hash: str = ""  # of its first ``prefix`` bytes, when asked
+    prefix_ends_line: bool = False  # the byte before ``prefix`` is a newline
+
+
+def scan_file(path: Path | str, prefix: int = 0) -> FileScan:
+    """One pass over a file: its hash and newline count, and the hash of its first ``prefix`` bytes (to see
+    whether a file only grew: its old content is a prefix of the new one)."""
     h = hashlib.blake2b(digest_size=16)
+    lines, done, prefix_hash, ends_line = 0, 0, "", False
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+            if done < prefix <= done + len(chunk):
+                cut = prefix - done
+                h.update(chunk[:cut])
+                prefix_hash, ends_line = h.hexdigest(), chunk[cut - 1:cut] == b"\n"
+                h.update(chunk[cut:])
+            else:
+                h.update(chunk)
+            lines += chunk.count(b"\n")
+            done += len(chunk)
+    return FileScan(h.hexdigest(), lines, prefix_hash, ends_line)
 
 
 @dataclass
@@ -43,6 +69,7 @@ class InputEntry:
     size: int = -1
     mtime_ns: int = -1
     hash: str = ""
+    lines: int = -1  # newline bytes in the file (where the next appended line starts); -1: not known
     ids: dict[str, str] = field(default_factory=dict)  # statement id -> content_hash
     problems: int = 0
     # ids this input also produced but another input's copy won (a duplicate id across files): when the
@@ -51,7 +78,7 @@ class InputEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "size": self.size, "mtime_ns": self.mtime_ns, "hash": self.hash,
-                "ids": self.ids, "problems": self.problems, "shadowed": self.shadowed}
+                "lines": self.lines, "ids": self.ids, "problems": self.problems, "shadowed": self.shadowed}
 
 
 @dataclass

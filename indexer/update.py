@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -41,7 +42,7 @@ from corpus.statement import Problem, Statement
 from corpus.summary import category
 from indexer.documents import pre_analyze, statement_fields
 from indexer.linkpass import LINK_FIELDS, LINK_KEY, LinkPass, link_record
-from indexer.manifest import InputEntry, Manifest, file_hash, rebuild_from_index
+from indexer.manifest import InputEntry, Manifest, rebuild_from_index, scan_file
 from indexer.segments import BulkWriter
 from indexer.store import INDEX_NAME, create_or_open, resolve_index_dir, write_lock
 from indexer.store import writer as open_writer
@@ -131,8 +132,10 @@ def _counts(counts: dict[str, int]) -> str:
 class _Job:
     key: str
     inp: Any  # corpus.InputFile
-    size: int
+    size: int  # bytes to read
     hash: str = ""  # known already when the main process had to hash to see the change
+    lines: int = -1  # with the hash
+    appended: bool = False  # only the lines appended since the last run are read (inp.start on)
 
 
 def _file_position(path: str, cache: dict[str, int]) -> int | None:
@@ -162,7 +165,7 @@ def _file_position(path: str, cache: dict[str, int]) -> int | None:
 
 def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
                share: _Share | None) -> Iterator[list[tuple]]:
-    """Batches of messages: ("start", key, size, mtime_ns, hash), ("s", key, id, content_hash, lang,
+    """Batches of messages: ("start", key, size, mtime_ns, hash, lines), ("s", key, id, content_hash, lang,
     declared_lang, doc | None), ("p", key, Problem), ("end", key), ("pos", bytes done).
 
     ``doc`` is None when the statement is known with the same content_hash under the same input (nothing to
@@ -178,10 +181,14 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
         try:
             st = os.stat(path)
             size, mtime_ns = st.st_size, st.st_mtime_ns
-            digest = job.hash or file_hash(path)
+            if job.hash:
+                digest, lines = job.hash, job.lines
+            else:
+                scan = scan_file(path)
+                digest, lines = scan.hash, scan.lines
         except OSError:
-            size, mtime_ns, digest = -1, -1, ""
-        batch.append(("start", job.key, size, mtime_ns, digest))
+            size, mtime_ns, digest, lines = -1, -1, "", -1
+        batch.append(("start", job.key, size, mtime_ns, digest, lines))
         old = known.get(job.key, {})
         for item in corpus.read_input(job.inp):
             if isinstance(item, Statement):
@@ -205,7 +212,7 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
             if len(batch) >= BATCH:
                 pos = _file_position(os.path.abspath(path), fds)
                 if pos is not None:
-                    batch.append(("pos", done_bytes + min(pos, job.size)))
+                    batch.append(("pos", done_bytes + min(max(pos - job.inp.start, 0), job.size)))
                 yield batch
                 batch = []
         done_bytes += job.size
@@ -432,6 +439,23 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+def _grown(inp, entry: InputEntry | None, size: int) -> _Job | None:
+    """The job reading only the appended lines of a plain JSON Lines file that grew since its last run
+    (its old content, ending with a newline, is the start of the new one), or None."""
+    if (entry is None or inp.kind != "jsonl" or entry.kind != "jsonl" or inp.path.name.lower().endswith(".gz")
+            or not entry.hash or entry.lines < 0 or not 0 < entry.size < size):
+        return None
+    try:
+        scan = scan_file(inp.path, prefix=entry.size)
+    except OSError:
+        return None
+    if scan.prefix_hash != entry.hash or not scan.prefix_ends_line:
+        return None
+    tail = dataclasses.replace(inp, start=entry.size, first_line=entry.lines + 1,
+                               earlier_ids=frozenset(entry.ids))
+    return _Job(os.path.abspath(inp.path), tail, size - entry.size, scan.hash, scan.lines, appended=True)
+
+
 def _add_missing_fields(ix) -> None:
     """An index made before the link fields existed: add them (a schema-only commit, no document changes)."""
     missing = [name for name in LINK_FIELDS if name not in ix.schema]
@@ -486,16 +510,22 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
             report.inputs_unchanged += 1
             report.unchanged += len(entry.ids)
             continue
-        digest = ""
         if entry is not None and entry.hash and entry.size == st.st_size:
-            digest = file_hash(key)
-            if digest == entry.hash:  # touched, not changed
+            scan = scan_file(key)
+            if scan.hash == entry.hash:  # touched, not changed
                 entry.mtime_ns = st.st_mtime_ns
                 dirty_manifest = True
                 report.inputs_unchanged += 1
                 report.unchanged += len(entry.ids)
                 continue
-        jobs.append(_Job(key, item, st.st_size, digest))
+            jobs.append(_Job(key, item, st.st_size, scan.hash, scan.lines))
+            continue
+        grown = _grown(item, entry, st.st_size)
+        if grown is not None:
+            report.unchanged += len(entry.ids)
+            jobs.append(grown)
+            continue
+        jobs.append(_Job(key, item, st.st_size))
     removed_inputs = [key for key in manifest.inputs if key not in present]
     # An unchanged input holding a losing copy of a duplicate id is read again when the winner may go.
     shadows: dict[str, list[str]] = {}
@@ -527,6 +557,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     owners = manifest.owners()
     known = {job.key: manifest.inputs[job.key].ids for job in jobs if job.key in manifest.inputs}
     reading = {job.key for job in jobs}
+    appended = {job.key for job in jobs if job.appended}
     total_bytes = sum(job.size for job in jobs)
     use_worker = workers if workers is not None else total_bytes >= WORKER_MIN_BYTES
     fresh = not owners  # an empty index: nothing to delete, ever
@@ -607,9 +638,10 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                     note(msg[2])
                     problem_counts[msg[1]] += 1
                 elif tag == "start":
-                    _, key, size, mtime_ns, digest = msg
-                    entries[key] = InputEntry(kind="", size=size, mtime_ns=mtime_ns, hash=digest)
-                    new_ids.setdefault(key, {})
+                    _, key, size, mtime_ns, digest, lines = msg
+                    entries[key] = InputEntry(kind="", size=size, mtime_ns=mtime_ns, hash=digest, lines=lines)
+                    # an appended-to file keeps the statements of its earlier lines
+                    new_ids.setdefault(key, dict(manifest.inputs[key].ids) if key in appended else {})
                 elif tag == "end":
                     report.inputs_read += 1
                 elif tag == "pos":
@@ -621,7 +653,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         to_delete: set[str] = set()
         for job in jobs:
             old = manifest.inputs.get(job.key)
-            if old is not None:
+            if old is not None and not job.appended:
                 to_delete.update(sid for sid in old.ids if sid not in run_ids)
         for key in removed_inputs:
             to_delete.update(sid for sid in manifest.inputs[key].ids if sid not in run_ids)
@@ -653,6 +685,10 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         entry.ids = new_ids.get(job.key, {})
         entry.problems = problem_counts[job.key]
         entry.shadowed = sorted(shadowed.get(job.key, ()))
+        if job.appended:  # what its earlier lines reported stays
+            earlier = manifest.inputs[job.key]
+            entry.problems += earlier.problems
+            entry.shadowed = sorted({*earlier.shadowed, *entry.shadowed})
         manifest.inputs[job.key] = entry
     for key in removed_inputs:
         del manifest.inputs[key]

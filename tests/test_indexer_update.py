@@ -466,7 +466,9 @@ def index_contents(index_dir: Path) -> tuple[dict, dict]:
     document frequency (postings of deleted documents excluded)."""
     with open_index(index_dir).searcher() as s:
         stored = {f["id"]: f for f in s.all_stored_fields()}
-        terms = {(field, text): s.doc_frequency(field, text) for field, text in s.reader().all_terms()}
+        # counted from the postings: a term's stored frequency still counts deleted documents
+        terms = {(field, text): len(list(s.postings(field, text).all_ids()))
+                 for field, text in s.reader().all_terms()}
     return stored, {t: n for t, n in terms.items() if n}
 
 
@@ -487,3 +489,67 @@ def test_worker_build_matches_in_process_build_whatever_the_share(tmp_path, monk
     worker_stored, worker_terms = index_contents(tmp_path / "worker")
     assert worker_stored == plain_stored
     assert worker_terms == plain_terms
+
+
+def _append(path: Path, recs: list[dict]) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs))
+
+
+@pytest.fixture
+def extract_calls(monkeypatch) -> list[str]:
+    """The origins the ingester extracts from, in this process (small updates read in-process)."""
+    import corpus.inputs
+
+    calls: list[str] = []
+    real = corpus.inputs.extract_html
+
+    def counting(content, origin="", **kwargs):
+        calls.append(origin)
+        return real(content, origin=origin, **kwargs)
+
+    monkeypatch.setattr(corpus.inputs, "extract_html", counting)
+    return calls
+
+
+def test_appended_lines_are_read_alone_and_index_like_a_full_read(tmp_path, extract_calls):
+    """A JSON Lines archive that only grew is read from where the last run stopped; the index is the one a
+    full read of the file gives: an appended record that reuses an id replaces it, one repeated without id
+    or URL gets its rank in the whole file."""
+    plain = vie_publique()
+    anonymous = [{k: v for k, v in rec.items() if k not in ("id", "url")} for rec in plain[30:33]]
+    path = tmp_path / "archive.jsonl"
+    write_jsonl(path, records(20, "a") + anonymous)
+    first = update([path], tmp_path / "inc")
+    assert first.added == 23
+    changed = dict(records(1, "a", start=3)[0], title="Titre corrigé du communiqué")
+    _append(path, [*records(4, "a", start=20), changed, anonymous[1]])
+    extract_calls.clear()
+    grown = update([path], tmp_path / "inc")
+    assert len(extract_calls) == 6  # the appended lines only
+    assert all(int(origin.rsplit(":", 1)[1]) > 23 for origin in extract_calls)
+    assert (grown.added, grown.updated, grown.removed, grown.inputs_read) == (5, 1, 0, 1)
+    update([path], tmp_path / "full")
+    assert index_contents(tmp_path / "inc") == index_contents(tmp_path / "full")
+    again = update([path], tmp_path / "inc")
+    assert not again.changed and again.unchanged == 28
+
+
+def test_a_file_that_did_not_only_grow_is_read_whole(tmp_path, extract_calls):
+    path = tmp_path / "archive.jsonl"
+    recs = records(10, "b")
+    # no newline after the last record: appending extends that line, so the file is read again
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs), "utf-8")
+    update([path], tmp_path / "inc")
+    _append(path, records(2, "b", start=10))  # "…}{…}\n…" : the old last line is now broken
+    extract_calls.clear()
+    report = update([path], tmp_path / "inc")
+    assert len(extract_calls) == 10  # whole file: 9 intact lines + the new last one, the broken one reported
+    assert report.removed == 1 and report.skipped
+    # rewritten with a different beginning and a larger size: read whole, old statements removed
+    write_jsonl(path, records(12, "c"))
+    extract_calls.clear()
+    rewritten = update([path], tmp_path / "inc")
+    assert len(extract_calls) == 12 and rewritten.added == 12 and rewritten.removed == 10
+    update([path], tmp_path / "full")
+    assert index_contents(tmp_path / "inc") == index_contents(tmp_path / "full")
