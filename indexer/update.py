@@ -439,21 +439,21 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _grown(inp, entry: InputEntry | None, size: int) -> _Job | None:
-    """The job reading only the appended lines of a plain JSON Lines file that grew since its last run
-    (its old content, ending with a newline, is the start of the new one), or None."""
+def _grown_job(key: str, inp, entry: InputEntry | None, size: int) -> _Job:
+    """The job for a changed input. A plain JSON Lines file that only grew since its last run (its old
+    content, ending with a newline, is the start of the new one) is read from its old size on."""
     if (entry is None or inp.kind != "jsonl" or entry.kind != "jsonl" or inp.path.name.lower().endswith(".gz")
             or not entry.hash or entry.lines < 0 or not 0 < entry.size < size):
-        return None
+        return _Job(key, inp, size)
     try:
         scan = scan_file(inp.path, prefix=entry.size)
     except OSError:
-        return None
+        return _Job(key, inp, size)
     if scan.prefix_hash != entry.hash or not scan.prefix_ends_line:
-        return None
+        return _Job(key, inp, size, scan.hash, scan.lines)  # read whole; the scan is not done again
     tail = dataclasses.replace(inp, start=entry.size, first_line=entry.lines + 1,
                                earlier_ids=frozenset(entry.ids))
-    return _Job(os.path.abspath(inp.path), tail, size - entry.size, scan.hash, scan.lines, appended=True)
+    return _Job(key, tail, size - entry.size, scan.hash, scan.lines, appended=True)
 
 
 def _add_missing_fields(ix) -> None:
@@ -520,12 +520,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                 continue
             jobs.append(_Job(key, item, st.st_size, scan.hash, scan.lines))
             continue
-        grown = _grown(item, entry, st.st_size)
-        if grown is not None:
-            report.unchanged += len(entry.ids)
-            jobs.append(grown)
-            continue
-        jobs.append(_Job(key, item, st.st_size))
+        jobs.append(_grown_job(key, item, entry, st.st_size))
     removed_inputs = [key for key in manifest.inputs if key not in present]
     # An unchanged input holding a losing copy of a duplicate id is read again when the winner may go.
     shadows: dict[str, list[str]] = {}
@@ -653,7 +648,11 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         to_delete: set[str] = set()
         for job in jobs:
             old = manifest.inputs.get(job.key)
-            if old is not None and not job.appended:
+            if old is None:
+                continue
+            if job.appended:  # its earlier lines stay, unless an appended line replaced one of them
+                report.unchanged += sum(1 for sid in old.ids if sid not in run_ids)
+            else:
                 to_delete.update(sid for sid in old.ids if sid not in run_ids)
         for key in removed_inputs:
             to_delete.update(sid for sid in manifest.inputs[key].ids if sid not in run_ids)

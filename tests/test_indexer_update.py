@@ -528,7 +528,7 @@ def test_appended_lines_are_read_alone_and_index_like_a_full_read(tmp_path, extr
     grown = update([path], tmp_path / "inc")
     assert len(extract_calls) == 6  # the appended lines only
     assert all(int(origin.rsplit(":", 1)[1]) > 23 for origin in extract_calls)
-    assert (grown.added, grown.updated, grown.removed, grown.inputs_read) == (5, 1, 0, 1)
+    assert (grown.added, grown.updated, grown.removed, grown.unchanged, grown.inputs_read) == (5, 1, 0, 22, 1)
     update([path], tmp_path / "full")
     assert index_contents(tmp_path / "inc") == index_contents(tmp_path / "full")
     again = update([path], tmp_path / "inc")
