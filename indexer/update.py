@@ -50,7 +50,7 @@ from indexer.store import writer as open_writer
 DUPLICATE = "duplicate id (kept the last)"
 BATCH = 64  # statements per message from the reader process
 WORKER_MIN_BYTES = 2_000_000  # below this much input to read, reading in-process is faster than a worker
-WRITER_LIMITMB = 256  # Whoosh posting pool held in memory before spilling sorted runs to disk
+WRITER_LIMITMB = 256  # posting pool of the Whoosh writer that merges old small segments (not BulkWriter)
 SEGMENT_DOCS = 12_000  # a big build writes a segment per this many statements, while reading goes on
 TAIL_SHARE = 0.04  # the last segment of a big build takes about this share of the input (see _Adder)
 RECEIVE_AHEAD = 160  # batches buffered from the reader while the writer finishes a segment
