@@ -68,7 +68,8 @@ class BulkWriter(SegmentWriter):
         names = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, names)
 
-        # The whole document is analysed before any posting is kept, so a failure leaves nothing behind.
+        # The whole document is analysed before any posting is kept: a failure leaves no posting behind
+        # (and the per-document writer cancels the document, as in Whoosh's own add_document).
         pending: list[tuple[str, list, float]] = []
         perdocwriter.start_doc(docnum)
         try:
