@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from corpus.statement import Statement
-from indexer.duplicates import _folded, exact_key
+from indexer.duplicates import exact_key, folded
 from indexer.schema import TEXT_LANGS, Analyzed, make_schema, text_lang
 
 _SCHEMA = None
@@ -47,7 +47,7 @@ _WORDS = re.compile(r"\w+")
 
 
 def _words(text: str) -> str:
-    return " ".join(map(_folded.__getitem__, _WORDS.findall(text)))  # folded words, through a cache
+    return " ".join(map(folded.__getitem__, _WORDS.findall(text)))  # folded words, through a cache
 
 
 def group_key(title: str, date: str, body: str = "") -> str:

@@ -58,7 +58,7 @@ class _Folded(dict):
 
 
 _word_hashes = _WordHashes()
-_folded = _Folded()
+folded = _Folded()  # word -> fold(word), cached: folded[word]
 
 
 def words(text: str) -> list[str]:
@@ -147,7 +147,7 @@ def _text(st: Statement) -> str:
 
 def exact_key(st: Statement, _words: list[str] | None = None) -> str:
     """Digest of the body's folded words (the title's when the body is empty): equal for exact duplicates."""
-    joined = " ".join(map(_folded.__getitem__, words(_text(st)) if _words is None else _words))
+    joined = " ".join(map(folded.__getitem__, words(_text(st)) if _words is None else _words))
     return hashlib.blake2b(joined.encode("utf-8"), digest_size=16).hexdigest()
 
 

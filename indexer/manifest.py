@@ -32,10 +32,6 @@ MANIFEST_NAME = "presse-manifest.json"
 VERSION = 1
 
 
-def file_hash(path: Path | str) -> str:
-    return scan_file(path).hash
-
-
 @dataclass
 class FileScan:
     hash: str  # of the whole file
