@@ -341,5 +341,5 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     return out
 
 
-__all__ = ["MinHasher", "Sketch", "exact_key", "jaccard", "near_duplicate_groups", "pack_signature",
+__all__ = ["MinHasher", "Sketch", "exact_key", "folded", "jaccard", "near_duplicate_groups", "pack_signature",
            "signature", "sketch", "unpack_signature", "words"]
