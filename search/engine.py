@@ -141,6 +141,8 @@ def _open(index_dir: str | Path):
             return open_index(index_dir)
         except IndexMissing as e:
             raise SearchError(str(e)) from None
+        except FileNotFoundError:
+            raise  # a commit replaced the generation being opened: _open_searcher opens the new one
         except (OSError, windex.IndexError) as e:
             raise SearchError(f"Cannot open the index in {index_dir}: {e}") from None
     path = Path(index_dir)
@@ -150,6 +152,27 @@ def _open(index_dir: str | Path):
         return windex.open_dir(str(path))
     except (OSError, windex.IndexError) as e:
         raise SearchError(f"Cannot open the index in {path}: {e}") from None
+
+
+def _open_searcher(index_dir: Path, weighting, attempts: int = 5):
+    """The index and a searcher on its latest commit. A commit that lands while they open deletes the
+    table of contents (or segment files) of the generation being opened: that generation is gone, so
+    open again, on the new one."""
+    for attempt in range(attempts):
+        ix = None
+        try:
+            ix = _open(index_dir)
+            return ix, ix.searcher(weighting=weighting)
+        except FileNotFoundError as e:
+            if ix is not None:
+                ix.close()
+            if attempt == attempts - 1:
+                raise SearchError(f"Cannot open the index in {index_dir}: {e}") from None
+        except (OSError, windex.IndexError) as e:
+            if ix is not None:
+                ix.close()
+            raise SearchError(f"Cannot open the index in {index_dir}: {e}") from None
+    raise AssertionError("unreachable")
 
 
 class Searcher:
@@ -164,9 +187,8 @@ class Searcher:
             except ImportError:
                 raise SearchError("No index directory given.") from None
         self.index_dir = Path(index_dir)
-        self._ix = _open(self.index_dir)
         self._weighting = BM25(B=BM25_B, K1=BM25_K1)
-        self._s = self._ix.searcher(weighting=self._weighting)
+        self._ix, self._s = _open_searcher(self.index_dir, self._weighting)
         self.snippeter = snippeter or Snippeter()
         self.fast = fast  # False: always the Whoosh collectors (the reference for the fast path)
         self.cache_bytes = cache_bytes

@@ -182,3 +182,27 @@ def test_paging_is_consistent(searcher):
     d = first.to_dict()
     assert set(d) >= {"query", "total", "results", "facets", "suggestion", "mode", "page"}
     assert set(d["results"][0]) >= {"id", "url", "title", "date", "lang", "source", "score", "snippet"}
+
+
+def test_opening_while_a_commit_replaces_the_generation(corpus_and_index, monkeypatch):
+    """A commit that lands while a Searcher opens deletes the table of contents being read: the Searcher
+    opens the new generation instead; only when that keeps happening does it say it cannot open."""
+    import indexer
+
+    _, index_dir = corpus_and_index
+    real = indexer.open_index
+    vanish = {"left": 2}
+
+    def racing_open(path):
+        if vanish["left"]:
+            vanish["left"] -= 1
+            raise FileNotFoundError(2, "No such file or directory", str(Path(path) / "_MAIN_2.toc"))
+        return real(path)
+
+    monkeypatch.setattr(indexer, "open_index", racing_open)
+    with Searcher(index_dir) as s:
+        assert s.search("yukon").total > 0
+    assert vanish["left"] == 0
+    vanish["left"] = 100
+    with pytest.raises(SearchError, match="Cannot open the index"):
+        Searcher(index_dir)
