@@ -58,6 +58,9 @@ class Problem:
     line: int | None = None  # JSON Lines line number
     offset: int | None = None  # WARC record offset
     kind: str = "skipped"  # "skipped" (nothing produced) or "warning" (a statement was produced anyway)
+    # The input may hold statements that were not read because of this problem (a record that could not be
+    # decoded, a file cut short, a read error): the indexer keeps what that input gave before, never deletes.
+    incomplete: bool = False
 
     def where(self) -> str:
         if self.line is not None:
