@@ -3,18 +3,23 @@
 - :func:`update` builds the index the first time and updates it after (:mod:`indexer.update`);
 - :func:`stats` summarises it (:mod:`indexer.stats`);
 - :func:`open_index` opens it for searching (:mod:`indexer.store`), :func:`default_index_dir` says where;
+- :func:`check` verifies every file of it (:mod:`indexer.integrity`);
 - :func:`statement_fields` is the Whoosh document of a statement (:mod:`indexer.documents`).
 """
 
 from indexer.documents import statement_fields
+from indexer.integrity import CheckReport, check
 from indexer.stats import stats, stats_lines
-from indexer.store import IndexMissing, UpdateInProgress, default_index_dir, open_index
+from indexer.store import IndexDamaged, IndexMissing, UpdateInProgress, default_index_dir, open_index
 from indexer.update import UpdateReport, update
 
 __all__ = [
+    "CheckReport",
+    "IndexDamaged",
     "IndexMissing",
     "UpdateInProgress",
     "UpdateReport",
+    "check",
     "default_index_dir",
     "open_index",
     "statement_fields",

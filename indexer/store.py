@@ -12,6 +12,7 @@ a bounded time, then fails with :class:`UpdateInProgress`.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,10 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
+from indexer import safe_pickle
 from indexer.schema import make_schema
+
+safe_pickle.install()  # before any index is opened: reading an index never runs code from it
 
 INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"  # the name Whoosh's own writers lock
@@ -33,6 +37,24 @@ class IndexMissing(Exception):
     def __init__(self, index_dir: Path | str):
         self.index_dir = Path(index_dir)
         super().__init__(f"No index at {self.index_dir}: build one with `presse index PATH...` first.")
+
+
+class IndexDamaged(IndexMissing):
+    """A file of the index is missing, truncated or garbled (see :mod:`indexer.integrity`).
+
+    ``file`` is the file's name in the index directory, ``problem`` what is wrong with it. A subclass of
+    :class:`IndexMissing`, so every caller that reports a missing index reports this one too, in one sentence;
+    the next ``presse index`` rebuilds the index."""
+
+    def __init__(self, index_dir: Path | str, file: str, problem: str):
+        self.index_dir = Path(index_dir)
+        self.file = file
+        self.problem = problem
+        Exception.__init__(
+            self,
+            f"The index in {self.index_dir} is damaged ({file} {problem}): `presse check` lists what is "
+            "wrong, and `presse index PATH...` rebuilds it from the corpus.",
+        )
 
 
 class UpdateInProgress(Exception):
@@ -64,27 +86,50 @@ def resolve_index_dir(index_dir: Path | str | None) -> Path:
     return Path(index_dir).expanduser() if index_dir else default_index_dir()
 
 
+_TOC = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")
+
+
+def latest_toc(index_dir: Path | str) -> tuple[int, str]:
+    """The latest generation of the index and its table of contents' file name; (-1, "") when there is none.
+    (The file names only: Whoosh's ``exists_in`` unpickles the whole table of contents to say yes.)"""
+    best = (-1, "")
+    try:
+        names = os.listdir(index_dir)
+    except (FileNotFoundError, NotADirectoryError):
+        return best
+    for name in names:
+        m = _TOC.match(name)
+        if m and int(m.group(1)) > best[0]:
+            best = (int(m.group(1)), name)
+    return best
+
+
 def index_exists(index_dir: Path | str) -> bool:
     index_dir = Path(index_dir)
     from indexer.trust import check_index_dir  # before Whoosh unpickles anything there (indexer/trust.py)
     check_index_dir(index_dir)
-    return index_dir.is_dir() and whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
+    return latest_toc(index_dir)[0] >= 0
 
 
 def open_index(index_dir: Path | str | None = None):
-    """The Whoosh index at ``index_dir`` (default: :func:`default_index_dir`).
+    """The Whoosh index at ``index_dir`` (default: :func:`default_index_dir`), checked before use: its
+    directory (:mod:`indexer.trust`), its pickles (:mod:`indexer.safe_pickle`) and that its files are all
+    there at their sizes (:func:`indexer.integrity.quick_problems`).
 
-    Raises :class:`IndexMissing` when there is none."""
+    Raises :class:`IndexMissing` when there is none, :class:`IndexDamaged` when a file is damaged,
+    :class:`indexer.trust.UntrustedIndex` when the index is not safe to open. A ``FileNotFoundError`` means a
+    commit replaced the generation being opened: open again."""
     index_dir = resolve_index_dir(index_dir)
     if not index_exists(index_dir):
         raise IndexMissing(index_dir)
-    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    from indexer.integrity import open_checked  # it uses this module's names
+    return open_checked(index_dir)
 
 
 def create_or_open(index_dir: Path) -> whoosh_index.FileIndex:
     """Open the index, creating an empty one first when there is none. Call it with the lock held."""
     if index_exists(index_dir):
-        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        return open_index(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     return whoosh_index.create_in(str(index_dir), make_schema(), indexname=INDEX_NAME)
 

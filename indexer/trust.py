@@ -1,9 +1,11 @@
-"""Refusing an index directory this user does not control.
+"""Refusing an index directory this user does not control, and an index that holds code.
 
-Whoosh stores the index schema (in ``_MAIN_<gen>.toc``) with :mod:`pickle`, so opening an index runs whatever
-its files say: an index someone else can write to is code someone else can run. :func:`check_index_dir` is
-called before an index is opened (:func:`indexer.store.open_index`, :func:`indexer.store.create_or_open`)
-and refuses a directory, or a file in it, that is not owned by the current user or that others may write to.
+Whoosh stores the index schema (in ``_MAIN_<gen>.toc``), the segment list and each document's stored fields
+with :mod:`pickle`. Every such pickle is read through the allowlist of :mod:`indexer.safe_pickle`, so an
+index never runs code, whoever owns it: one that tries is refused with :class:`UnsafeIndex`. The ownership
+check below is a second line of defence: :func:`check_index_dir` is called before an index is opened
+(:func:`indexer.store.open_index`, :func:`indexer.store.create_or_open`, ``Searcher.refresh``) and refuses a
+directory, or a file in it, that is not owned by the current user or that others may write to.
 Group write is refused too, except for the user's own primary group: with a umask of 002 (Debian's user
 private groups) the indexer's own files are group-writable, and that group holds only the user.
 """
@@ -29,8 +31,25 @@ class UntrustedIndex(IndexMissing):
         self.why = why
         Exception.__init__(
             self,
-            f"Refusing to open the index in {self.index_dir}: {self.path} {why}, and an index can run code "
-            f"when opened (fix it with `chown -R $USER {self.index_dir} && chmod -R go-w {self.index_dir}`).",
+            f"Refusing to open the index in {self.index_dir}: {self.path} {why}, so someone else may have "
+            "written it; build an index of your own from the corpus with `presse index --index DIR PATH...`.",
+        )
+
+
+class UnsafeIndex(UntrustedIndex):
+    """A pickle in the index names a function or class outside the allowlist of :mod:`indexer.safe_pickle`:
+    unpickling it would run code, so the index is refused, whoever owns it (nothing was called)."""
+
+    def __init__(self, path: Path | str, global_name: str, index_dir: Path | str | None = None):
+        self.index_dir = Path(index_dir if index_dir is not None else path)
+        self.path = Path(path)
+        self.global_name = global_name
+        self.why = f"holds a pickle that calls {global_name}"
+        Exception.__init__(
+            self,
+            f"Refusing to open the index in {self.index_dir}: {self.path.name} holds a pickle that would "
+            f"call {global_name}, which presse never writes, so it was not run; delete this index and build "
+            "it again from the corpus with `presse index PATH...`.",
         )
 
 

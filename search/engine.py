@@ -20,7 +20,9 @@ Facets (``lang``, ``source``, ``year``) and ``total`` count the whole result set
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import struct
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from whoosh import collectors, scoring
 from whoosh import index as windex
 from whoosh import query as wq
 
+from indexer import safe_pickle
 from indexer.analysis import LANGS, fold
 from search import fastpath
 from search.query import Compiled, compile_query, parse_date_bound, prune
@@ -175,6 +178,26 @@ def _open_searcher(index_dir: Path, weighting, attempts: int = 5):
     raise AssertionError("unreachable")
 
 
+def _index_errors(method):
+    """Data that reading refuses or cannot decode surfaces as one :class:`SearchError` sentence: a pickle
+    that would run code (never run), or a damaged file the open-time check could not see."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except safe_pickle.ForbiddenPickle as e:
+            from indexer.trust import UnsafeIndex
+            raise SearchError(str(UnsafeIndex(self.index_dir, e.global_name, self.index_dir))) from None
+        except (safe_pickle.IndexDataError, struct.error, zlib.error, EOFError) as e:
+            from indexer import IndexDamaged
+            problem = str(e) if isinstance(e, safe_pickle.IndexDataError) else (
+                f"does not read ({type(e).__name__}: {e})")
+            raise SearchError(str(IndexDamaged(self.index_dir, "an index file", problem))) from None
+
+    return wrapper
+
+
 class Searcher:
     """A reusable searcher over one index directory. Not thread-safe: one per thread."""
 
@@ -211,17 +234,30 @@ class Searcher:
         return self._arrays, self._evaluator
 
     def refresh(self) -> bool:
-        """Reopen the index if it changed on disk; True when it did. Cheap when nothing changed."""
+        """Reopen the index if it changed on disk; True when it did. Cheap when nothing changed.
+
+        The new generation is opened as the first one was (:func:`_open`: ownership, the pickle allowlist,
+        the quick check of its files): one that fails raises :class:`SearchError`, and this searcher keeps
+        the old one."""
         try:
             if self._s.up_to_date():
                 return False
-            # A new searcher, not Whoosh's searcher.refresh(): that one keeps the old segment readers and
-            # their old deletion lists, so deleted and replaced statements would stay visible.
-            new = self._ix.searcher(weighting=self._weighting)
         except (OSError, windex.IndexError):
             return False
-        old, self._s = self._s, new
+        # A new index and searcher, not Whoosh's searcher.refresh(): that one keeps the old segment readers
+        # and their old deletion lists (deleted and replaced statements would stay visible), and reads the
+        # new table of contents with no check.
+        ix = None
+        try:
+            ix = _open(self.index_dir)
+            new = ix.searcher(weighting=self._weighting)
+        except (OSError, windex.IndexError):  # a commit is replacing that generation: next time
+            if ix is not None:
+                ix.close()
+            return False
+        (old, self._s), old_ix, self._ix = (self._s, new), self._ix, ix
         old.close()
+        old_ix.close()
         self._reset_caches()
         return True
 
@@ -314,6 +350,7 @@ class Searcher:
 
     # -- search -----------------------------------------------------------------------------------------
 
+    @_index_errors
     def search(self, query: str, *, lang: str | None = None, source: str | None = None,
                since: str | None = None, until: str | None = None, sort: str = "relevance",
                limit: int = 10, page: int = 1, recency: float = 0.0) -> Results:
@@ -758,6 +795,7 @@ class Searcher:
             return None
         return self._s.document_number(id=str(id))
 
+    @_index_errors
     def statement(self, id) -> dict | None:
         """All stored fields of a statement, body decompressed and date as YYYY-MM-DD; None if unknown."""
         d = self._docnum(id)
@@ -769,6 +807,7 @@ class Searcher:
         fields["date"] = _date_str(fields.get("date"))
         return fields
 
+    @_index_errors
     def related(self, id, *, limit: int = 10) -> Results:
         """Statements most like a given one (more-like-this over its language's body and title terms)."""
         d = self._docnum(id)

@@ -22,7 +22,6 @@ the caller keeps the Whoosh path.
 from __future__ import annotations
 
 import io
-import pickle
 import struct
 import zlib
 from collections import OrderedDict
@@ -32,6 +31,8 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
+
+from indexer import safe_pickle  # index data is unpickled through the allowlist: it never runs code
 
 LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 DEFAULT_CACHE_BYTES = 256 << 20
@@ -68,7 +69,7 @@ class Postings:
 
 def decode_positions(value: bytes) -> list[int]:
     """Whoosh's ``Positions`` encoding: a uint count then a pickled list of deltas."""
-    codes = pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")
+    codes = safe_pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")
     out = []
     p = 0
     for c in codes:
@@ -172,11 +173,11 @@ def _leaf_postings_fast(seg, fieldname: str, tbytes: bytes):
         last = blen < 0
         end = pos + (-blen if last else blen)
         bio.seek(pos)
-        count, maxid, _maxw, comp, _mn, _mx = pickle.load(bio)
+        count, maxid, _maxw, comp, _mn, _mx = safe_pickle.load(bio)
         data = buf[bio.tell():end]
         if comp:
             data = zlib.decompress(data)
-        bids, bweights, bvalues = pickle.loads(data)
+        bids, bweights, bvalues = safe_pickle.loads(data)
         ids.append(bids[0] - prev_last)
         ids.extend(bids[1:])
         prev_last = maxid
@@ -201,6 +202,8 @@ def _leaf_postings_slow(seg, fieldname: str, text):
     """The same through the public matcher API (any codec)."""
     try:
         m = seg.postings(fieldname, text)
+    except safe_pickle.IndexDataError:
+        raise
     except Exception:  # TermNotFound and friends
         return None
     ids, weights, values = [], [], []
@@ -209,6 +212,8 @@ def _leaf_postings_slow(seg, fieldname: str, text):
         weights.append(m.weight())
         try:
             values.append(m.value())
+        except safe_pickle.IndexDataError:
+            raise
         except Exception:
             values = None
         m.next()
@@ -286,6 +291,8 @@ class IndexArrays:
             if self.fast_reads:
                 try:
                     got = _leaf_postings_fast(seg, fieldname, tbytes)
+                except safe_pickle.IndexDataError:  # damaged or hostile data: not a layout question
+                    raise
                 except Exception:  # another codec or layout: the public API
                     self.fast_reads = False
             if not self.fast_reads:

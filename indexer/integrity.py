@@ -1,0 +1,503 @@
+"""Damaged index files: a quick check on each open, a full one for ``presse check``, a rebuild on update.
+
+Whoosh reads its files lazily and trusts them: a truncated postings file made queries quietly find nothing, a
+truncated column or table of contents was a traceback. Three levels:
+
+- :func:`open_checked` (behind :func:`indexer.store.open_index`): the table of contents reads (through the
+  allowlisted unpickler), each segment is one presse writes, its files are all there and reach their
+  recorded extents (the compound file's directory, the terms file's tables, the end of the last posting
+  list, each column's first and last value). A few reads per segment; :class:`~indexer.store.IndexDamaged`
+  otherwise.
+- :func:`check`: all of that, and every term, every posting list, every stored document and every column
+  value decodes; the manifest describes this generation and its statement count. ``presse check``.
+- :func:`repair`: called by :func:`indexer.update` with the write lock held, before the index is opened: a
+  damaged index is moved aside (into ``damaged-<time>/`` in the index directory, nothing is deleted) with its
+  manifest, so the update builds a fresh index and reads every input again.
+
+An index whose pickles would run code (:class:`~indexer.trust.UnsafeIndex`) is refused, never repaired.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
+
+from indexer.safe_pickle import ForbiddenPickle
+from indexer.store import (
+    INDEX_NAME,
+    LOCK_NAME,
+    IndexDamaged,
+    IndexMissing,
+    index_exists,
+    latest_toc,
+    resolve_index_dir,
+)
+from indexer.trust import UnsafeIndex
+
+T = TypeVar("T")
+_SEGID = re.compile(r"^[a-z0-9]{1,64}$")  # Whoosh's random ids; keeps segment files in the index directory
+TAIL_TERMS = 10_000  # terms walked back from the last one to find the last posting list of a .pst
+DAMAGED_PREFIX = "damaged-"
+
+
+@dataclass(frozen=True)
+class Damage:
+    """One thing wrong with one file of the index."""
+
+    file: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.problem}"
+
+
+class _Found(Exception):
+    def __init__(self, damage: Damage):
+        self.damage = damage
+
+
+class _Wrong(ValueError):
+    """Found by a check of this module: its message is the whole problem."""
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, _Wrong) or type(e).__name__ == "CorruptPickle":
+        return str(e)
+    text = " ".join(str(e).split())[:160]
+    return f"does not read ({type(e).__name__}{': ' + text if text else ''})"
+
+
+class _Reading:
+    """Runs one read of one file, turning what goes wrong into a :class:`Damage` (raised as ``_Found``)."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = index_dir
+
+    def __call__(self, file: str, read: Callable[[], T]) -> T:
+        try:
+            return read()
+        except ForbiddenPickle as e:
+            raise UnsafeIndex(self.index_dir / file.split(" ")[0], e.global_name, self.index_dir) from None
+        except FileNotFoundError:
+            raise _Found(Damage(file, "is missing")) from None
+        except PermissionError:
+            raise
+        except (Exception, RecursionError) as e:
+            raise _Found(Damage(file, _describe(e))) from None
+
+
+def _size(storage: Any, name: str) -> int | None:
+    try:
+        return storage.file_length(name) if storage.file_exists(name) else None
+    except (OSError, KeyError):
+        return None
+
+
+def _check_segment_object(seg: Any, toc: str) -> None:
+    ok = (isinstance(seg, whoosh3.W3Segment) and isinstance(getattr(seg, "segid", None), str)
+          and _SEGID.match(seg.segid) and seg.indexname == INDEX_NAME
+          and isinstance(seg._codec, whoosh3.W3Codec)
+          and isinstance(seg._doccount, int) and seg._doccount >= 0
+          and (seg._deleted is None or isinstance(seg._deleted, set | frozenset))
+          and isinstance(seg.compound, bool))
+    if not ok:
+        raise _Found(Damage(toc, "lists a segment that presse does not write"))
+
+
+@dataclass
+class _Segment:
+    """The files of one segment, opened: ``storage`` is the directory or the segment's compound file."""
+
+    seg: Any
+    storage: Any
+    label: Callable[[str], str]
+    compound: bool = False
+    terms: Any = None
+    perdoc: Any = None
+    columns: dict[str, Any] = field(default_factory=dict)  # column name -> column type
+    readers: dict[str, Any] = field(default_factory=dict)  # column name -> its reader
+
+    def close(self) -> None:
+        for thing in (self.terms, self.perdoc):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:  # closing what failed to read: nothing more to say
+                    pass
+        if self.compound:
+            try:
+                self.storage.close()
+            except Exception:
+                pass
+
+
+def _open_segment(read: _Reading, storage: Any, schema: Any, seg: Any, toc: str) -> _Segment:
+    """Open a segment's files and check they are all there at their sizes (the quick check)."""
+    _check_segment_object(seg, toc)
+    if seg.is_compound():
+        container = seg.make_filename(seg.COMPOUND_EXT)
+        size = _size(storage, container)
+        if size is None:
+            raise _Found(Damage(container, "is missing"))
+        sub = read(container, lambda: seg.open_compound_file(storage))
+        for inner, info in read(container, lambda: sorted(sub._dir.items())):
+            end = info["offset"] + info["length"]
+            if end > size:
+                raise _Found(Damage(container, f"is truncated: {size} bytes, but {inner} ends at byte {end}"))
+        opened = _Segment(seg, sub, lambda name: f"{name} (in {container})", compound=True)
+    else:
+        opened = _Segment(seg, storage, lambda name: name)
+    try:
+        _quick(read, opened, schema)
+    except BaseException:
+        opened.close()
+        raise
+    return opened
+
+
+def _quick(read: _Reading, s: _Segment, schema: Any) -> None:
+    seg, storage, label = s.seg, s.storage, s.label
+    codec = seg.codec()
+    trm, pst = seg.make_filename(codec.TERMS_EXT), seg.make_filename(codec.POSTS_EXT)
+    for name in (trm, pst, codec.column_filename(seg, "_stored")):
+        if _size(storage, name) is None:
+            raise _Found(Damage(label(name), "is missing"))
+    s.terms = read(label(trm), lambda: codec.terms_reader(storage, seg))
+    read(label(pst), lambda: _check_postings_end(s.terms, storage.file_length(pst)))
+    # The columns: stored fields, field lengths of every scored field with postings, sortable fields.
+    s.columns = {"_stored": whoosh3.STORED_COLUMN}
+    for fieldname in read(label(trm), lambda: list(s.terms._fieldmap)):
+        if fieldname in schema and schema[fieldname].scorable:
+            s.columns[f"_{fieldname}_len"] = whoosh3.LENGTHS_COLUMN
+    prefix = seg.make_filename(".")
+    for name in storage.list():
+        if name.startswith(prefix) and name.endswith(codec.COLUMN_EXT):
+            colname = name[len(prefix):-len(codec.COLUMN_EXT)]
+            if colname in schema and schema[colname].column_type is not None:
+                s.columns[colname] = schema[colname].column_type
+    s.perdoc = codec.per_document_reader(storage, seg)
+    n = seg.doc_count_all()
+    for colname, coltype in s.columns.items():
+        name = label(codec.column_filename(seg, colname))
+        if not s.perdoc.has_column(colname):
+            raise _Found(Damage(name, "is missing"))
+        reader = s.readers[colname] = read(name, lambda c=colname, t=coltype: s.perdoc.column_reader(c, t))
+        for docnum in {0, n - 1} if n else ():
+            read(name, lambda r=reader, d=docnum: r[d])
+    _stored_agrees(read, s, schema, sorted({0, n - 1}) if n else [])
+
+
+def _stored_agrees(read: _Reading, s: _Segment, schema: Any, docnums: Iterable[int]) -> None:
+    """A sortable field that is also stored (date, lang, source) has the same value in its column as in the
+    document's stored fields. A fixed-width column cut short reads as "no value" for the documents past its
+    end, so this is how a truncated date column shows."""
+    codec = s.seg.codec()
+    stored_name = s.label(codec.column_filename(s.seg, "_stored"))
+    both = [c for c in s.columns if c in schema and schema[c].stored]
+    for docnum in docnums:
+        stored = read(stored_name, lambda d=docnum: s.perdoc.stored_fields(d))
+        if not isinstance(stored, dict):
+            raise _Found(Damage(stored_name, f"holds {type(stored).__name__} for document {docnum}"))
+        for colname in both:
+            value = stored.get(colname)
+            name = s.label(codec.column_filename(s.seg, colname))
+            expected = read(stored_name, lambda c=colname, v=value: s.columns[c].default_value() if v is None
+                            else schema[c].to_column_value(v))
+            got = read(name, lambda c=colname, d=docnum: s.readers[c][d])
+            if got != expected:
+                raise _Found(Damage(name, f"disagrees with {stored_name} for document {docnum}: one of them "
+                                          "is truncated or garbled"))
+
+
+def _check_postings_end(terms: Any, size: int) -> None:
+    """The last posting list written (that of the last term not inlined in the terms file) ends inside the
+    postings file and starts with its block tag: a truncated .pst fails here."""
+    tindex = terms._tindex
+    for i in range(tindex.indexlen - 1, max(-1, tindex.indexlen - 1 - TAIL_TERMS), -1):
+        pos = tindex._get_pos(tindex.indexbase + i * tindex.indexsize)
+        _key, datapos, datalen = tindex.key_and_range_at(pos)
+        info = whoosh3.W3TermInfo.from_bytes(tindex.dbfile.get(datapos, datalen))
+        if info.is_inlined():
+            continue
+        offset, length = info.extent()
+        length = length[0] if isinstance(length, tuple) else length  # Whoosh unpacks it as a 1-tuple
+        if offset + length > size:
+            raise _Wrong(f"is truncated: {size} bytes, but its postings reach byte {offset + length}")
+        if terms._postfile.get(offset, 4) != whoosh3.WHOOSH3_HEADER_MAGIC:
+            raise _Wrong(f"has no posting list at byte {offset}")
+        return
+
+
+def _open_toc(read: _Reading, index_dir: Path) -> tuple[Any, str]:
+    gen, toc = latest_toc(index_dir)
+    if gen < 0:
+        raise IndexMissing(index_dir)
+    ix = read(toc, lambda: whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME))
+    if ix.latest_generation() != gen:  # a commit landed meanwhile: open the new one
+        ix.close()
+        raise FileNotFoundError(toc)
+    return ix, toc
+
+
+@contextmanager
+def _segments(read: _Reading, ix: Any, toc: str) -> Iterator[list[_Segment]]:
+    opened: list[_Segment] = []
+    try:
+        for seg in read(toc, ix._segments):  # Whoosh's own list of the segments of the TOC it read
+            opened.append(_open_segment(read, ix.storage, ix.schema, seg, toc))
+        yield opened
+    finally:
+        for s in opened:
+            s.close()
+
+
+def quick_problems(index_dir: Path | str) -> list[Damage]:
+    """What the quick check finds wrong with the index at ``index_dir`` (empty: nothing)."""
+    index_dir = Path(index_dir)
+    read = _Reading(index_dir)
+    try:
+        ix, toc = _open_toc(read, index_dir)
+    except _Found as found:
+        return [found.damage]
+    try:
+        with _segments(read, ix, toc):
+            return []
+    except _Found as found:
+        return [found.damage]
+    finally:
+        ix.close()
+
+
+def open_checked(index_dir: Path):
+    """Open the index at ``index_dir`` after the quick check (see the module doc); raises
+    :class:`~indexer.store.IndexDamaged`, :class:`~indexer.trust.UnsafeIndex`, or ``FileNotFoundError`` when
+    a commit replaced the generation meanwhile (open again)."""
+    read = _Reading(index_dir)
+    gen = latest_toc(index_dir)[0]
+    try:
+        ix, toc = _open_toc(read, index_dir)
+    except _Found as found:
+        raise IndexDamaged(index_dir, found.damage.file, found.damage.problem) from None
+    try:
+        with _segments(read, ix, toc):
+            pass
+    except _Found as found:
+        ix.close()
+        if found.damage.problem == "is missing" and latest_toc(index_dir)[0] != gen:
+            raise FileNotFoundError(found.damage.file) from None  # deleted by a commit: not damage
+        raise IndexDamaged(index_dir, found.damage.file, found.damage.problem) from None
+    except BaseException:
+        ix.close()
+        raise
+    return ix
+
+
+# ------------------------------------------------------------------------------------------ the full check
+
+@dataclass
+class CheckReport:
+    """What ``presse check`` found. ``problems`` empty means the index is sound."""
+
+    index_dir: str
+    generation: int = -1
+    segments: int = 0
+    documents: int = 0
+    files: int = 0
+    terms: int = 0
+    postings: int = 0
+    problems: list[Damage] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index_dir": self.index_dir, "ok": self.ok, "generation": self.generation,
+                "segments": self.segments, "documents": self.documents, "files": self.files,
+                "terms": self.terms, "postings": self.postings,
+                "problems": [{"file": d.file, "problem": d.problem} for d in self.problems],
+                "seconds": round(self.seconds, 3)}
+
+    def lines(self) -> list[str]:
+        out = [f"index: {self.index_dir} (generation {self.generation}, {self.segments} segments, "
+               f"{self.documents} statements)",
+               f"checked: {self.files} files, {self.terms} terms, {self.postings} postings "
+               f"in {self.seconds:.1f} s"]
+        if self.ok:
+            out.append("ok: no problem found")
+        else:
+            out.append(f"damaged: {len(self.problems)} problem{'s' if len(self.problems) > 1 else ''}")
+            out += [f"  {d}" for d in self.problems]
+            out.append("`presse index PATH...` rebuilds the index from the corpus.")
+        return out
+
+
+_END = object()
+
+
+def _full_segment(read: _Reading, s: _Segment, schema: Any, report: CheckReport) -> None:
+    seg, codec, label = s.seg, s.seg.codec(), s.label
+    n = seg.doc_count_all()
+    trm, pst = label(seg.make_filename(codec.TERMS_EXT)), label(seg.make_filename(codec.POSTS_EXT))
+    terms = s.terms
+    last_doc: dict[str, int] = {}  # field -> the last document with a posting in it
+    items = terms.items()  # ((fieldname, term bytes), term info), in file order
+    while True:
+        item = read(trm, lambda: next(items, _END))
+        if item is _END:
+            break
+        (fieldname, tbytes), info = item
+        if fieldname not in schema:
+            raise _Found(Damage(trm, f"lists a term of a field the schema does not have ({fieldname!r})"))
+        report.terms += 1
+        fmt = schema[fieldname].format
+        matcher = read(pst, lambda f=fieldname, b=tbytes, i=info, t=fmt: codec.postings_reader(
+            terms._postfile, i, t, term=(f, b)))
+        count, last = read(pst, lambda m=matcher: _drain(m, n))
+        last_doc[fieldname] = max(last, last_doc.get(fieldname, -1))
+        if count != info.doc_frequency():
+            raise _Found(Damage(pst, f"holds {count} postings for a term of {fieldname} where the terms file "
+                                     f"says {info.doc_frequency()}"))
+        report.postings += count
+    for colname, coltype in s.columns.items():
+        name = label(codec.column_filename(seg, colname))
+        reader = read(name, lambda c=colname, t=coltype: s.perdoc.column_reader(c, t))
+        values = read(name, lambda r=reader: sum(1 for _ in r))
+        if values != n:
+            raise _Found(Damage(name, f"holds {values} values for {n} documents"))
+    for fieldname, docnum in last_doc.items():  # a length column cut short reads as length 0 past its end
+        colname = f"_{fieldname}_len"
+        if colname in s.readers and not read(label(codec.column_filename(seg, colname)),
+                                              lambda c=colname, d=docnum: s.readers[c][d]):
+            raise _Found(Damage(label(codec.column_filename(seg, colname)),
+                                f"gives no length for document {docnum}, which has postings in {fieldname}"))
+    _stored_agrees(read, s, schema, range(n))
+
+
+def _drain(matcher: Any, doccount: int) -> tuple[int, int]:
+    """Read a whole posting list, a block at a time: ids, weights and values; return how many it holds and
+    its last document."""
+    count, last = 0, -1
+    if not isinstance(matcher, whoosh3.W3LeafMatcher):  # postings inlined in the terms file
+        while matcher.is_active():
+            docnum = matcher.id()
+            if not last < docnum < doccount:
+                raise _Wrong(f"has a posting for document {docnum}, out of order or past {doccount}")
+            matcher.weight(), matcher.value()
+            last, count = docnum, count + 1
+            matcher.next()
+        return count, last
+    while matcher.is_active():
+        matcher._read_ids(), matcher._read_weights(), matcher._read_values()
+        ids, n = matcher._ids, matcher._blocklength
+        if not (len(ids) == len(matcher._weights) == len(matcher._values) == n) or n == 0:
+            raise _Wrong("has a posting block whose lists differ in length")
+        if ids[0] <= last or ids[-1] >= doccount or any(a >= b for a, b in zip(ids, ids[1:], strict=False)):
+            raise _Wrong(f"has a posting block with documents out of order or beyond {doccount} documents")
+        last, count = ids[-1], count + n
+        matcher._next_block()
+    return count, last
+
+
+def check(index_dir: Path | str | None = None) -> CheckReport:
+    """Verify every file of the index at ``index_dir`` (see the module doc). Raises
+    :class:`~indexer.store.IndexMissing` when there is no index, :class:`~indexer.trust.UntrustedIndex` when
+    others may write it; everything else wrong is listed in the report's ``problems``."""
+    start = time.monotonic()
+    index_dir = resolve_index_dir(index_dir)
+    if not index_exists(index_dir):  # (the ownership check, too)
+        raise IndexMissing(index_dir)
+    report = CheckReport(index_dir=str(index_dir))
+    read = _Reading(index_dir)
+    try:
+        try:
+            ix, toc = _open_toc(read, index_dir)
+        except FileNotFoundError:  # a commit landed while we opened: check the new one
+            ix, toc = _open_toc(read, index_dir)
+        report.generation = ix.latest_generation()
+        try:
+            with _segments(read, ix, toc) as segments:
+                report.segments = len(segments)
+                for s in segments:
+                    prefix = s.seg.make_filename(".")
+                    report.files += sum(1 for n in s.storage.list() if n.startswith(prefix)) + s.compound
+                    _full_segment(read, s, ix.schema, report)
+            report.documents = ix.doc_count()
+        finally:
+            ix.close()
+        report.files += 1  # the TOC
+    except _Found as found:
+        report.problems.append(found.damage)
+    except UnsafeIndex as e:
+        report.problems.append(Damage(e.path.name, e.why + ", which presse never writes (it was not run)"))
+    if report.ok:
+        report.problems += _manifest_problems(index_dir, report)
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _manifest_problems(index_dir: Path, report: CheckReport) -> list[Damage]:
+    from indexer.manifest import MANIFEST_NAME, Manifest
+
+    if not (index_dir / MANIFEST_NAME).is_file():
+        return [Damage(MANIFEST_NAME, "is missing (the next `presse index` reads every input again)")]
+    manifest = Manifest.load(index_dir)
+    if manifest.generation != report.generation:
+        return [Damage(MANIFEST_NAME, f"describes generation {manifest.generation}, not {report.generation} "
+                                      "(the next `presse index` rebuilds it from the index)")]
+    if manifest.statement_count() != report.documents:
+        return [Damage(MANIFEST_NAME, f"lists {manifest.statement_count()} statements, the index holds "
+                                      f"{report.documents}")]
+    return []
+
+
+# ------------------------------------------------------------------------------------------------- repair
+
+def repair(index_dir: Path, paths: Iterable[str | Path], report: Any) -> list[str]:
+    """Before an update, with the write lock held: if the quick check finds the index at ``index_dir``
+    damaged, move its files and its manifest into ``damaged-<time>/`` there (nothing is deleted), so the
+    update builds the index afresh, and set ``report.repaired`` to what was wrong.
+
+    Returns the paths the update is to read: ``paths``, and after a rebuild also every input the damaged
+    index held from elsewhere that still exists, so that a rebuild loses nothing. An index that holds code
+    is not repaired: :class:`~indexer.trust.UnsafeIndex` propagates."""
+    from indexer.manifest import Manifest
+
+    index_dir = Path(index_dir)
+    paths = [str(p) for p in paths]
+    if not index_exists(index_dir):
+        return paths
+    problems = quick_problems(index_dir)
+    if not problems:
+        return paths
+    aside = index_dir / f"{DAMAGED_PREFIX}{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
+    aside.mkdir()
+    for entry in os.scandir(index_dir):
+        if entry.name != LOCK_NAME and entry.is_file(follow_symlinks=False):
+            os.replace(entry.path, aside / entry.name)
+    report.repaired = f"{problems[0]}; its files are now in {aside}"
+    given = [os.path.abspath(p) for p in paths]
+    old = Manifest.load(aside)
+    for key, entry in old.inputs.items():
+        real = entry.real_path(key)
+        if os.path.exists(real) and not any(_under(real, g) for g in given):
+            paths.append(real)
+    return paths
+
+
+def _under(path: str, top: str) -> bool:
+    try:
+        return os.path.commonpath([path, top]) == top
+    except ValueError:
+        return False

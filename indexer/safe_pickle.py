@@ -1,0 +1,147 @@
+"""Reading an index never runs code from it: every pickle Whoosh reads goes through an allowlist.
+
+Whoosh keeps the schema and the segment list (``_MAIN_<gen>.toc``), the terms file's field map, posting block
+headers and data, inlined postings, positions and every document's stored fields as :mod:`pickle` data, and
+a pickle can call any function it names (``os.system``, ``builtins.eval``...). :func:`install` replaces the
+module-level ``loads``/``load`` that Whoosh's reading code calls with :func:`loads`/:func:`load`, whose
+unpickler resolves only the globals in :data:`ALLOWED`: the classes our schema and Whoosh's W3 codec
+actually write (recorded by loading real indexes) and plain data types. Anything else is refused with
+:class:`ForbiddenPickle` before it is called; data that does not decode raises :class:`CorruptPickle`.
+
+:mod:`indexer.store` calls :func:`install` on import, so it is in place before any index is opened, and
+whoever owns the files. The ownership check of :mod:`indexer.trust` stays as a second line.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+from typing import Any, BinaryIO
+
+
+class IndexDataError(pickle.UnpicklingError):
+    """Index data that :func:`load`/:func:`loads` refused or could not decode."""
+
+
+class ForbiddenPickle(IndexDataError):
+    """A pickle in the index names a global outside :data:`ALLOWED`: it would run code, so it is refused."""
+
+    def __init__(self, module: str, name: str):
+        self.global_name = f"{module}.{name}"
+        super().__init__(f"holds a pickle that calls {self.global_name[:200]}")
+
+
+class CorruptPickle(IndexDataError):
+    """A pickle in the index does not decode (truncated or garbled)."""
+
+
+# (module, name) exactly as they appear in the pickle stream. Recorded by loading real indexes (schema,
+# segments with deletions, terms, postings with positions, every column and stored document), plus the
+# plain-data types a stored field or a deletion set may hold. Each is harmless when called with any
+# arguments a pickle can build from this list.
+_WHOOSH = {
+    "whoosh.fields": ("Schema", "ID", "STORED", "DATETIME", "NUMERIC", "KEYWORD", "TEXT"),
+    "whoosh.formats": ("Existence", "Frequency", "Positions"),
+    "whoosh.columns": ("NumericColumn", "VarBytesColumn"),
+    "whoosh.analysis.analyzers": ("CompositeAnalyzer",),
+    "whoosh.analysis.tokenizers": ("IDTokenizer", "RegexTokenizer"),
+    "whoosh.analysis.filters": ("LowercaseFilter", "StripFilter"),
+    "whoosh.codec.whoosh3": ("W3Codec", "W3Segment"),
+    "indexer.schema": ("LangText",),
+    "indexer.analysis": ("WordTokenizer", "CompoundFilter", "NormalizeFilter"),
+}
+_DATA = {
+    "builtins": ("set", "frozenset", "int", "float", "complex", "bytes", "bytearray", "str", "list",
+                 "tuple", "dict", "bool"),
+    "__builtin__": ("set", "frozenset", "int", "long", "float", "complex", "bytearray", "str", "unicode",
+                    "list", "tuple", "dict", "bool"),
+    "collections": ("defaultdict", "OrderedDict"),
+    "datetime": ("datetime", "date", "time", "timedelta", "timezone"),
+    "array": ("array", "_array_reconstructor"),
+    "re": ("_compile",),  # RegexTokenizer's compiled expression
+}
+ALLOWED: frozenset[tuple[str, str]] = frozenset(
+    (module, name) for table in (_WHOOSH, _DATA) for module, names in table.items() for name in names
+) | {("_codecs", "encode")}
+# Protocol 2 writes bytes as ``_codecs.encode(text, "latin1")``, a call made for every stored value and
+# posting: resolved to ``str.encode`` (C, fast), which only encodes a str with a text codec.
+_REPLACED = {("_codecs", "encode"): str.encode}
+
+_resolved: dict[tuple[str, str], Any] = dict(_REPLACED)  # per-global cache: find_class is on the hot path
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only the globals in :data:`ALLOWED`."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        key = (module, name)
+        found = _resolved.get(key)
+        if found is None:
+            if key not in ALLOWED:
+                raise ForbiddenPickle(module, name)
+            found = _resolved[key] = super().find_class(module, name)
+        return found
+
+
+def load(file: BinaryIO) -> Any:
+    """:func:`pickle.load` through :class:`SafeUnpickler`."""
+    try:
+        return SafeUnpickler(file).load()
+    except IndexDataError:
+        raise
+    except EOFError:  # Whoosh reads optional trailing pickles until EOF (HashReader extras)
+        raise
+    except (Exception, RecursionError) as e:
+        raise CorruptPickle(f"does not decode ({type(e).__name__}: {str(e)[:200]})") from e
+
+
+def loads(data: bytes) -> Any:
+    """:func:`pickle.loads` through :class:`SafeUnpickler`."""
+    try:
+        return SafeUnpickler(io.BytesIO(data)).load()
+    except IndexDataError:
+        raise
+    except (Exception, RecursionError) as e:
+        raise CorruptPickle(f"does not decode ({type(e).__name__}: {str(e)[:200]})") from e
+
+
+class _SafePickleModule:
+    """Stands in for the ``pickle`` module inside :mod:`whoosh.index` (which calls ``pickle.loads``)."""
+
+    loads = staticmethod(loads)
+    load = staticmethod(load)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(pickle, name)
+
+
+_installed = False
+
+
+def install() -> None:
+    """Route every unpickling Whoosh does when reading an index through :class:`SafeUnpickler`; idempotent."""
+    global _installed
+    if _installed:
+        return
+    import whoosh.codec.whoosh3
+    import whoosh.columns
+    import whoosh.compat
+    import whoosh.filedb.compound  # noqa: F401  (reads its directory with StructFile.read_pickle)
+    import whoosh.filedb.structfile
+    import whoosh.formats
+    import whoosh.index
+    import whoosh.legacy
+
+    whoosh.index.pickle = _SafePickleModule()  # the TOC's schema
+    whoosh.filedb.structfile.load_pickle = load  # StructFile.read_pickle: segments, field maps, block headers
+    for module in (whoosh.codec.whoosh3, whoosh.columns, whoosh.formats, whoosh.compat):
+        module.loads = loads  # posting blocks, inlined postings, positions, stored fields
+    whoosh.compat.load = load
+    # Codecs nobody selects unless a (refused) pickle names them; patched anyway if something imported them.
+    for name in ("whoosh.codec.whoosh2", "whoosh.codec.plaintext"):
+        if name in sys.modules:
+            sys.modules[name].loads = loads
+    # Old TOC formats are read with an unpickler that imports any name: we never write them.
+    whoosh.legacy.toc_loaders.clear()
+    _installed = True
