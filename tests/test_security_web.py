@@ -263,3 +263,168 @@ def test_feed_with_control_characters_in_the_query(client, q):
     r = client.get("/feed", query_string={"q": q})
     assert r.status_code == 200
     ET.fromstring(r.data)
+
+
+# ------------------------------------------------------------------ issue 16, L1: query parameters and errors
+
+HTML_ROUTES = ["/", "/?q=hostileprobe", "/statement/evil-1", "/related/evil-1", "/nope", "/statement/nope"]
+URL_FOR_KEYS = ["sid", "endpoint", "_method", "_scheme", "_external", "_anchor", "values", "filename", "ui",
+                "q", "page", "limit", "sort", "related"]
+
+
+def _headers_present(r) -> None:
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"):
+        assert r.headers.get(name), (r.status_code, name)
+
+
+@pytest.mark.parametrize("qs", ["sid=1", "endpoint=x", "_method=POST", "_scheme=javascript&_external=1",
+                                "_anchor=x", "_external=1"])
+@pytest.mark.parametrize("route", HTML_ROUTES)
+def test_url_for_arguments_in_the_query_string_are_not_a_500(client, route, qs):
+    """ui_switch_url passed request.args into url_for: ?endpoint= was "multiple values", ?_scheme= a
+    BuildError, each a 500 without security headers."""
+    r = client.get(route + ("&" if "?" in route else "?") + qs)
+    assert r.status_code in (200, 400, 404), r.status_code
+    _headers_present(r)
+    page = r.get_data(as_text=True)
+    _inert_html(page)
+    assert "_scheme" not in page and "endpoint=" not in page
+
+
+@pytest.mark.parametrize("route", HTML_ROUTES + ["/feed", "/api/search", "/api/statements/evil-1"])
+def test_query_string_fuzz_never_a_500(client, route):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    keys = st.one_of(st.sampled_from(URL_FOR_KEYS), st.text(max_size=12))
+    values = st.one_of(st.sampled_from(["", "1", "x", "en", "fr", "date", "javascript:x", "//evil", "0"]),
+                       st.text(max_size=30))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(keys, values), max_size=5))
+    def check(pairs):
+        path, _, fixed = route.partition("?")
+        r = client.get(path, query_string=[*(tuple(fixed.split("=")) for _ in fixed[:1]), *pairs])
+        assert r.status_code != 500 and r.status_code < 500, (pairs, r.status_code)
+        _headers_present(r)
+
+    check()
+
+
+def test_every_error_carries_the_security_headers(index_dir, monkeypatch):
+    """An unexpected exception, and one inside the error page itself (Flask's last-resort 500), still
+    answer with the security headers."""
+    from search.web import app as webapp
+
+    class Broken:
+        index_dir = None
+
+        def search(self, *a, **k):
+            raise RuntimeError("boom")
+
+        def refresh(self):
+            pass
+
+    client = webapp.create_app(None, searcher=Broken()).test_client()
+    for path in ("/?q=x", "/api/search?q=x", "/feed?q=x"):
+        r = client.get(path)
+        assert r.status_code == 500
+        _headers_present(r)
+
+    def failing(*a, **k):
+        raise RuntimeError("template broken")
+
+    monkeypatch.setattr(webapp, "render_template", failing)
+    for path in ("/?q=x", "/nope", "/?limit=0"):
+        r = client.get(path)
+        assert r.status_code == 500
+        _headers_present(r)
+
+
+# ------------------------------------------------------------------------ issue 16, L3: the Host allowlist
+
+GOOD_HOSTS = ["localhost", "localhost:8080", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8080", "LOCALHOST",
+              "localhost."]
+BAD_HOSTS = ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example",
+             "[::2]:80", "0.0.0.0", "127.0.0.2", "localhost:abc", "[::1", "evil.example:80@localhost"]
+
+
+@pytest.mark.parametrize("host", GOOD_HOSTS)
+def test_local_host_names_are_served(client, host):
+    assert client.get("/?q=hostileprobe", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+@pytest.mark.parametrize("path", ["/", "/?q=hostileprobe", "/feed?q=hostileprobe", "/api/search?q=x",
+                                  "/api/statements/evil-1", "/static/presse.css"])
+def test_other_host_names_are_refused(client, host, path):
+    """DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1 reads nothing."""
+    r = client.get(path, headers={"Host": host})
+    assert r.status_code == 400
+    _headers_present(r)
+    body = r.get_data(as_text=True)
+    assert "--allow-host" in body and "evil-" not in body and "Body hostileprobe" not in body
+
+
+def test_host_refusal_is_in_the_interface_language(client):
+    r = client.get("/", headers={"Host": "evil.example", "Accept-Language": "fr"})
+    assert r.status_code == 400 and "nom d’hôte" in r.get_data(as_text=True)
+
+
+def test_allowed_hosts():
+    from search.web.app import allowed_hosts
+
+    assert allowed_hosts() == {"127.0.0.1", "localhost", "::1"}
+    assert allowed_hosts("0.0.0.0") == allowed_hosts("::") == allowed_hosts()
+    assert "192.168.1.5" in allowed_hosts("192.168.1.5")
+    assert "fe80::1" in allowed_hosts("fe80::1")
+    assert {"news.example", "other.example"} <= allowed_hosts("0.0.0.0", ["News.Example", "other.example:80"])
+    assert "::2" in allowed_hosts(extra=["[::2]"])
+    assert allowed_hosts(extra=["*"]) is None
+
+
+def test_allow_host_and_feed_links(index_dir):
+    from search.web.app import allowed_hosts, create_app
+
+    client = create_app(str(index_dir), threads=1,
+                        hosts=allowed_hosts("0.0.0.0", ["news.example"])).test_client()
+    r = client.get("/feed?q=hostileprobe", headers={"Host": "news.example:8080"})
+    assert r.status_code == 200
+    links = re.findall(rb'href="([^"]+)"', r.data) + re.findall(rb"<id>([^<]+)</id>", r.data)
+    assert links and all(x.startswith(b"http://news.example:8080/") or not x.startswith(b"http") or
+                         b"news.example" not in x and b"evil" not in x for x in links)
+    assert b"http://news.example:8080/feed" in r.data
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    anyhost = create_app(str(index_dir), threads=1, hosts=allowed_hosts(extra=["*"])).test_client()
+    assert anyhost.get("/", headers={"Host": "whatever.example"}).status_code == 200
+
+
+def _raw(port, target: str, host: str) -> tuple[int, bytes]:
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=30) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_host_allowlist_on_a_real_server(server, index_dir):
+    import threading
+
+    from search.web.app import make_server
+
+    port = server.effective_port
+    assert _raw(port, "/?q=hostileprobe", f"127.0.0.1:{port}")[0] == 200
+    assert _raw(port, "/?q=hostileprobe", f"localhost:{port}")[0] == 200
+    status, body = _raw(port, "/feed?q=hostileprobe", f"evil.example:{port}")
+    assert status == 400 and b"--allow-host" in body
+    srv = make_server(str(index_dir), port=0, threads=2, allow_hosts=["news.example"])
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    try:
+        status, body = _raw(srv.effective_port, "/feed?q=hostileprobe", "news.example")
+        assert status == 200 and b"http://news.example/statement/" in body
+        assert _raw(srv.effective_port, "/", "evil.example")[0] == 400
+    finally:
+        srv.close()

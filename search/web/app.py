@@ -30,7 +30,8 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 from flask import Flask, Response, g, redirect, render_template, request, url_for
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.routing import PathConverter
 
 from search import Searcher, SearchError
 from search.links import attach_links
@@ -47,6 +48,11 @@ BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest firs
 REFRESH_INTERVAL = 1.0  # seconds between two index refresh checks
 UI_COOKIE = "presse_ui"
 SORTS = ("relevance", "date")
+# The parameters of our own pages: the only ones a link built from the current URL carries over.
+PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page")
+# Host names served by default (DNS rebinding: a page of evil.example resolving to 127.0.0.1 must not read
+# the index); `presse serve --allow-host NAME` adds others, "*" allows any.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _LANG_CODE = re.compile(r"[a-z]{2,3}")
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _TAG = re.compile(r"<[^>]*>")
@@ -62,6 +68,14 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+
+
+class StatementId(PathConverter):
+    """Any stored id in a URL path: newlines, a leading slash or "//" included (the path converter stops at a
+    newline, and a leading slash is not one of its values). Quoted by Werkzeug when a URL is built."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False  # it spans slashes (Werkzeug infers this only from a "/" in the regex)
 
 
 class BadParameter(Exception):
@@ -275,6 +289,57 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
+def _host_name(value: str) -> str | None:
+    """The host name of a Host header value ("[::1]:8080" -> "::1"), lower-case; None if malformed."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, closed, port = value[1:].partition("]")
+        if not closed or port and not re.fullmatch(r":\d{1,5}", port):
+            return None
+    else:
+        name, _, port = value.partition(":")
+        if port and not port.isdigit():
+            return None
+    return name.rstrip(".") or None
+
+
+def allowed_hosts(bind: str = "127.0.0.1", extra: Iterable[str] = ()) -> frozenset[str] | None:
+    """The Host names served: the local names, the address bound to when it is a specific one, and
+    ``extra`` (``--allow-host``); None (any name) when ``extra`` holds "*"."""
+    names = list(LOCAL_HOSTS) + list(extra)
+    if "*" in names:
+        return None
+    if bind and bind not in ("0.0.0.0", "::", "*"):
+        names.append(bind)
+    # a bare IPv6 address ("::1") is bracketed first; a name may come with a port ("news.example:80")
+    return frozenset(n for n in (_host_name(f"[{x}]" if x.count(":") > 1 and "[" not in x else x)
+                                 for x in names) if n)
+
+
+def _security_headers(wsgi_app: Callable) -> Callable:
+    """Every response carries SECURITY_HEADERS, including routing errors and an error page that fails
+    itself (then a plain 500 here, rather than the WSGI server's own page without them)."""
+    headers = list(SECURITY_HEADERS.items())
+
+    def app(environ, start_response):
+        started = []
+
+        def start(status, response_headers, exc_info=None):
+            started.append(status)
+            have = {k.lower() for k, _ in response_headers}
+            extra = [(k, v) for k, v in headers if k.lower() not in have]
+            return start_response(status, [*response_headers, *extra], exc_info)
+        try:
+            return wsgi_app(environ, start)
+        except Exception:
+            log.exception("error page failed: %s", environ.get("PATH_INFO"))
+            plain = [("Content-Type", "text/plain; charset=utf-8"), *headers]
+            # exc_info only when headers were set already: it tells the server to replace them
+            start_response("500 Internal Server Error", plain, sys.exc_info() if started else None)
+            return [b"500 Internal Server Error\n"]
+    return app
+
+
 def _to_datetime(iso: str) -> datetime | None:
     try:
         d = date.fromisoformat(str(iso)[:10])
@@ -285,14 +350,18 @@ def _to_datetime(iso: str) -> datetime | None:
 
 # ----------------------------------------------------------------------------------------------------- app
 
-def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) -> Flask:
+def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
+               hosts: frozenset[str] | None = frozenset(LOCAL_HOSTS)) -> Flask:
     """The web app over the index in ``index_dir`` (raises SearchError when there is no index there).
 
     Up to ``threads`` searchers are opened, one per concurrent request. ``searcher`` replaces the Searcher
-    the app would open (then it is the only one, and requests take turns).
+    the app would open (then it is the only one, and requests take turns). ``hosts``: the Host names
+    answered (see :func:`allowed_hosts`; None: any), others get a 400.
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.url_map.converters["sid"] = StatementId
+    app.wsgi_app = _security_headers(app.wsgi_app)  # type: ignore[method-assign]
     if searcher is not None:
         pool = SearcherPool(lambda: searcher, size=1)
     else:
@@ -306,10 +375,19 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
         g.ui = choose_ui(requested, request.cookies.get(UI_COOKIE), request.accept_languages)
         g.set_ui_cookie = requested in UI_LANGS
 
+    @app.before_request
+    def _check_host() -> None:
+        header = request.headers.get("Host")
+        if hosts is None or header is None:  # no Host header (HTTP/1.0): no browser, no rebinding
+            return
+        name = _host_name(header)
+        if name not in hosts:
+            shown = header[:100]
+            raise BadRequest(MESSAGES[ui()]["bad_host"].format(
+                host=shown, name=f"[{name}]" if name and ":" in name else (name or shown)))
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")
         if getattr(g, "set_ui_cookie", False):
@@ -337,10 +415,14 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
         return url_for(endpoint, **args)
 
     def ui_switch_url() -> str:
-        other = "fr" if ui() == "en" else "en"
-        args = request.args.to_dict()
-        args["ui"] = other
-        return url_for(request.endpoint or "index", **(request.view_args or {}), **args)
+        """This page in the other interface language: only our own parameters are carried over (any other
+        key reached url_for as one of its arguments, "endpoint" or "_external", and was a 500)."""
+        args: dict[str, Any] = {k: v for k in PAGE_PARAMS if (v := request.args.get(k))}
+        args["ui"] = "fr" if ui() == "en" else "en"
+        sid = (request.view_args or {}).get("sid")
+        if request.endpoint in ("statement", "related") and isinstance(sid, str):
+            return url_for(request.endpoint, sid=sid, **args)
+        return url_for("index", **args)
 
     def lang_name(code: str) -> str:
         return MESSAGES[ui()].get(f"lang_{code}", code)
@@ -418,7 +500,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
                                filtered=filtered, feed_url=search_url(params, "feed", sort=None, limit=None),
                                api_url=search_url(params, "api_search"))
 
-    @app.get("/statement/<path:sid>")
+    @app.get("/statement/<sid:sid>", merge_slashes=False)
     def statement(sid: str):
         with pool.searcher() as s:
             doc = s.statement(sid)
@@ -427,7 +509,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
         return render_template("statement.html", doc=doc, paragraphs=_paragraphs(doc.get("body", "")),
                                params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
 
-    @app.get("/related/<path:sid>")
+    @app.get("/related/<sid:sid>", merge_slashes=False)
     def related(sid: str):
         limit = _parse_int("limit", request.args.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
         with pool.searcher() as s:
@@ -483,7 +565,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
     def api_search():
         return _json(search_dict(parse_params(request.args)))
 
-    @app.get("/api/statements/<path:sid>")
+    @app.get("/api/statements/<sid:sid>", merge_slashes=False)
     def api_statement(sid: str):
         with pool.searcher() as s:
             doc = s.statement(sid)
@@ -501,30 +583,106 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8) ->
 # Every route is a GET: a request body is refused past 64 KB (413), headers and URL past 64 KB (431), a
 # connection idle for 30 s is closed. Waitress buffers a request before the app sees it: its own defaults
 # (1 GB bodies, 256 KB headers, 120 s) would let one client make the server store a gigabyte.
+# cleanup_interval: how often (seconds) the header deadline below is checked.
 SERVER_LIMITS = {"max_request_body_size": 64 * 1024, "max_request_header_size": 64 * 1024,
-                 "channel_timeout": 30}
+                 "channel_timeout": 30, "connection_limit": 100, "cleanup_interval": 1}
+# Slowloris: waitress's channel_timeout is an inactivity timeout, so a client sending a header line every
+# few seconds kept its connection forever, and 100 of them locked everyone out. A request must arrive whole
+# (request line, headers, body) within HEADER_TIMEOUT seconds of its first byte, and one client address
+# holds at most PER_IP_CONNECTIONS connections at once (raise it behind a reverse proxy: all clients then
+# share the proxy's address).
+HEADER_TIMEOUT = 10.0
+PER_IP_CONNECTIONS = 20
+
+
+def _server_class():
+    """A waitress TCP server whose channels must send each request within the header deadline, and which
+    closes a connection at once when its client address already holds ``per_ip`` of them."""
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer
+
+    class Channel(HTTPChannel):
+        request_started = 0.0  # time.monotonic() of the first byte of the request being received
+
+        def __init__(self, server, sock, addr, adj, map=None):
+            super().__init__(server, sock, addr, adj, map=map)
+            ip = _client_ip(addr)
+            same = sum(1 for ch in server.active_channels.values()
+                       if not ch.will_close and _client_ip(ch.addr) == ip)
+            if same > server.per_ip:  # this one included
+                self.will_close = True  # never read; closed by the next turn of the loop
+
+        def received(self, data):
+            if self.request is None and data:
+                self.request_started = time.monotonic()
+            return super().received(data)
+
+    class Server(TcpWSGIServer):
+        channel_class = Channel
+
+        def __init__(self, *args: Any, header_timeout: float, per_ip: int, **kw: Any) -> None:
+            self.header_timeout = header_timeout
+            self.per_ip = per_ip
+            super().__init__(*args, **kw)
+
+        def maintenance(self, now):
+            super().maintenance(now)  # idle connections (channel_timeout)
+            late = time.monotonic() - self.header_timeout
+            for ch in list(self.active_channels.values()):
+                # A request begun and still incomplete, none being served: the deadline is a total one.
+                if ch.request is not None and not ch.requests and ch.request_started < late:
+                    ch.will_close = True
+
+    return Server
+
+
+def _client_ip(addr: Any) -> Any:
+    return addr[0] if isinstance(addr, tuple) and addr else addr
 
 
 def make_server(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8,
-                limits: dict[str, Any] | None = None, **kwargs: Any):
+                limits: dict[str, Any] | None = None, allow_hosts: Iterable[str] = (), **kwargs: Any):
     """A waitress server for the app, not yet running: call ``.run()``; ``.effective_port`` when port=0.
 
-    ``limits``: waitress settings to use instead of :data:`SERVER_LIMITS` (e.g. a shorter channel_timeout)."""
-    from waitress import create_server
+    ``limits``: settings to use instead of the defaults: waitress's (:data:`SERVER_LIMITS`, e.g. a shorter
+    channel_timeout) and ``header_timeout`` / ``per_ip_connections`` (:data:`HEADER_TIMEOUT`,
+    :data:`PER_IP_CONNECTIONS`). ``allow_hosts``: Host names answered besides the local ones (see
+    :func:`allowed_hosts`)."""
+    from waitress.adjustments import Adjustments
+    from waitress.server import MultiSocketServer
+    from waitress.task import ThreadedTaskDispatcher
 
-    app = create_app(index_dir, threads=threads, **kwargs)
-    server = create_server(app, host=host, port=port, threads=threads, ident="presse",
-                           clear_untrusted_proxy_headers=True, **{**SERVER_LIMITS, **(limits or {})})
+    settings = {**SERVER_LIMITS, **(limits or {})}
+    header_timeout = float(settings.pop("header_timeout", HEADER_TIMEOUT))
+    per_ip = int(settings.pop("per_ip_connections", PER_IP_CONNECTIONS))
+    app = create_app(index_dir, threads=threads, hosts=allowed_hosts(host, allow_hosts), **kwargs)
+    adj = Adjustments(host=host, port=port, threads=threads, ident="presse",
+                      clear_untrusted_proxy_headers=True, **settings)
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(threads)
+    socket_map: dict = {}
+    server_class = _server_class()
+    servers = [server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=info,
+                            header_timeout=header_timeout, per_ip=per_ip) for info in adj.listen]
+    if len(servers) == 1:
+        server = servers[0]
+    else:  # a name with several addresses ("localhost": ::1 and 127.0.0.1): waitress's own multiplexer
+        server = MultiSocketServer(socket_map, adj, [(s.effective_host, s.effective_port) for s in servers],
+                                   dispatcher, servers[0].log_info)
+        server.effective_host, server.effective_port = servers[0].effective_host, servers[0].effective_port
     server.presse_app = app
     return server
 
 
 def serve(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8,
-          watch: Iterable[str] | None = None) -> None:
+          watch: Iterable[str] | None = None, allow_hosts: Iterable[str] = (),
+          header_timeout: float = HEADER_TIMEOUT, per_ip_connections: int = PER_IP_CONNECTIONS) -> None:
     """Serve the search page with waitress until interrupted; binds to 127.0.0.1 unless told otherwise.
 
     ``watch``: corpus paths to keep the index in step with (``presse watch``) in a background thread; the
     searchers refresh after each update. With no index yet, the first update runs before the server starts.
+    ``allow_hosts``: Host names answered besides 127.0.0.1, localhost, [::1] and ``host`` ("*": any).
+    ``header_timeout``, ``per_ip_connections``: see :data:`HEADER_TIMEOUT`, :data:`PER_IP_CONNECTIONS`.
     """
     watcher = None
     built = False
@@ -536,7 +694,8 @@ def serve(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, thre
         if not index_exists(watcher.index_dir):
             watcher.update_once(initial=True)
             built = True
-    server = make_server(index_dir, host=host, port=port, threads=threads)
+    server = make_server(index_dir, host=host, port=port, threads=threads, allow_hosts=allow_hosts,
+                         limits={"header_timeout": header_timeout, "per_ip_connections": per_ip_connections})
     shown = f"[{host}]" if ":" in host else host
     pool = server.presse_app.extensions["presse_searchers"]
     where = pool.index_dir or index_dir

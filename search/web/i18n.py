@@ -68,6 +68,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found_text": "There is no page at this address.",
         "statement_not_found": "There is no statement with this identifier in the index.",
         "server_error": "The search failed. Please try again in a moment.",
+        "bad_host": "This server does not answer to the host name “{host}” (a protection against DNS "
+                    "rebinding). To allow it, start presse serve with --allow-host {name}",
         "bad_date": "“{value}” is not a date; use YYYY-MM-DD (for example 2020-03-15).",
         "bad_range": "The start date {since} is after the end date {until}.",
         "bad_sort": "Sort must be “relevance” or “date”, not “{value}”.",
@@ -139,6 +141,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found_text": "Il n’y a pas de page à cette adresse.",
         "statement_not_found": "Aucun communiqué de l’index ne porte cet identifiant.",
         "server_error": "La recherche a échoué. Veuillez réessayer dans un instant.",
+        "bad_host": "Ce serveur ne répond pas au nom d’hôte « {host} » (une protection contre le DNS "
+                    "rebinding). Pour l’autoriser, lancez presse serve avec --allow-host {name}",
         "bad_date": "« {value} » n’est pas une date ; utilisez AAAA-MM-JJ (par exemple 2020-03-15).",
         "bad_range": "La date de début {since} est postérieure à la date de fin {until}.",
         "bad_sort": "Le tri doit être « relevance » ou « date », pas « {value} ».",

@@ -1,0 +1,174 @@
+"""Cheap denial of service against the web server, on a real waitress server on loopback with real sockets.
+
+Slowloris (issue 16, M5): 110 connections each sending one header line a second used to hold every
+connection slot forever, because waitress's timeout is an inactivity one and each line reset it. A request
+must now arrive whole within the header deadline, and one client address holds a bounded number of
+connections. The trickling clients connect from 127.0.0.2 (Linux routes all of 127/8 to loopback), the
+normal client from 127.0.0.1. Limits are scaled down through ``make_server(limits=...)`` so the tests are
+quick; every loop is bounded and every socket has a timeout (hang guards, far above the quiet durations).
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ATTACKER = "127.0.0.2"
+HANG_GUARD = 60.0  # seconds: the normal client's answer comes within a few seconds on a quiet machine
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    import indexer
+
+    index_dir = tmp_path_factory.mktemp("limits") / "index"
+    indexer.update([str(ROOT / "sample" / "yukon" / "en" / "2020")], index_dir)
+    return index_dir
+
+
+@contextmanager
+def running(index_dir: Path, **limits) -> Iterator:
+    """make_server on 127.0.0.1 and a free port, run in a thread; everything closed and joined after."""
+    from waitress import wasyncore
+
+    from search.web.app import make_server
+
+    srv = make_server(str(index_dir), port=0, threads=4, limits=limits)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.task_dispatcher.shutdown(timeout=5)
+        wasyncore.close_all(srv._map)  # the loop ends when its map is empty
+        thread.join(10)
+
+
+def _get(port: int, target: str, host: str = "127.0.0.1", timeout: float = HANG_GUARD) -> tuple[int, str]:
+    """One request as sent on the wire, from 127.0.0.1: (status, body)."""
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=timeout) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode("utf-8", "replace")
+
+
+class Trickle:
+    """``n`` connections from ATTACKER, each sending a request line and then one header line every
+    ``every`` seconds, never ending its headers; counts the connections the server closed."""
+
+    def __init__(self, port: int, n: int, every: float = 1.0, rounds: int = 40) -> None:
+        self.port, self.n, self.every, self.rounds = int(port), n, every, rounds
+        self.open: list[socket.socket] = []
+        self.closed = 0
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Trickle:
+        self._thread.start()
+        assert self.connected.wait(HANG_GUARD) and len(self.open) + self.closed == self.n
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(HANG_GUARD)
+        for s in self.open:
+            s.close()
+
+    def _run(self) -> None:
+        try:
+            self._connect()
+        finally:
+            self.connected.set()
+        for i in range(self.rounds):  # bounded: a server that never closes them does not hang the test
+            if self._stop.wait(self.every):
+                return
+            self._sweep(f"X-Trickle-{i}: {'a' * 20}\r\n".encode())
+
+    def _connect(self) -> None:
+        for _ in range(self.n):
+            s = socket.socket()
+            s.settimeout(5)
+            s.bind((ATTACKER, 0))
+            s.connect(("127.0.0.1", self.port))  # completes in the kernel's backlog even when not accepted
+            try:
+                s.sendall(b"GET /?q=yukon HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                self.open.append(s)
+            except OSError:
+                s.close()
+                self.closed += 1
+
+    def _sweep(self, line: bytes) -> None:
+        still = []
+        readable, _, _ = select.select(self.open, [], [], 0) if self.open else ([], [], [])
+        for s in self.open:
+            try:
+                if s in readable and not s.recv(65536):
+                    raise ConnectionResetError  # the server closed it (it never answers a partial request)
+                s.sendall(line)
+                still.append(s)
+            except OSError:
+                s.close()
+                self.closed += 1
+        self.open = still
+
+    def wait_all_closed(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if not self.open and self.connected.is_set():
+                return True
+            time.sleep(0.2)
+        return not self.open
+
+
+@pytest.mark.timeout(300)
+def test_slowloris_header_deadline_frees_the_server(index_dir):
+    """Each trickling connection is closed by the header deadline (a total one, not reset by each line);
+    the normal client waiting in the backlog behind the connection limit then gets its answer."""
+    with running(index_dir, header_timeout=2, per_ip_connections=1000, connection_limit=100) as srv:
+        port = srv.effective_port
+        with Trickle(port, 110, every=1.0) as trickle:
+            status, body = _get(port, "/api/search?q=yukon")
+            assert status == 200 and '"total"' in body
+            assert trickle.wait_all_closed(HANG_GUARD), f"{len(trickle.open)} trickling connections open"
+            assert trickle.closed == 110
+
+
+@pytest.mark.timeout(300)
+def test_slowloris_per_address_cap_keeps_other_clients_served(index_dir):
+    """With a long header deadline, one address cannot hold more than its share of connections: those past
+    the cap are closed at once, and a client from another address is answered while the trickle goes on."""
+    with running(index_dir, header_timeout=600, per_ip_connections=10, connection_limit=100) as srv:
+        port = srv.effective_port
+        with Trickle(port, 110, every=1.0) as trickle:
+            status, body = _get(port, "/api/search?q=yukon")
+            assert status == 200 and '"total"' in body
+            end = time.monotonic() + HANG_GUARD
+            while len(trickle.open) > 10 and time.monotonic() < end:
+                time.sleep(0.2)
+            assert len(trickle.open) <= 10 and trickle.closed >= 100
+
+
+@pytest.mark.timeout(120)
+def test_a_slow_but_steady_request_within_the_deadline_is_served(index_dir):
+    """The deadline does not cut honest clients: a request sent in three pieces within it is answered."""
+    with running(index_dir, header_timeout=5) as srv, \
+            socket.create_connection(("127.0.0.1", int(srv.effective_port)), timeout=HANG_GUARD) as s:
+        for piece in (b"GET /healthz HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n", b"Connection: close\r\n\r\n"):
+            s.sendall(piece)
+            time.sleep(0.3)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200")
