@@ -19,21 +19,36 @@ import pickle
 import sys
 from typing import Any, BinaryIO
 
+from indexer.errors import IndexMissing
 
-class IndexDataError(pickle.UnpicklingError):
-    """Index data that :func:`load`/:func:`loads` refused or could not decode."""
+
+class IndexDataError(IndexMissing, pickle.UnpicklingError):
+    """Index data that :func:`load`/:func:`loads` refused or could not decode. An :class:`IndexMissing`, so
+    that a command reading an index reports it in one sentence wherever it surfaces; where the file is
+    known, :mod:`indexer.integrity` and the searcher report it with the file's or the index's name."""
+
+    def __init__(self, message: str):
+        self.index_dir = None
+        Exception.__init__(self, message)
 
 
 class ForbiddenPickle(IndexDataError):
     """A pickle in the index names a global outside :data:`ALLOWED`: it would run code, so it is refused."""
 
     def __init__(self, module: str, name: str):
-        self.global_name = f"{module}.{name}"
-        super().__init__(f"holds a pickle that calls {self.global_name[:200]}")
+        self.global_name = f"{module}.{name}"[:200]
+        super().__init__(f"Refusing to read the index: one of its files holds a pickle that would call "
+                         f"{self.global_name}, which presse never writes, so it was not run; delete the "
+                         "index and build it again from the corpus with `presse index PATH...`.")
 
 
 class CorruptPickle(IndexDataError):
-    """A pickle in the index does not decode (truncated or garbled)."""
+    """A pickle in the index does not decode (truncated or garbled); ``problem`` says how."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(f"The index is damaged (a file of it {problem}): `presse check` lists what is "
+                         "wrong, and `presse index PATH...` rebuilds it from the corpus.")
 
 
 # (module, name) exactly as they appear in the pickle stream. Recorded by loading real indexes (schema,
@@ -79,6 +94,9 @@ class SafeUnpickler(pickle.Unpickler):
         found = _resolved.get(key)
         if found is None:
             if key not in ALLOWED:
+                loaded = sys.modules.get(module)
+                if loaded is not None and name.split(".")[0] not in vars(loaded):  # nothing to call: noise
+                    raise CorruptPickle(f"does not decode (it names {module}.{name[:100]}, not there)")
                 raise ForbiddenPickle(module, name)
             found = _resolved[key] = super().find_class(module, name)
         return found

@@ -22,6 +22,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
 from indexer import safe_pickle
+from indexer.errors import IndexMissing
 from indexer.schema import make_schema
 
 safe_pickle.install()  # before any index is opened: reading an index never runs code from it
@@ -29,14 +30,6 @@ safe_pickle.install()  # before any index is opened: reading an index never runs
 INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"  # the name Whoosh's own writers lock
 LOCK_TIMEOUT = 10.0  # seconds a second writer waits for the first one
-
-
-class IndexMissing(Exception):
-    """There is no index at the given location."""
-
-    def __init__(self, index_dir: Path | str):
-        self.index_dir = Path(index_dir)
-        super().__init__(f"No index at {self.index_dir}: build one with `presse index PATH...` first.")
 
 
 class IndexDamaged(IndexMissing):

@@ -191,7 +191,7 @@ def _index_errors(method):
             raise SearchError(str(UnsafeIndex(self.index_dir, e.global_name, self.index_dir))) from None
         except (safe_pickle.IndexDataError, struct.error, zlib.error, EOFError) as e:
             from indexer import IndexDamaged
-            problem = str(e) if isinstance(e, safe_pickle.IndexDataError) else (
+            problem = e.problem if isinstance(e, safe_pickle.CorruptPickle) else (
                 f"does not read ({type(e).__name__}: {e})")
             raise SearchError(str(IndexDamaged(self.index_dir, "an index file", problem))) from None
 
