@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from corpus import Problem, Statement, Summary, extract_html, read_paths
+from tests.corpora import items_of
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -74,7 +75,7 @@ def test_yukon_all_pages_against_manifest():
     with (root / "manifest.csv").open(encoding="utf-8") as f:
         manifest = {row["path"].removeprefix("output/"): row for row in csv.DictReader(f)}
     got = {}
-    for item in read_paths([root]):
+    for item in items_of(root):
         assert not (isinstance(item, Problem) and item.kind == "skipped"), item
         if isinstance(item, Statement):
             got[Path(item.origin).relative_to(root).as_posix()] = item
