@@ -474,3 +474,85 @@ def test_serve_defaults_to_localhost():
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     host = next(p for p in serve_command.params if p.name == "host")
     assert host.default == "127.0.0.1"
+
+
+# ------------------------------------------------------------------ issue 16, L6: any stored id on the web
+
+def _nasty_ids() -> list[str]:
+    """Ids an old index may hold (new ones are normalised at ingest): newlines, slashes, dot segments,
+    URL delimiters, percent signs, controls, non-ASCII; fixed cases and a seeded random sample."""
+    import random
+
+    fixed = ["line\nbreak", "cr\r\nlf", "tab\tid", "/leading", "double//slash", "trailing/", "pct%20x", "%0A",
+             "q?r#s", "sp ace", "été/ü€", "../etc/passwd", "a/../b", "a/./b", "semi;colon", "amp&x=1",
+             "plus+sign", "back\\slash", "ctl\x01\x1f", "//", "/", "\n", " lead-space"]
+    rng = random.Random(16)
+    alphabet = "ab/.%?#&;+ \n\r\t\\é€\x7f"
+    generated = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10))) for _ in range(40)}
+    return fixed + sorted(x for x in generated if x.strip(". ") and x not in fixed)
+
+
+@pytest.fixture(scope="module")
+def nasty_app(tmp_path_factory):
+    from corpus.statement import Statement
+    from search.web.app import create_app
+
+    ids = _nasty_ids()
+    sts = [Statement(id=sid, origin="test", title=f"Nastyid probe {n}", body=f"Text nastyprobe number {n}.",
+                     lang="en", date=f"2020-01-{n % 28 + 1:02d}", source="Office")
+           for n, sid in enumerate(ids)]
+    index_dir = build(tmp_path_factory.mktemp("nasty") / "index", sts)
+    return create_app(str(index_dir), threads=1), ids
+
+
+def test_statement_and_api_urls_work_for_any_stored_id(nasty_app):
+    """/statement/ID, /related/ID and /api/statements/ID, as linked from the pages, reach each statement."""
+    from html import unescape
+
+    app, ids = nasty_app
+    client = app.test_client()
+    page = html(client.get("/?q=nastyprobe&limit=50")) + html(client.get("/?q=nastyprobe&limit=50&page=2"))
+    links = {unescape(h) for h in re.findall(r'href="(/(?:statement|related)/[^"]*)"', page)}
+    assert len([x for x in links if x.startswith("/statement/")]) == len(ids)
+    for link in links:
+        assert "\n" not in link and " " not in link
+        # a browser resolves dot segments before sending
+        assert not any(seg in (".", "..") for seg in link.split("?")[0].split("/")), link
+        r = client.get(link)
+        assert r.status_code == 200, link
+        assert "Nastyid probe" in html(r)
+    with app.test_request_context():
+        from flask import url_for
+
+        for n, sid in enumerate(ids):
+            r = client.get(url_for("api_statement", sid=sid))
+            assert r.status_code == 200 and r.get_json()["id"] == sid, repr(sid)
+            page = html(client.get(url_for("statement", sid=sid)))
+            assert f"Nastyid probe {n}<" in page, repr(sid)
+
+
+def test_newline_id_on_a_real_server(nasty_app, tmp_path):
+    """As sent on the wire by a browser: the newline percent-encoded, decoded by waitress."""
+    import json
+    import socket
+    import threading
+
+    from search.web.app import make_server
+
+    app, ids = nasty_app
+    srv = make_server(app.extensions["presse_searchers"].index_dir, port=0, threads=2)
+    threading.Thread(target=srv.run, daemon=True).start()
+    try:
+        for target, sid in (("/api/statements/line%0Abreak", "line\nbreak"),
+                            ("/api/statements//leading", "/leading"),
+                            ("/api/statements/a%2F..%2Fb", "a/../b")):
+            with socket.create_connection(("127.0.0.1", int(srv.effective_port)), timeout=30) as s:
+                s.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), (target, head[:40])
+            assert json.loads(body)["id"] == sid
+    finally:
+        srv.close()

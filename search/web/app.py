@@ -77,6 +77,12 @@ class StatementId(PathConverter):
     regex = r"[\s\S]+"
     part_isolating = False  # it spans slashes (Werkzeug infers this only from a "/" in the regex)
 
+    def to_url(self, value: Any) -> str:
+        url = super().to_url(value)
+        if any(part in (".", "..") for part in str(value).split("/")):
+            url = url.replace("/", "%2F")  # one segment: a browser would resolve "a/../b" to "b"
+        return url
+
 
 class BadParameter(Exception):
     """A request parameter out of bounds: answered with a 400 page whose text is in the interface language."""
