@@ -63,7 +63,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     pg = context.new_page()
-    pg.set_default_timeout(10_000)
+    pg.set_default_timeout(30_000)  # a hang guard on a busy machine
     pg.dialogs = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
     pg.console_errors = []
@@ -97,7 +97,7 @@ def test_works_without_javascript(browser, server):
     context = browser.new_context(java_script_enabled=False)
     pg = context.new_page()
     pg.goto(server + "/")
-    pg.set_default_timeout(10_000)
+    pg.set_default_timeout(30_000)  # a hang guard on a busy machine
     pg.fill("#q", "yukon")
     pg.click("button[type=submit]")
     pg.wait_for_selector(".result")
