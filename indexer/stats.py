@@ -28,9 +28,13 @@ def stats(index_dir: Path | str | None = None) -> dict[str, Any]:
     with ix.searcher() as searcher:
         reader = searcher.reader()
         total = reader.doc_count()
-        columns = {name: reader.column_reader(name) for name in ("lang", "source", "year", "date")}
-        stubs = _stubs(reader)
-        for docnum in reader.all_doc_ids():
+        # An index with no segment yet (an empty folder indexed, a first build killed or still running) has
+        # no columns: Whoosh's empty reader raises on column_reader. Nothing to count then.
+        empty = reader.doc_count_all() == 0
+        names = () if empty else ("lang", "source", "year", "date")
+        columns = {name: reader.column_reader(name) for name in names}
+        stubs = set() if empty else _stubs(reader)
+        for docnum in () if empty else reader.all_doc_ids():
             if docnum in stubs:  # an exact duplicate stored once (indexer.linkpass): its own lang and date
                 extra = reader.stored_fields(docnum).get("extra") or {}
                 lang = extra.get("stub_lang") or "unknown"
