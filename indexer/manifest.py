@@ -5,7 +5,10 @@ Stored as ``presse-manifest.json`` in the index directory::
     {"version": 1, "generation": 7, "updated": "2026-01-01T12:00:00+00:00",
      "inputs": {"/abs/path/file.jsonl": {"kind": "jsonl", "size": 123, "mtime_ns": 456, "hash": "…",
                                          "lines": 2, "ids": {"<statement id>": "<content_hash>", …},
-                                         "problems": 0}}}
+                                         "problems": 0, "incomplete": false, "raw": ""}}}
+
+Keys are absolute paths as text (:func:`display_path`): a file name that is not valid UTF-8 is shown with
+``\\xNN`` escapes, and ``raw`` then holds the real name's bytes (hex) to stat it.
 
 An input whose size and mtime_ns are unchanged is not read again; one whose size or mtime changed but whose
 content hash did not is not read again either (its signature is refreshed). A plain JSON Lines file that only
@@ -30,6 +33,37 @@ from typing import Any
 
 MANIFEST_NAME = "presse-manifest.json"
 VERSION = 1
+
+
+def display_path(path: str | bytes | os.PathLike) -> str:
+    """A path (or any text made from one) that encodes to UTF-8, for the index, the manifest and reports.
+
+    A file name that is not valid UTF-8 reaches Python with its bad bytes as surrogate escapes, which Whoosh,
+    JSON files and terminals refuse: those bytes are shown as ``\\xNN`` (``communiqu\\xe9.html``). Other
+    lone surrogates (say from a JSON ``"\\ud800"``) are shown as ``\\udNNN``. Valid text is returned as is."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        return text.decode("utf-8", "backslashreplace")
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def input_key(path: str | os.PathLike) -> str:
+    """The manifest key (and stored ``input`` field) of an input file: its absolute path, as text."""
+    return display_path(os.path.abspath(path))
+
+
+def raw_name(path: str | os.PathLike) -> str:
+    """What :attr:`InputEntry.raw` holds for a path: its bytes in hex when its key cannot name it, else ""."""
+    real = os.path.abspath(path)
+    return "" if input_key(real) == real else os.fsencode(real).hex()
 
 
 @dataclass
@@ -71,10 +105,18 @@ class InputEntry:
     # ids this input also produced but another input's copy won (a duplicate id across files): when the
     # winner goes, this input is read again so that its copy comes back
     shadowed: list[str] = field(default_factory=list)
+    # the last read could not read everything (a Problem said ``incomplete``): the ids it did not give stayed
+    incomplete: bool = False
+    raw: str = ""  # the real path's bytes in hex, when the key (display_path) differs from it; see raw_name
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "size": self.size, "mtime_ns": self.mtime_ns, "hash": self.hash,
-                "lines": self.lines, "ids": self.ids, "problems": self.problems, "shadowed": self.shadowed}
+                "lines": self.lines, "ids": self.ids, "problems": self.problems, "shadowed": self.shadowed,
+                "incomplete": self.incomplete, "raw": self.raw}
+
+    def real_path(self, key: str) -> str:
+        """The path to stat or read for the input under ``key``."""
+        return os.fsdecode(bytes.fromhex(self.raw)) if self.raw else key
 
 
 @dataclass
@@ -136,6 +178,7 @@ def rebuild_from_index(ix, old: Manifest) -> Manifest:
     with ix.reader() as reader:
         for fields in reader.all_stored_fields():
             key = fields.get("input", "")
-            entry = inputs.setdefault(key, InputEntry(kind=old.inputs[key].kind if key in old.inputs else ""))
+            was = old.inputs.get(key)
+            entry = inputs.setdefault(key, InputEntry(kind=was.kind, raw=was.raw) if was else InputEntry())
             entry.ids[fields["id"]] = fields.get("content_hash", "")
     return Manifest(generation=ix.latest_generation(), updated=old.updated, inputs=inputs)

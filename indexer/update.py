@@ -1,21 +1,38 @@
-"""Incremental update: make the index mirror the statements under the given paths.
+"""Incremental update: bring the index in line with the statements under the given paths.
 
 One run:
 
 1. takes the write lock (:func:`indexer.store.write_lock`), opens (or creates) the index, loads the manifest;
 2. lists the inputs (``corpus.iter_inputs``); an input whose size and mtime_ns — or, failing that, content
-   hash — match the manifest is *unchanged* and not read; inputs gone from the paths are *removed*;
+   hash — match the manifest is *unchanged* and not read;
 3. reads the other inputs (``corpus.read_input``). For a large job this happens in a worker process that also
    runs part of the analysis (:func:`indexer.documents.pre_analyze`, balanced by :class:`_Share`), while
    this process writes, finishing a segment every ``SEGMENT_DOCS`` statements (:class:`_Adder`) so that
    building posting lists overlaps with reading: the CPU-heavy halves of a build run on two cores;
 4. per statement: a new id is added, a known id whose content_hash differs is replaced, a known id with the
    same content_hash is left alone; ids an input no longer produces (and nothing else produced) are deleted;
-5. commits (one atomic Whoosh commit), then writes the manifest atomically.
+5. commits (one atomic Whoosh commit; segments left empty by deletions are dropped, small or mostly deleted
+   ones merged: :func:`_merge_policy`), then writes the manifest atomically.
 
-Duplicate ids within a run (a record posted twice): the last one read wins, the others are counted under
-``skipped["duplicate id (kept the last)"]``. Across files, the losing file remembers the id (``shadowed`` in
-the manifest) and is read again when the winning file goes, so its copy comes back.
+What is removed (nothing is ever removed on a guess):
+
+- an input indexed before is removed only when it lies under one of the run's paths (or is one of them) and
+  is *gone*: ``stat`` says it does not exist (:func:`_gone`). A permission or I/O error keeps it, and inputs
+  indexed from other paths stay: ``presse index new.html`` adds a file to an archive and removes nothing.
+  ``prune=True`` (``presse index --prune``) also removes every input that is not under the run's paths;
+  :func:`remove` (``presse remove``) removes every input under the given paths, present or not;
+- an input that cannot be read (stat or hash fails) keeps its statements and its manifest entry;
+- when a reader reports an ``incomplete`` problem (a record that could not be decoded, a file cut short, a
+  read error), the statements that input gave before and did not give this time are kept.
+
+Duplicate ids (the same id in two records), one rule whatever the order of runs: the copy from the input
+whose key sorts last wins, and within one input the last record read. The others are counted under
+``skipped["duplicate id (kept the last)"]``; a losing input remembers the id (``shadowed`` in the manifest)
+and is read again when the winning input changes or goes, so that its copy comes back.
+
+Paths: the manifest key and the stored ``input`` of a file is its absolute path as text
+(:func:`indexer.manifest.display_path`: a name that is not UTF-8 is shown with ``\\xNN`` escapes); the
+real path is still what is read.
 """
 
 from __future__ import annotations
@@ -29,6 +46,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import threading
 import time
 from collections import Counter
@@ -40,11 +58,27 @@ from typing import Any
 import corpus
 from corpus.statement import Problem, Statement
 from corpus.summary import category
+from indexer import integrity
 from indexer.documents import pre_analyze, statement_fields
 from indexer.linkpass import LINK_FIELDS, LINK_KEY, LinkPass, link_record
-from indexer.manifest import InputEntry, Manifest, rebuild_from_index, scan_file
+from indexer.manifest import (
+    InputEntry,
+    Manifest,
+    display_path,
+    input_key,
+    raw_name,
+    rebuild_from_index,
+    scan_file,
+)
 from indexer.segments import BulkWriter
-from indexer.store import INDEX_NAME, create_or_open, resolve_index_dir, write_lock
+from indexer.store import (
+    INDEX_NAME,
+    IndexMissing,
+    create_or_open,
+    index_exists,
+    resolve_index_dir,
+    write_lock,
+)
 from indexer.store import writer as open_writer
 
 DUPLICATE = "duplicate id (kept the last)"
@@ -78,6 +112,7 @@ class UpdateReport:
     inputs_removed: int = 0
     statements: int = 0  # statements in the index after the run
     index_dir: str = ""
+    repaired: str = ""  # what was damaged, when this run rebuilt a damaged index (indexer.integrity.repair)
 
     @property
     def changed(self) -> bool:
@@ -93,17 +128,21 @@ class UpdateReport:
             "inputs": {"read": self.inputs_read, "unchanged": self.inputs_unchanged,
                        "removed": self.inputs_removed},
             "statements": self.statements, "seconds": round(self.seconds, 3), "index_dir": self.index_dir,
-            "problems": [{"where": p.where(), "reason": p.reason, "kind": p.kind} for p in self.problems],
+            "repaired": self.repaired,
+            "problems": [{"where": display_path(p.where()), "reason": display_path(p.reason), "kind": p.kind,
+                          "incomplete": p.incomplete} for p in self.problems],
         }
 
     def lines(self) -> list[str]:
         out = [
-            f"index: {self.index_dir} ({self.statements} statements)",
+            f"index: {display_path(self.index_dir)} ({self.statements} statements)",
             f"statements: {self.added} added, {self.updated} updated, {self.removed} removed, "
             f"{self.unchanged} unchanged",
             f"inputs: {self.inputs_read} read, {self.inputs_unchanged} unchanged, "
             f"{self.inputs_removed} removed",
         ]
+        if self.repaired:
+            out.insert(1, f"index was damaged ({self.repaired}): rebuilt")
         skipped = sum(self.skipped.values())
         out.append(f"skipped: {skipped}")
         out += [f"  {n:7d}  {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1])]
@@ -192,6 +231,8 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
         old = known.get(job.key, {})
         for item in corpus.read_input(job.inp):
             if isinstance(item, Statement):
+                # made from the file name (a page's id is its path): shown as valid UTF-8, like the key
+                item.id, item.origin = display_path(item.id), display_path(item.origin)
                 doc = None
                 if item.id in seen or old.get(item.id) != item.content_hash:
                     doc = statement_fields(item, input=job.key)
@@ -383,15 +424,57 @@ class _Adder:
             self.current = None
 
 
+MERGE_DELETED_SHARE = 0.5  # a segment more than this share of whose documents are deleted is rewritten
+
+
+def _merge_policy(writer, segments: list) -> list:
+    """Whoosh's MERGE_SMALL, after two steps it does not take: a segment whose documents are all deleted is
+    dropped (it would stay on disk for ever), and one that is mostly deleted documents is rewritten with the
+    small ones. Returns the segments kept as they are; the merged ones go into ``writer``'s own segment."""
+    from whoosh.reading import SegmentReader
+    from whoosh.writing import MERGE_SMALL
+
+    live = [seg for seg in segments if seg.doc_count()]
+    heavy = [seg for seg in live if seg.deleted_count() > MERGE_DELETED_SHARE * seg.doc_count_all()]
+    for seg in heavy:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        writer.add_reader(reader)
+        reader.close()
+    return MERGE_SMALL(writer, [seg for seg in live if seg not in heavy])
+
+
 def _commit(writer, segments: list) -> None:
     """One atomic commit: the writer's deletions and merges of old segments, plus the new segments."""
-    final = writer._merge_segments(None, None, None)
+    final = writer._merge_segments(_merge_policy, None, None)
     if writer._added:  # old small segments merged into the writer's own segment
         final.append(writer._finalize_segment())
     else:
         writer._close_segment()
-    writer._commit_toc(final + [s for s in segments if s.doc_count_all()])
+    writer._commit_toc(final + [s for s in segments if s.doc_count()])
     writer._finish()
+
+
+class IndexNotWritable(Exception):
+    """The index directory cannot be written (read-only folder or file system, or another owner)."""
+
+    def __init__(self, index_dir: Path | str, err: OSError):
+        self.index_dir = Path(index_dir)
+        super().__init__(f"cannot write to the index at {display_path(self.index_dir)}: "
+                         f"{err.strerror or err}")
+
+
+@contextlib.contextmanager
+def _locked(index_dir: Path, lock_timeout: float | None) -> Iterator[None]:
+    """The write lock, with a clear error (not a traceback on MAIN_WRITELOCK) when the folder is read-only."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(write_lock(index_dir, lock_timeout))
+        except OSError as err:
+            raise IndexNotWritable(index_dir, err) from None
+        # the lock file may be writable in a folder that is not: segments could not be written
+        if not os.access(index_dir, os.W_OK | os.X_OK):
+            raise IndexNotWritable(index_dir, PermissionError(13, "Permission denied"))
+        yield
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -399,19 +482,40 @@ def _commit(writer, segments: list) -> None:
 
 def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *,
            progress: Progress | None = None, lock_timeout: float | None = None,
-           workers: bool | None = None) -> UpdateReport:
+           workers: bool | None = None, prune: bool = False) -> UpdateReport:
     """Bring the index at ``index_dir`` in line with the statements under ``paths``; see the module doc.
 
-    ``progress(bytes_done, bytes_total, statements_read)`` is called as inputs are read. ``workers``: read in
-    a worker process (True), in this process (False), or decide by the amount to read (None).
-    Raises :class:`indexer.store.UpdateInProgress` when another update holds the lock past ``lock_timeout``.
+    Inputs indexed from other paths stay, unless ``prune`` (then the index holds only what is under
+    ``paths``). ``progress(bytes_done, bytes_total, statements_read)`` is called as inputs are read.
+    ``workers``: read in a worker process (True), in this process (False), or decide by the amount to read
+    (None). Raises :class:`indexer.store.UpdateInProgress` when another update holds the lock past
+    ``lock_timeout``, :class:`IndexNotWritable` when the index folder cannot be written.
     """
+    return _update(paths, index_dir, progress=progress, lock_timeout=lock_timeout, workers=workers,
+                   mode="prune" if prune else "update")
+
+
+def remove(paths: Iterable[str | Path], index_dir: Path | str | None = None, *,
+           lock_timeout: float | None = None) -> UpdateReport:
+    """Remove from the index every statement whose input lies under one of ``paths`` (files or folders),
+    whether the files still exist or not (``presse remove``). A statement whose id another input also holds
+    comes back from that input. Raises :class:`indexer.store.IndexMissing` when there is no index."""
+    index_dir = resolve_index_dir(index_dir)
+    if not index_exists(index_dir):
+        raise IndexMissing(index_dir)
+    return _update(paths, index_dir, lock_timeout=lock_timeout, mode="remove")
+
+
+def _update(paths: Iterable[str | Path], index_dir: Path | str | None, *, mode: str,
+            progress: Progress | None = None, lock_timeout: float | None = None,
+            workers: bool | None = None) -> UpdateReport:
     start = time.monotonic()
     index_dir = resolve_index_dir(index_dir)
     report = UpdateReport(index_dir=str(index_dir))
-    with write_lock(index_dir, lock_timeout):
+    with _locked(index_dir, lock_timeout):
         # A killed writer leaves its posting runs behind; with the lock held, nobody else is using them.
         shutil.rmtree(index_dir / f"{INDEX_NAME}.tmp", ignore_errors=True)
+        paths = paths if mode == "remove" else integrity.repair(index_dir, paths, report)  # M9: rebuild
         ix = create_or_open(index_dir)
         _add_missing_fields(ix)
         manifest = Manifest.load(index_dir)
@@ -419,9 +523,55 @@ def update(paths: Iterable[str | Path], index_dir: Path | str | None = None, *,
             # The manifest does not describe this index (first run, or a crash between commit and manifest).
             manifest = rebuild_from_index(ix, manifest)
         with _fewer_collections():
-            _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers)
+            _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers, mode)
     report.seconds = time.monotonic() - start
     return report
+
+
+@dataclass
+class OptimizeReport:
+    segments_before: int
+    segments_after: int
+    bytes_before: int
+    bytes_after: int
+    statements: int
+    index_dir: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def lines(self) -> list[str]:
+        return [f"index: {display_path(self.index_dir)} ({self.statements} statements)",
+                f"segments: {self.segments_before} -> {self.segments_after}",
+                f"size on disk: {self.bytes_before / 1e6:.1f} MB -> {self.bytes_after / 1e6:.1f} MB"]
+
+
+def optimize(index_dir: Path | str | None = None, *, lock_timeout: float | None = None) -> OptimizeReport:
+    """Merge the index into one segment without deleted documents (``presse optimize``): the smallest index
+    and the fastest searches. Same statements, same search results. Holds the write lock meanwhile."""
+    from indexer.store import index_size
+
+    index_dir = resolve_index_dir(index_dir)
+    if not index_exists(index_dir):
+        raise IndexMissing(index_dir)
+    with _locked(index_dir, lock_timeout):
+        ix = create_or_open(index_dir)
+        manifest = Manifest.load(index_dir)
+        in_step = manifest.generation == ix.latest_generation()
+        before, size_before = ix._segments(), index_size(index_dir)
+        if len(before) > 1 or any(seg.has_deletions() for seg in before):
+            w = open_writer(ix, limitmb=WRITER_LIMITMB)
+            try:
+                w.commit(optimize=True)
+            except BaseException:
+                w.cancel()
+                raise
+            if in_step:  # the manifest describes the new generation as well: same statements
+                manifest.generation = ix.latest_generation()
+                manifest.save(index_dir)
+        ix = create_or_open(index_dir)
+        return OptimizeReport(len(before), len(ix._segments()), size_before, index_size(index_dir),
+                              ix.doc_count(), str(index_dir))
 
 
 @contextlib.contextmanager
@@ -474,8 +624,28 @@ def _add_missing_fields(ix) -> None:
     w.commit()
 
 
+def _under(key: str, roots: list[str]) -> bool:
+    """Whether the input ``key`` is one of the ``roots`` (keys of the paths given) or lies under one."""
+    return any(key == root or key.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _gone(path: str) -> bool:
+    """The input no longer exists as a file. Only "no such file" says so: a permission or I/O error (an
+    unreadable folder, a disk that hiccups) never deletes anything. ``stat`` follows a symbolic link, so a
+    link whose target went is gone too."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode)
+
+
 def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: UpdateReport,
-         progress: Progress | None, workers: bool | None) -> None:
+         progress: Progress | None, workers: bool | None, mode: str) -> None:
+    """``mode``: "update" (inputs under ``paths`` are read; those gone are removed), "prune" (and inputs
+    not under ``paths`` are removed), "remove" (inputs under ``paths`` are removed; nothing is listed)."""
     skipped: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
     disagreements: Counter[str] = Counter()
@@ -485,33 +655,50 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         report.problems.append(problem)
         (skipped if problem.kind == "skipped" else warnings)[category(problem.reason)] += 1
 
-    # 2. Which inputs changed.
+    def keep(key: str) -> None:  # an input that could not be looked at: it stays as it was
+        kept.add(key)
+        report.unchanged += len(manifest.inputs[key].ids) if key in manifest.inputs else 0
+
+    # 2. Which inputs changed, which are gone.
+    roots = [input_key(p) for p in paths]
     jobs: list[_Job] = []
     present: set[str] = set()
-    order: dict[str, int] = {}  # inputs in the order they are read: a later duplicate id wins
+    kept: set[str] = set()
+    refused: set[str] = set()  # files the walker looked at and turned down (not a corpus file, ...)
+    order: dict[str, int] = {}  # inputs in the order they are listed (reading order)
+    listed: dict[str, Any] = {}  # key -> corpus.InputFile (its root gives the relative path of a page id)
     dirty_manifest = False
-    for item in corpus.iter_inputs(paths):
+    for item in corpus.iter_inputs(paths) if mode != "remove" else ():
         if isinstance(item, Problem):
             note(item)
+            if not item.incomplete:
+                refused.add(input_key(item.path))
             continue
-        key = os.path.abspath(item.path)
-        if key in present:
+        key = input_key(item.path)
+        if key in present or key in kept:
             continue
-        present.add(key)
         order[key] = len(order)
         try:
-            st = os.stat(key)
+            st = os.stat(item.path)
         except OSError as err:
-            note(Problem(key, f"unreadable: {err.strerror or err}"))
-            present.discard(key)
+            note(Problem(key, f"unreadable: {err.strerror or err}", incomplete=True))
+            keep(key)
             continue
+        present.add(key)
+        listed[key] = item
         entry = manifest.inputs.get(key)
         if entry is not None and entry.hash and entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
             report.inputs_unchanged += 1
             report.unchanged += len(entry.ids)
             continue
         if entry is not None and entry.hash and entry.size == st.st_size:
-            scan = scan_file(key)
+            try:
+                scan = scan_file(item.path)
+            except OSError as err:
+                note(Problem(key, f"unreadable: {err.strerror or err}", incomplete=True))
+                present.discard(key)
+                keep(key)
+                continue
             if scan.hash == entry.hash:  # touched, not changed
                 entry.mtime_ns = st.st_mtime_ns
                 dirty_manifest = True
@@ -521,8 +708,18 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
             jobs.append(_Job(key, item, st.st_size, scan.hash, scan.lines))
             continue
         jobs.append(_grown_job(key, item, entry, st.st_size))
-    removed_inputs = [key for key in manifest.inputs if key not in present]
-    # An unchanged input holding a losing copy of a duplicate id is read again when the winner may go.
+    removed_inputs: list[str] = []
+    for key, entry in manifest.inputs.items():
+        if key in present or key in kept:
+            continue
+        if _under(key, roots):
+            if mode == "remove" or key in refused or _gone(entry.real_path(key)):
+                removed_inputs.append(key)
+            else:  # there, but not listed: under a folder that could not be read, say
+                keep(key)
+        elif mode == "prune":
+            removed_inputs.append(key)
+    # An input holding a losing copy of a duplicate id is read again when the winner may go.
     shadows: dict[str, list[str]] = {}
     for key, entry in manifest.inputs.items():
         for sid in entry.shadowed:
@@ -530,16 +727,25 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     if shadows:
         queued = {job.key for job in jobs}
         leaving = [*queued, *removed_inputs]
+        going = set(removed_inputs)
         extra = {key for gone in leaving if gone in manifest.inputs
                  for sid in manifest.inputs[gone].ids for key in shadows.get(sid, ())
-                 if key in present and key not in queued}
-        for item in corpus.iter_inputs(sorted(extra)):
-            if not isinstance(item, Problem):
-                key = os.path.abspath(item.path)
-                jobs.append(_Job(key, item, os.stat(key).st_size))
-                report.inputs_unchanged -= 1
-                report.unchanged -= len(manifest.inputs[key].ids)
-        jobs.sort(key=lambda job: order[job.key])
+                 if key not in queued and key not in going and key not in kept
+                 and (key in present or mode == "remove")}
+        for key in sorted(extra):
+            real = manifest.inputs[key].real_path(key)
+            for item in [listed[key]] if key in listed else corpus.iter_inputs([real]):
+                if isinstance(item, Problem):
+                    continue
+                try:
+                    size = os.stat(real).st_size
+                except OSError:
+                    continue
+                jobs.append(_Job(key, item, size))
+                if key in present:  # counted as unchanged above
+                    report.inputs_unchanged -= 1
+                    report.unchanged -= len(manifest.inputs[key].ids)
+        jobs.sort(key=lambda job: (order.get(job.key, len(order)), job.key))
 
     if not jobs and not removed_inputs:
         if dirty_manifest:
@@ -552,6 +758,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     owners = manifest.owners()
     known = {job.key: manifest.inputs[job.key].ids for job in jobs if job.key in manifest.inputs}
     reading = {job.key for job in jobs}
+    going = set(removed_inputs)
     appended = {job.key for job in jobs if job.appended}
     total_bytes = sum(job.size for job in jobs)
     use_worker = workers if workers is not None else total_bytes >= WORKER_MIN_BYTES
@@ -578,6 +785,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     shadowed: dict[str, set[str]] = {}  # input key -> ids whose copy from that input lost to a later one
     entries: dict[str, InputEntry] = {}
     problem_counts: Counter[str] = Counter()
+    incomplete: set[str] = set()  # inputs whose reader could not read everything
     read_count = 0
     try:
         for batch in _batches(jobs, known, use_worker):
@@ -591,10 +799,13 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                         disagreements[f"{declared}→{lang}"] += 1
                     prev = run_ids.get(sid)
                     docnum = None
-                    if prev is not None:  # the same id again in this run: the last one wins
+                    if prev is not None:  # the same id again in this run: the input sorting last wins
                         report.duplicates += 1
                         skipped[DUPLICATE] += 1
                         pkey, pdocnum = prev
+                        if key < pkey:  # this copy loses; the one already taken stays
+                            shadowed.setdefault(key, set()).add(sid)
+                            continue
                         new_ids[pkey].pop(sid, None)
                         if pkey != key:
                             shadowed.setdefault(pkey, set()).add(sid)
@@ -606,14 +817,21 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                             docnum = links.add(doc, owners)
                     else:
                         owner = owners.get(sid)
+                        okey = owner[0] if owner is not None else None
                         if owner is not None and owner == (key, chash):
                             report.unchanged += 1
+                        elif (okey is not None and okey != key and okey not in reading
+                              and okey not in going and key < okey):
+                            # An input not read again holds it and sorts after this one: it keeps it.
+                            report.duplicates += 1
+                            skipped[DUPLICATE] += 1
+                            shadowed.setdefault(key, set()).add(sid)
+                            continue
                         else:
                             if doc is None:  # cannot happen: the reader sends a document for any change
                                 raise RuntimeError(f"no document for changed statement {sid}")
-                            if owner is not None:
-                                okey = owner[0]
-                                if okey not in reading and okey in manifest.inputs:
+                            if okey is not None:
+                                if okey not in reading and okey not in going and okey in manifest.inputs:
                                     # Moved from an input that is not read again: it is a duplicate there.
                                     manifest.inputs[okey].ids.pop(sid, None)
                                     if sid not in manifest.inputs[okey].shadowed:
@@ -632,6 +850,8 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                 elif tag == "p":
                     note(msg[2])
                     problem_counts[msg[1]] += 1
+                    if msg[2].incomplete:
+                        incomplete.add(msg[1])
                 elif tag == "start":
                     _, key, size, mtime_ns, digest, lines = msg
                     entries[key] = InputEntry(kind="", size=size, mtime_ns=mtime_ns, hash=digest, lines=lines)
@@ -652,6 +872,10 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
                 continue
             if job.appended:  # its earlier lines stay, unless an appended line replaced one of them
                 report.unchanged += sum(1 for sid in old.ids if sid not in run_ids)
+            elif job.key in incomplete:  # what it did not give this time may still be there: kept
+                unread = {sid: chash for sid, chash in old.ids.items() if sid not in run_ids}
+                new_ids.setdefault(job.key, {}).update(unread)
+                report.unchanged += len(unread)
             else:
                 to_delete.update(sid for sid in old.ids if sid not in run_ids)
         for key in removed_inputs:
@@ -681,8 +905,10 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
     for job in jobs:
         entry = entries.get(job.key) or InputEntry(size=-1, mtime_ns=-1, hash="")
         entry.kind = job.inp.kind
+        entry.raw = raw_name(job.inp.path)
         entry.ids = new_ids.get(job.key, {})
         entry.problems = problem_counts[job.key]
+        entry.incomplete = job.key in incomplete
         entry.shadowed = sorted(shadowed.get(job.key, ()))
         if job.appended:  # what its earlier lines reported stays
             earlier = manifest.inputs[job.key]

@@ -96,9 +96,7 @@ def test_build_then_noop(corpus, index_dir):
     assert (first.updated, first.removed, first.unchanged) == (0, 0, 0)
     gen = generation(index_dir)
     manifest_before = (index_dir / MANIFEST_NAME).read_bytes()
-    t = time.monotonic()
     again = update([corpus], index_dir)
-    assert time.monotonic() - t < 3
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
     assert again.unchanged == first.added
     assert again.inputs_read == 0
@@ -281,10 +279,8 @@ def test_crash_between_commit_and_manifest(corpus, index_dir):
 def test_second_writer_waits_then_gives_up(corpus, index_dir):
     update([corpus], index_dir)
     with write_lock(index_dir):
-        t = time.monotonic()
         with pytest.raises(UpdateInProgress, match="another update is in progress"):
             update([corpus], index_dir, lock_timeout=0.5)
-        assert time.monotonic() - t < 5
     assert update([corpus], index_dir).unchanged > 0  # the lock is free again
 
 
@@ -418,14 +414,10 @@ def test_nsb_subset_build_noop_and_small_update(tmp_path):
         langs[s.lang] = langs.get(s.lang, 0) + 1
     assert data["languages"] == langs
     assert data["other_languages"]["count"] == sum(n for lang, n in langs.items() if lang not in ("fr", "en"))
-    t = time.monotonic()
     noop = update([folder], index_dir)
-    assert time.monotonic() - t < 3
-    assert (noop.added, noop.updated, noop.removed) == (0, 0, 0)
+    assert (noop.added, noop.updated, noop.removed, noop.inputs_read) == (0, 0, 0, 0)
     write_jsonl(folder / "more.jsonl", records(20, "more"))
-    t = time.monotonic()
     more = update([folder], index_dir)
-    assert time.monotonic() - t < 10
     assert more.added == 20 and more.inputs_read == 1
 
 
@@ -545,11 +537,14 @@ def test_a_file_that_did_not_only_grow_is_read_whole(tmp_path, extract_calls):
     extract_calls.clear()
     report = update([path], tmp_path / "inc")
     assert len(extract_calls) == 10  # whole file: 9 intact lines + the new last one, the broken one reported
-    assert report.removed == 1 and report.skipped
+    # the broken line may still be the old record: its statement is kept, not removed (issue 16, H1)
+    assert report.removed == 0 and report.skipped
+    assert [p.line for p in report.problems if p.incomplete] == [10]
+    assert "b-9" in all_ids(tmp_path / "inc")
     # rewritten with a different beginning and a larger size: read whole, old statements removed
     write_jsonl(path, records(12, "c"))
     extract_calls.clear()
     rewritten = update([path], tmp_path / "inc")
-    assert len(extract_calls) == 12 and rewritten.added == 12 and rewritten.removed == 10
+    assert len(extract_calls) == 12 and rewritten.added == 12 and rewritten.removed == 11
     update([path], tmp_path / "full")
     assert index_contents(tmp_path / "inc") == index_contents(tmp_path / "full")
