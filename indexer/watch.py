@@ -11,7 +11,10 @@ modifications, deletions, renames and appends are all handled the same way.
 - One line per batch goes to the log (stderr by default): added, updated, removed, skipped, time.
 - Another process updating the same index (``presse index``) holds the write lock: the watcher waits for it,
   then runs its batch; nothing is lost, since the update rescans everything.
-- An update that fails is logged and retried at the next event or after ``retry`` seconds.
+- An update that fails is logged and retried at the next event or after ``retry`` seconds, doubling up to
+  ``MAX_RETRY`` while the same error repeats (one log line per change of error, not one per attempt). Bad
+  inputs never fail an update (they are Problems in its report): what fails is the index itself (a
+  read-only folder, a full disk), and hammering it helps nobody.
 - :meth:`Watcher.stop` (or Ctrl-C in :meth:`Watcher.run`) stops cleanly: an update still reading is
   cancelled (nothing is committed; the index stays at its last commit).
 """
@@ -35,6 +38,7 @@ from indexer.update import UpdateReport, update
 QUIET = 0.5  # seconds without an event before a batch runs
 MAX_DELAY = 5.0  # seconds after the first event of a batch at the latest
 RETRY = 5.0  # seconds before a failed update is tried again
+MAX_RETRY = 300.0  # the longest wait between two tries while the same error repeats
 LOCK_WAIT = 1.0  # seconds each attempt waits for another process's update before checking for stop
 # Event types that say nothing changed: watchdog reports files being opened and read (the update itself
 # reads the corpus), and a folder's "modified" comes with the event on the file inside it.
@@ -107,6 +111,7 @@ class Watcher:
         self.batches = 0  # updates run (the initial one included)
         self.last_report: UpdateReport | None = None
         self.last_error: BaseException | None = None
+        self.failures = 0  # updates failed in a row
         self._cond = threading.Condition()
         self._first: float | None = None  # monotonic time of the first pending event, None if none
         self._last = 0.0
@@ -187,6 +192,7 @@ class Watcher:
         self.batches += 1
         self.last_report = report
         self.last_error = None
+        self.failures = 0
         self.log(batch_line(report, events, initial))
         if report.changed and self.on_commit is not None:
             try:
@@ -199,13 +205,24 @@ class Watcher:
         try:
             self.update_once(events, initial)
         except Exception as exc:
+            same = self.last_error is not None and repr(self.last_error) == repr(exc)
             self.last_error = exc
-            self.log(f"{_now()} presse watch: update failed ({type(exc).__name__}: {exc}); "
-                     f"trying again in {self.retry:g} s")
+            self.failures += 1
+            delay = self.retry_delay()
+            if not same:
+                self.log(f"{_now()} presse watch: update failed ({type(exc).__name__}: {exc}); "
+                         f"trying again in {delay:g} s")
+            elif self.failures & (self.failures - 1) == 0:  # 2, 4, 8... failures: say it still fails
+                self.log(f"{_now()} presse watch: update failed again ({self.failures} times in a row, same "
+                         f"error); trying again in {delay:g} s")
             with self._cond:  # a pending batch that retries itself
                 if self._first is None:
-                    self._first = self._last = time.monotonic() + self.retry - self.quiet
+                    self._first = self._last = time.monotonic() + delay - self.quiet
                     self._events = max(self._events, events)
+
+    def retry_delay(self) -> float:
+        """Seconds before the next try after ``failures`` failed updates in a row: ``retry``, doubling."""
+        return min(self.retry * 2 ** max(self.failures - 1, 0), max(self.retry, MAX_RETRY))
 
     def _next_batch(self) -> int | None:
         """Wait until a batch is due; the number of events in it, or None when stopping."""

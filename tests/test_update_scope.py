@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 import corpus
 from cli import main
 from corpus.statement import Problem, Statement
-from indexer import IndexNotWritable, open_index, optimize, remove, stats, update
+from indexer import IndexNotWritable, UpdateReport, open_index, optimize, remove, stats, update
 from indexer.manifest import MANIFEST_NAME, Manifest, display_path
 from indexer.store import create_or_open, index_size, write_lock
 
@@ -515,3 +515,30 @@ def test_duplicate_id_rule_over_any_sequence_of_runs(tmp_path_factory, steps):
             assert {f"own-{n}" for n in indexed} | {"dup"} == set(stored)
         else:
             assert "dup" not in stored
+
+
+def test_watch_backs_off_while_the_same_error_repeats(tmp_path, monkeypatch):
+    """A failing update (the index folder itself, say) is retried later and later, logged once per change."""
+    import indexer.watch as watch_module
+
+    calls: list[int] = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise IndexNotWritable(tmp_path / "ix", PermissionError(13, "Permission denied"))
+
+    monkeypatch.setattr(watch_module, "update", failing)
+    lines: list[str] = []
+    watcher = watch_module.Watcher([tmp_path], tmp_path / "ix", retry=5.0, log=lines.append)
+    delays = []
+    for _ in range(12):
+        watcher._first = None  # the pending retry is taken, as the run loop does
+        watcher._try_update(0, initial=False)
+        delays.append(watcher.retry_delay())
+    assert len(calls) == 12 and watcher.failures == 12
+    assert delays[:4] == [5.0, 10.0, 20.0, 40.0] and delays[-1] == watch_module.MAX_RETRY
+    assert len(lines) < 6  # first failure, then 2, 4, 8 failures in a row
+    assert "cannot write to the index" in lines[0]
+    monkeypatch.setattr(watch_module, "update", lambda *a, **k: UpdateReport())
+    watcher._try_update(0, initial=False)
+    assert watcher.failures == 0 and watcher.last_error is None and watcher.retry_delay() == 5.0
