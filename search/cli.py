@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import Any
 
 import click
 
@@ -13,6 +14,15 @@ from search.engine import Results, Searcher, SearchError
 from search.links import also_in_line, attach_links, search_bilingual
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+# Terminal escapes in indexed text (titles, URLs, snippets, sources, ids): whole ESC sequences (CSI; OSC such
+# as \x1b]8;; hyperlinks or window titles, and DCS/SOS/PM/APC strings, up to their terminator; two-character
+# ones), then any other C0/C1 control or DEL, one by one (a lone C1 byte is usually mojibake, not a command).
+# A page must not clear the screen, retitle the window or plant links in the user's terminal.
+_ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]"
+                         r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+                         r"|\x1b[ -/]*[0-~]?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_C1_OR_DEL = re.compile(r"[\x7f-\x9f]")
 
 
 def _index_dir(index_dir: str | None):
@@ -29,18 +39,50 @@ def _open(index_dir: str | None) -> Searcher:
     return Searcher(_index_dir(index_dir))
 
 
+def terminal_text(value: str) -> str:
+    """Indexed text made safe for a terminal, on one line: escape sequences and control characters removed,
+    newlines and tabs as spaces (our own line breaks and colours are added after)."""
+    value = _ESCAPE_SEQ.sub("", value)
+    return _CONTROL.sub(lambda m: " " if m.group() in "\n\t\r\u2028\u2029" else "", value)
+
+
+def _terminal_safe(obj: Any) -> Any:
+    """``obj`` (a results dict) with terminal_text applied to every string in it."""
+    if isinstance(obj, str):
+        return terminal_text(obj)
+    if isinstance(obj, dict):
+        return {_terminal_safe(k): _terminal_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_terminal_safe(v) for v in obj]
+    return obj
+
+
+def json_line(obj: Any) -> str:
+    """One JSON line; json escapes C0 controls itself, and C1 controls and DEL (which a terminal may act on,
+    and ensure_ascii=False leaves raw) are escaped here too: they only occur inside strings."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return _C1_OR_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _color(as_json: bool) -> bool:
+    return sys.stdout.isatty() and not as_json
+
+
 def _fail(e: Exception) -> None:
     click.echo(f"Error: {e}", err=True)
     sys.exit(2)
 
 
 def _snippet_text(snippet: str, color: bool) -> str:
+    """The search layer's snippet (escaped text with <mark>) as terminal text, marks in bold yellow."""
     import html
-    if color:
-        text = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), snippet)
-    else:
-        text = _MARK.sub(lambda m: m.group(1), snippet)
-    return html.unescape(text)
+
+    parts = _MARK.split(snippet)  # text, marked, text, marked, ..., text
+    out = []
+    for i, part in enumerate(parts):
+        text = terminal_text(html.unescape(part))  # unescaped first: "&#27;" must not become an ESC
+        out.append(click.style(text, bold=True, fg="yellow") if i % 2 and color else text)
+    return "".join(out)
 
 
 def _facet_line(name: str, counts: dict, top: int = 6) -> str:
@@ -52,7 +94,7 @@ def _facet_line(name: str, counts: dict, top: int = 6) -> str:
 
 
 def print_results(res: Results, color: bool) -> None:
-    d = res.to_dict()
+    d = _terminal_safe(res.to_dict())
     if d["total"] == 0:
         click.echo(f"No statement matches {d['query']!r}.")
     else:
@@ -127,7 +169,7 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
         attach_links(searcher, res.hits)
         return res
 
-    color = sys.stdout.isatty() and not as_json
+    color = _color(as_json)
     try:
         # Batch mode reads one query per line and keeps the one searcher open.
         batch = query == "-"
@@ -137,7 +179,7 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
                 continue
             res = run(q)
             if as_json:
-                click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
+                click.echo(json_line(res.to_dict()))
             else:
                 print_results(res, color)
                 if batch:
@@ -163,11 +205,11 @@ def related_command(statement_id, index_dir, limit, as_json):
         res = searcher.related(statement_id, limit=limit)
         attach_links(searcher, res.hits)
         if as_json:
-            click.echo(json.dumps(res.to_dict(), ensure_ascii=False))
+            click.echo(json_line(res.to_dict()))
         else:
             st = searcher.statement(statement_id) or {}
-            click.echo(f"Statements like {statement_id}: {st.get('title') or ''}")
-            print_results(res, sys.stdout.isatty())
+            click.echo(terminal_text(f"Statements like {statement_id}: {st.get('title') or ''}"))
+            print_results(res, _color(as_json))
     except SearchError as e:
         _fail(e)
     finally:
