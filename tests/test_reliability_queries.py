@@ -524,3 +524,94 @@ def test_web_hostile_queries_1500(client):
 def test_zz_queries_tried():
     """The figures (printed with -s): queries tried through each door in this session."""
     print(f"\nqueries tried: {TRIED} = {sum(TRIED.values())}")
+
+
+# ------------------------------------------------------------ issue 16, M6: the work of "did you mean"
+
+@pytest.fixture(scope="module")
+def segmented_index(tmp_path_factory) -> Path:
+    """The sample in two segments, as incremental updates leave it: Whoosh's multi-segment reader compares
+    the word with every term of the same first letter (its single-segment one walks an automaton)."""
+    import indexer
+
+    index_dir = tmp_path_factory.mktemp("spelling") / "index"
+    indexer.update([str(SAMPLE / "yukon")], index_dir)
+    indexer.update([str(SAMPLE / "yukon"), str(SAMPLE / "vie-publique.jsonl")], index_dir)
+    from whoosh import index as windex
+
+    ix = windex.open_dir(str(index_dir))
+    with ix.reader() as reader:
+        assert not reader.is_atomic()
+    ix.close()
+    return index_dir
+
+
+@pytest.fixture()
+def counted(segmented_index, monkeypatch):
+    """A searcher over the segmented index, and a list counting the edit distances computed."""
+    import whoosh.reading
+    from whoosh.support.levenshtein import distance
+
+    import search.spelling
+    from search import Searcher
+
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return distance(*args, **kwargs)
+
+    monkeypatch.setattr(whoosh.reading, "distance", counting)  # Whoosh's terms_within
+    monkeypatch.setattr(search.spelling, "distance", counting, raising=False)
+    s = Searcher(segmented_index)
+    yield s, calls
+    s.close()
+
+
+COMPARISONS_BOUND = 1500  # per query, whatever the query
+
+
+def _letters(n: int, seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(rng.choice("aceilmnoprstu") for _ in range(n))
+
+
+@pytest.mark.parametrize("query", [
+    " ".join(_letters(38, i) for i in range(12)),  # the issue's query: 12 unknown 38-letter words
+    " ".join(_letters(20, i) for i in range(23))[:500],
+    " ".join(_letters(7, i) for i in range(62))[:500],
+    " ".join("c" + _letters(9, i) for i in range(45))[:500],
+])
+def test_spelling_work_is_bounded(counted, query):
+    searcher, calls = counted
+    res = searcher.search(query)
+    assert res.total >= 0
+    assert len(calls) <= COMPARISONS_BOUND, len(calls)
+
+
+def test_spelling_work_is_bounded_fuzz(counted):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    searcher, calls = counted
+    word = st.text(alphabet="aceilmnoprstuéè", min_size=3, max_size=40)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(word, min_size=1, max_size=40))
+    def check(words):
+        calls.clear()
+        searcher.speller._cache.clear()
+        searcher.search(" ".join(words)[:500])
+        assert len(calls) <= COMPARISONS_BOUND, (len(calls), words)
+
+    check()
+
+
+@pytest.mark.parametrize(("typo", "fixes"), [("carribou", {"caribou"}), ("goverment", {"government"}),
+                                            ("yukonn", {"yukon"}), ("coopératoin", {"coopération"})])
+def test_spelling_still_corrects_ordinary_typos(counted, typo, fixes):
+    searcher, calls = counted
+    assert searcher.search(typo).suggestion in fixes
+    assert len(calls) <= COMPARISONS_BOUND
