@@ -448,3 +448,36 @@ def test_the_allowlist_is_installed_in_a_fresh_interpreter(own_copy, marker):
                              text=True, timeout=120)
         assert run.returncode != 0 and "posix.system" in run.stderr, run.stderr[-500:]
     assert not marker.exists()
+
+
+def test_an_old_toc_format_is_not_read_with_whoosh_s_open_unpickler(own_copy, marker):
+    """Whoosh reads TOC version -110 with an unpickler that imports any name: presse never writes it."""
+    from indexer import IndexDamaged, open_index
+
+    toc = _toc(own_copy)
+    parts = _read_toc(toc)
+    parts["head"][4] = -110
+    parts["schema"] = _payloads(marker)["os.system/2"]
+    _write_toc(toc, parts)
+    with pytest.raises(IndexDamaged, match="does not read"):
+        open_index(own_copy)
+    assert not marker.exists()
+
+
+def test_plain_data_decodes_and_calls_with_sizes_do_not(marker):
+    """What stored fields hold decodes as with pickle; a call that allocates by size is refused."""
+    import datetime
+
+    from indexer.safe_pickle import ForbiddenPickle, loads
+
+    value = {"b": b"x" * 70_000, "e": b"", "ba": bytearray(b"q"), "d": datetime.datetime(2020, 1, 2),
+             "s": {1, 2}, "f": frozenset({b"a"}), "t": (1, 2.5, "é" * 5000), "n": None, "big": 2**200}
+    for protocol in range(6):
+        data = pickle.dumps(value, protocol)
+        assert loads(data) == value and loads(memoryview(data)) == value
+    with pytest.raises(ForbiddenPickle):
+        loads(b"c__builtin__\nbytes\n(I100000000000\ntR.")
+    for payload in _payloads(marker).values():
+        with pytest.raises(ForbiddenPickle):
+            loads(payload)
+    assert not marker.exists()
