@@ -172,3 +172,32 @@ def test_a_slow_but_steady_request_within_the_deadline_is_served(index_dir):
         while chunk := s.recv(65536):
             data += chunk
         assert data.startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.timeout(120)
+def test_presse_serve_options(index_dir):
+    """`presse serve --allow-host --header-timeout --per-ip-connections` in a real process (the header
+    deadline long here, so that the two connections under the cap stay open while the test looks)."""
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--index", str(index_dir), "--port", "0",
+                             "--allow-host", "news.example", "--header-timeout", "600",
+                             "--per-ip-connections", "2"],
+                            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stderr.readline()  # "presse: serving … at http://127.0.0.1:PORT/ (Ctrl-C to stop)"
+        port = int(re.search(r":(\d+)/", line).group(1))
+        assert _get(port, "/healthz", host="news.example")[0] == 200
+        status, body = _get(port, "/healthz", host="evil.example")
+        assert status == 400 and "--allow-host" in body
+        with Trickle(port, 5, every=0.3, rounds=200) as trickle:
+            end = time.monotonic() + HANG_GUARD
+            while trickle.closed < 3 and time.monotonic() < end:
+                time.sleep(0.2)
+            assert trickle.closed == 3 and len(trickle.open) == 2
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        proc.stderr.close()
