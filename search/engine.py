@@ -86,6 +86,11 @@ class SearchError(Exception):
     """A problem the user can fix, in one sentence: no index, bad date, unknown id, bad option."""
 
 
+class IndexUnavailable(SearchError):
+    """The index cannot be read: damaged, or refused (it would run code). Not the query's fault: the web app
+    may answer it with a 503 rather than a 400."""
+
+
 @dataclass
 class Results:
     query: str
@@ -135,26 +140,18 @@ def parse_date_option(value: str | None, *, end: bool = False, name: str = "date
 
 
 def _open(index_dir: str | Path):
+    """The index, opened by :func:`indexer.open_index`: checked for ownership, code in its pickles and
+    damaged files before use."""
+    from indexer import IndexMissing, open_index
+
     try:
-        from indexer import IndexMissing, open_index
-    except ImportError:
-        IndexMissing, open_index = None, None
-    if open_index is not None:
-        try:
-            return open_index(index_dir)
-        except IndexMissing as e:
-            raise SearchError(str(e)) from None
-        except FileNotFoundError:
-            raise  # a commit replaced the generation being opened: _open_searcher opens the new one
-        except (OSError, windex.IndexError) as e:
-            raise SearchError(f"Cannot open the index in {index_dir}: {e}") from None
-    path = Path(index_dir)
-    try:
-        if not path.is_dir() or not windex.exists_in(str(path)):
-            raise SearchError(f"No index in {path}: build one first with `presse index PATH...`.")
-        return windex.open_dir(str(path))
+        return open_index(index_dir)
+    except IndexMissing as e:  # none there, damaged, or refused (indexer.integrity, indexer.trust)
+        raise (SearchError if type(e) is IndexMissing else IndexUnavailable)(str(e)) from None
+    except FileNotFoundError:
+        raise  # a commit replaced the generation being opened: _open_searcher opens the new one
     except (OSError, windex.IndexError) as e:
-        raise SearchError(f"Cannot open the index in {path}: {e}") from None
+        raise SearchError(f"Cannot open the index in {index_dir}: {e}") from None
 
 
 def _open_searcher(index_dir: Path, weighting, attempts: int = 5):
@@ -188,12 +185,12 @@ def _index_errors(method):
             return method(self, *args, **kwargs)
         except safe_pickle.ForbiddenPickle as e:
             from indexer.trust import UnsafeIndex
-            raise SearchError(str(UnsafeIndex(self.index_dir, e.global_name, self.index_dir))) from None
+            raise IndexUnavailable(str(UnsafeIndex(self.index_dir, e.global_name, self.index_dir))) from None
         except (safe_pickle.IndexDataError, struct.error, zlib.error, EOFError) as e:
             from indexer import IndexDamaged
             problem = e.problem if isinstance(e, safe_pickle.CorruptPickle) else (
                 f"does not read ({type(e).__name__}: {e})")
-            raise SearchError(str(IndexDamaged(self.index_dir, "an index file", problem))) from None
+            raise IndexUnavailable(str(IndexDamaged(self.index_dir, "an index file", problem))) from None
 
     return wrapper
 

@@ -128,6 +128,7 @@ def _invoke(args: list[str]):
 def test_damage_is_one_clear_sentence_everywhere(damaged):
     from indexer import IndexDamaged, open_index
     from search import Searcher, SearchError
+    from search.engine import IndexUnavailable
     from search.web.app import create_app
 
     index_dir, path = damaged
@@ -135,7 +136,7 @@ def test_damage_is_one_clear_sentence_everywhere(damaged):
         open_index(index_dir)
     msg = str(err.value)
     assert "is damaged" in msg and path.name in msg and "presse check" in msg and "\n" not in msg
-    with pytest.raises(SearchError, match="is damaged"):
+    with pytest.raises(IndexUnavailable, match="is damaged"):
         Searcher(index_dir)
     with pytest.raises(SearchError, match="is damaged"):
         create_app(str(index_dir))
