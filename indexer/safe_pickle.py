@@ -196,7 +196,7 @@ def install() -> None:
     import whoosh.index
     import whoosh.legacy
 
-    whoosh.index.pickle = _SafePickleModule()  # the TOC's schema
+    whoosh.index.pickle = whoosh.compat.pickle = _SafePickleModule()  # the TOC's schema
     whoosh.filedb.structfile.load_pickle = load  # StructFile.read_pickle: segments, field maps, block headers
     for module in (whoosh.codec.whoosh3, whoosh.columns, whoosh.formats, whoosh.compat):
         module.loads = loads  # posting blocks, inlined postings, positions, stored fields

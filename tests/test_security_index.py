@@ -482,3 +482,33 @@ def test_plain_data_decodes_and_calls_with_sizes_do_not(marker):
         with pytest.raises(ForbiddenPickle):
             loads(payload)
     assert not marker.exists()
+
+
+def test_no_whoosh_module_reading_an_index_keeps_pickle_s_own_loader():
+    """Every module-level pickle loader in Whoosh's reading code is the allowlisted one (a Whoosh upgrade that
+    adds one fails here). externalsort and multiproc read back the temporary runs a writer just wrote."""
+    import importlib
+    import pkgutil
+
+    import whoosh
+
+    import indexer  # noqa: F401  (installs the allowlist)
+
+    unpicklers = {pickle.loads, pickle.load}
+    left = []
+    for info in pkgutil.walk_packages(whoosh.__path__, "whoosh."):
+        # filedb.fileindex is Whoosh 1's index (only its dead filewriting imports it); util.loading's
+        # RenamingUnpickler serves only the old TOC loaders, which install() removes.
+        if info.name.startswith(("whoosh.externalsort", "whoosh.multiproc", "whoosh.filedb.misc",
+                                 "whoosh.filedb.fileindex", "whoosh.util.loading")):
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # Whoosh's dead modules (filedb.misc, ...): nothing imports them
+            continue
+        for name, value in vars(module).items():
+            if any(value is u for u in unpicklers) or value is pickle:
+                if info.name in ("whoosh.codec.whoosh2", "whoosh.codec.plaintext") and name == "loads":
+                    continue  # codecs only a refused pickle could select
+                left.append(f"{info.name}.{name}")
+    assert not left, left
