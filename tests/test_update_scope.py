@@ -542,3 +542,36 @@ def test_watch_backs_off_while_the_same_error_repeats(tmp_path, monkeypatch):
     monkeypatch.setattr(watch_module, "update", lambda *a, **k: UpdateReport())
     watcher._try_update(0, initial=False)
     assert watcher.failures == 0 and watcher.last_error is None and watcher.retry_delay() == 5.0
+
+
+_NAME = st.binary(min_size=1, max_size=12).filter(lambda b: b"/" not in b and b"\0" not in b
+                                                   and not b.startswith(b"."))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(_NAME, min_size=1, max_size=4, unique_by=lambda b: b.lower()), data=st.data())
+def test_any_file_names_index_reindex_and_delete(tmp_path_factory, names, data):
+    """Files named with any bytes (UTF-8 or not): all indexed, a rerun is a no-op, deleting some removes
+    exactly their statements, and the manifest stays valid UTF-8 JSON."""
+    root = tmp_path_factory.mktemp("names")
+    folder = os.fsencode(root / "c")
+    os.mkdir(folder)
+    lines = vie_publique(2 * len(names), "n")
+    paths = []
+    for i, name in enumerate(names):
+        path = folder + b"/" + name + b".jsonl"
+        with open(path, "wb") as f:
+            f.write("".join(lines[2 * i:2 * i + 2]).encode("utf-8"))
+        paths.append(path)
+    ix = root / "ix"
+    first = update([os.fsdecode(folder)], ix, workers=False)
+    assert first.added == 2 * len(names) and not first.problems
+    json.loads((ix / MANIFEST_NAME).read_bytes().decode("utf-8"))
+    again = update([os.fsdecode(folder)], ix, workers=False)
+    assert (again.inputs_read, again.added, again.removed) == (0, 0, 0)
+    gone = data.draw(st.lists(st.sampled_from(range(len(names))), unique=True))
+    for i in gone:
+        os.unlink(paths[i])
+    report = update([os.fsdecode(folder)], ix, workers=False)
+    assert report.removed == 2 * len(gone)
+    assert set(ids(ix)) == {f"n-{2 * i + k}" for i in range(len(names)) if i not in gone for k in (0, 1)}
