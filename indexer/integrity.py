@@ -19,6 +19,7 @@ An index whose pickles would run code (:class:`~indexer.trust.UnsafeIndex`) is r
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -94,8 +95,12 @@ class _Reading:
             raise UnsafeIndex(self.index_dir / file.split(" ")[0], e.global_name, self.index_dir) from None
         except FileNotFoundError:
             raise _Found(Damage(file, "is missing")) from None
-        except PermissionError:
+        except (PermissionError, MemoryError):  # not the files' fault: never a reason to rebuild
             raise
+        except OSError as e:
+            if e.errno != errno.EINVAL:  # EINVAL: a seek where a damaged file says; others: the system
+                raise
+            raise _Found(Damage(file, _describe(e))) from None
         except (Exception, RecursionError) as e:
             raise _Found(Damage(file, _describe(e))) from None
 
@@ -108,12 +113,15 @@ def _size(storage: Any, name: str) -> int | None:
 
 
 def _check_segment_object(seg: Any, toc: str) -> None:
-    ok = (isinstance(seg, whoosh3.W3Segment) and isinstance(getattr(seg, "segid", None), str)
-          and _SEGID.match(seg.segid) and seg.indexname == INDEX_NAME
-          and isinstance(seg._codec, whoosh3.W3Codec)
-          and isinstance(seg._doccount, int) and seg._doccount >= 0
-          and (seg._deleted is None or isinstance(seg._deleted, set | frozenset))
-          and isinstance(seg.compound, bool))
+    """The TOC's segment is a W3 segment of this index, with sane attributes: its id names files in the index
+    directory only, its counts are counts."""
+    attrs = vars(seg) if isinstance(seg, whoosh3.W3Segment) else {}
+    segid, doccount, deleted = attrs.get("segid"), attrs.get("_doccount"), attrs.get("_deleted")
+    ok = (isinstance(segid, str) and _SEGID.match(segid) and attrs.get("indexname") == INDEX_NAME
+          and isinstance(attrs.get("_codec"), whoosh3.W3Codec)
+          and type(doccount) is int and doccount >= 0 and type(attrs.get("compound")) is bool
+          and (deleted is None or (isinstance(deleted, set | frozenset)
+                                   and all(type(d) is int and 0 <= d < doccount for d in deleted))))
     if not ok:
         raise _Found(Damage(toc, "lists a segment that presse does not write"))
 
