@@ -28,13 +28,16 @@ main.add_command(related_command)
 @click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
               help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) -> None:
+@click.option("--prune", is_flag=True,
+              help="Also remove from the index every input that is not under PATHS.")
+def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, prune: bool) -> None:
     """Build the index from PATHS (files or folders), or bring it up to date: new statements are added,
-    changed ones replaced, those whose file or record is gone removed; unchanged files are not read."""
+    changed ones replaced, those whose file or record is gone from PATHS removed; unchanged files are not
+    read. What was indexed from other paths stays (see --prune and `presse remove`)."""
     import json
     import sys
 
-    from indexer import IndexMissing, UpdateInProgress, update
+    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress, update
 
     bar = None
     if sys.stderr.isatty() and not as_json:
@@ -53,10 +56,10 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) 
     try:
         if bar is not None:
             with bar:
-                report = update(paths, index_dir, progress=progress)
+                report = update(paths, index_dir, progress=progress, prune=prune)
         else:
-            report = update(paths, index_dir)
-    except (UpdateInProgress, IndexMissing) as e:  # IndexMissing: an untrusted index (indexer/trust.py)
+            report = update(paths, index_dir, prune=prune)
+    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:  # IndexMissing: an untrusted index
         raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -87,6 +90,69 @@ def stats_command(index_dir: str | None, as_json: bool) -> None:
             click.echo(line)
 
 
+@main.command("remove")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help=INDEX_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def remove_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) -> None:
+    """Remove from the index every statement read from a file under PATHS (files or folders), whether the
+    files still exist or not."""
+    import json
+
+    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress, remove
+
+    try:
+        report = remove(paths, index_dir)
+    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+
+
+@main.command("optimize")
+@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help=INDEX_HELP)
+def optimize_command(index_dir: str | None) -> None:
+    """Merge the index into one segment without deleted statements: smaller, faster to search."""
+    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress, optimize
+
+    try:
+        report = optimize(index_dir)
+    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:
+        raise click.ClickException(str(e)) from None
+    for line in report.lines():
+        click.echo(line)
+
+
+@main.command("check")
+@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help=INDEX_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def check_command(index_dir: str | None, as_json: bool) -> None:
+    """Verify every file of the index: the table of contents, each segment's files, every posting list,
+    every stored statement, and the manifest. Says what is wrong and exits with 1 when it is damaged
+    (`presse index PATH...` then rebuilds it)."""
+    import json
+
+    from indexer import IndexMissing, check
+
+    try:
+        report = check(index_dir)
+    except IndexMissing as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @main.command("serve")
 @click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
               help=INDEX_HELP)
@@ -97,13 +163,27 @@ def stats_command(index_dir: str | None, as_json: bool) -> None:
 @click.option("--watch", "watch_paths", multiple=True, type=click.Path(path_type=str), metavar="PATH",
               help="Also keep the index in step with PATH (a corpus folder or file), as `presse watch` "
                    "does; repeat for several.")
-def serve_command(index_dir: str, host: str, port: int, threads: int, watch_paths: tuple[str, ...]) -> None:
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this host name (besides 127.0.0.1, localhost, [::1] and "
+                   "--host); repeat for several; '*' answers any (no DNS-rebinding protection).")
+@click.option("--header-timeout", type=click.FloatRange(0.5, 3600), metavar="SECONDS",
+              help="Time a client has to send a whole request, from its first byte; a slower one is "
+                   "disconnected.  [default: 10]")
+@click.option("--per-ip-connections", type=click.IntRange(1, 10000), metavar="N",
+              help="Connections one client address may hold open at once (raise it behind a reverse "
+                   "proxy).  [default: 20]")
+def serve_command(index_dir: str, host: str, port: int, threads: int, watch_paths: tuple[str, ...],
+                  allow_hosts: tuple[str, ...], header_timeout: float | None,
+                  per_ip_connections: int | None) -> None:
     """Serve the web search page (and /api/search, /feed) over the index, with waitress."""
     from search import SearchError
     from search.web import serve
 
+    limits = {"header_timeout": header_timeout, "per_ip_connections": per_ip_connections}
+    limits = {k: v for k, v in limits.items() if v is not None}  # else search.web's defaults
     try:
-        serve(index_dir, host=host, port=port, threads=threads, watch=list(watch_paths) or None)
+        serve(index_dir, host=host, port=port, threads=threads, watch=list(watch_paths) or None,
+              allow_hosts=allow_hosts, **limits)
     except (SearchError, OSError) as e:
         raise click.ClickException(str(e)) from None
 
