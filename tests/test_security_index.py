@@ -343,6 +343,7 @@ def test_a_stored_field_that_calls_code_is_refused_at_query_time(own_copy, marke
     from indexer import check
     from search import Searcher
     from search.engine import IndexUnavailable
+    from search.web.app import create_app
 
     _add_hostile_statement(own_copy, marker)
     with Searcher(own_copy) as s:  # the open-time check reads the first and last documents only
@@ -351,6 +352,10 @@ def test_a_stored_field_that_calls_code_is_refused_at_query_time(own_copy, marke
         with pytest.raises(IndexUnavailable, match="would call posix.system"):
             s.statement("evil")
         assert s.search("caribou").total >= 0  # the searcher still works for the rest
+    client = create_app(str(own_copy)).test_client()
+    for url in ("/api/search?q=zanzibarish", "/?q=zanzibarish"):
+        resp = client.get(url)  # the index's fault, not the query's: 503, with the reason
+        assert resp.status_code == 503 and "posix.system" in resp.get_data(as_text=True), url
     report = check(own_copy)
     assert not report.ok and "posix.system" in str(report.problems[0])
     for args in (["search", "zanzibarish"], ["index", str(SMALL)], ["stats"]):
