@@ -201,3 +201,22 @@ def test_presse_serve_options(index_dir):
         proc.terminate()
         proc.wait(30)
         proc.stderr.close()
+
+
+@pytest.mark.timeout(120)
+def test_local_address_is_not_capped(index_dir):
+    """127.0.0.1 is the local user or a reverse proxy on this machine that every client shares: past the
+    per-address cap its connections are still accepted (the header deadline still applies to them)."""
+    with running(index_dir, header_timeout=600, per_ip_connections=2) as srv:
+        port = int(srv.effective_port)
+        held = [socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD) for _ in range(5)]
+        try:
+            for s in held:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            assert _get(port, "/healthz")[0] == 200
+            for s in held:  # each then completes its request and is answered
+                s.sendall(b"Connection: close\r\n\r\n")
+                assert s.recv(64).startswith(b"HTTP/1.1 200")
+        finally:
+            for s in held:
+                s.close()

@@ -30,10 +30,11 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 from flask import Flask, Response, g, redirect, render_template, request, url_for
 from markupsafe import Markup
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable
 from werkzeug.routing import PathConverter
 
 from search import Searcher, SearchError
+from search.engine import IndexUnavailable
 from search.links import attach_links
 from search.web.i18n import DEFAULT_UI, MESSAGES, UI_LANGS, choose_ui, format_date, format_number
 
@@ -225,6 +226,8 @@ def run_search(searcher: Any, p: dict[str, Any]) -> Any:
         res = searcher.search(p["q"], lang=p["lang"] or None, source=p["source"] or None,
                               since=p["since"] or None, until=p["until"] or None, sort=p["sort"],
                               limit=p["limit"], page=p["page"])
+    except IndexUnavailable as exc:  # damaged or refused index (indexer.integrity): not the query's fault
+        raise ServiceUnavailable(str(exc)) from exc
     except SearchError as exc:
         raise BadParameter("bad_search", reason=str(exc)) from exc
     return _with_links(searcher, res)
@@ -595,15 +598,18 @@ SERVER_LIMITS = {"max_request_body_size": 64 * 1024, "max_request_header_size": 
 # Slowloris: waitress's channel_timeout is an inactivity timeout, so a client sending a header line every
 # few seconds kept its connection forever, and 100 of them locked everyone out. A request must arrive whole
 # (request line, headers, body) within HEADER_TIMEOUT seconds of its first byte, and one client address
-# holds at most PER_IP_CONNECTIONS connections at once (raise it behind a reverse proxy: all clients then
-# share the proxy's address).
+# holds at most PER_IP_CONNECTIONS connections at once. 127.0.0.1 and ::1 are not capped: there every client
+# is the local user, or a reverse proxy on this machine that all clients share (one on another machine: raise
+# the cap, and let the proxy limit).
 HEADER_TIMEOUT = 10.0
 PER_IP_CONNECTIONS = 20
+UNCAPPED = ("127.0.0.1", "::1")
 
 
 def _server_class():
     """A waitress TCP server whose channels must send each request within the header deadline, and which
-    closes a connection at once when its client address already holds ``per_ip`` of them."""
+    closes a connection at once when its client address (but those of UNCAPPED) already holds ``per_ip``
+    of them."""
     from waitress.channel import HTTPChannel
     from waitress.server import TcpWSGIServer
 
@@ -613,6 +619,8 @@ def _server_class():
         def __init__(self, server, sock, addr, adj, map=None):
             super().__init__(server, sock, addr, adj, map=map)
             ip = _client_ip(addr)
+            if ip in UNCAPPED:
+                return
             same = sum(1 for ch in server.active_channels.values()
                        if not ch.will_close and _client_ip(ch.addr) == ip)
             if same > server.per_ip:  # this one included
