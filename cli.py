@@ -170,8 +170,8 @@ def check_command(index_dir: str | None, as_json: bool) -> None:
               help="Time a client has to send a whole request, from its first byte; a slower one is "
                    "disconnected.  [default: 10]")
 @click.option("--per-ip-connections", type=click.IntRange(1, 10000), metavar="N",
-              help="Connections one client address may hold open at once (raise it behind a reverse "
-                   "proxy).  [default: 20]")
+              help="Connections one client address may hold open at once; 127.0.0.1 and ::1 (the local "
+                   "user, or a reverse proxy on this machine) are not capped.  [default: 20]")
 def serve_command(index_dir: str, host: str, port: int, threads: int, watch_paths: tuple[str, ...],
                   allow_hosts: tuple[str, ...], header_timeout: float | None,
                   per_ip_connections: int | None) -> None:
