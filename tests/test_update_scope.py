@@ -383,8 +383,15 @@ def test_a_read_only_index_is_a_clear_error(archive, tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert "cannot write to the index" in result.output and "Read-only file system" in result.output
     assert not isinstance(result.exception, OSError)
-    monkeypatch.setattr(os, "access", lambda *a, **k: False)  # a folder not ours: writable lock file
     monkeypatch.undo()
+    # the lock file can be opened but the folder is not writable (chmod a-w after a build, as a user)
+    monkeypatch.setattr(os, "access", lambda path, mode, **k: not (mode & os.W_OK and str(path) == str(ix)))
+    with pytest.raises(IndexNotWritable, match="Permission denied"):
+        update([archive], ix)
+    with pytest.raises(IndexNotWritable):
+        optimize(ix)
+    monkeypatch.undo()
+    assert update([archive], ix).unchanged > 0
 
 
 # ---------------------------------------------------------------------------------------------------------
