@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -277,7 +278,42 @@ def _open_toc(read: _Reading, index_dir: Path) -> tuple[Any, str]:
     if ix.latest_generation() != gen:  # a commit landed meanwhile: open the new one
         ix.close()
         raise FileNotFoundError(toc)
+    try:
+        read(toc, lambda: _check_schema(ix.schema))
+    except BaseException:
+        ix.close()
+        raise
     return ix, toc
+
+
+def _same(a: Any, b: Any, depth: int = 0) -> bool:
+    """Field definitions compared by value, attribute by attribute (Whoosh's own ``__eq__`` compares its
+    columns and structs by identity)."""
+    if type(a) is not type(b) or depth > 8:
+        return False
+    if isinstance(a, struct.Struct):
+        return a.format == b.format
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], depth + 1) for k in a)
+    if hasattr(a, "__dict__") and not callable(a):
+        return _same(vars(a), vars(b), depth + 1)
+    return bool(a == b)
+
+
+def _check_schema(schema: Any) -> None:
+    """Each field of the index is the one :func:`indexer.schema.make_schema` makes, analyzers included (an
+    index from a presse whose analysis differs gives wrong results: it is rebuilt, like a damaged one). An
+    older index may lack fields that later versions add (:mod:`indexer.update` adds them)."""
+    from indexer.schema import make_schema
+
+    code = make_schema()
+    for name in schema.names():
+        if name not in code:
+            raise _Wrong(f"has a field presse does not write ({name[:40]!r})")
+        if not _same(schema[name], code[name]):
+            raise _Wrong(f"defines the field {name[:40]!r} otherwise than this version of presse")
 
 
 @contextmanager

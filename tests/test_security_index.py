@@ -517,3 +517,36 @@ def test_no_whoosh_module_reading_an_index_keeps_pickle_s_own_loader():
                     continue  # codecs only a refused pickle could select
                 left.append(f"{info.name}.{name}")
     assert not left, left
+
+
+@pytest.mark.parametrize("change", ["analyzer", "regex", "unknown field", "column"])
+def test_a_schema_other_than_the_code_s_is_not_used(own_copy, change):
+    """Beyond the allowlist, the schema read from the index must be the one the code makes: a field whose
+    analysis differs (another language's stemmer, a catastrophic regular expression that would stall every
+    query) is refused as damage, and the next `presse index` rebuilds the index."""
+    from whoosh import index as whoosh_index
+    from whoosh.analysis import RegexTokenizer
+    from whoosh.fields import STORED
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer import IndexDamaged, open_index, update
+    from indexer.analysis import analyzer
+
+    schema = whoosh_index.TOC.read(FileStorage(str(own_copy)), "MAIN").schema
+    if change == "analyzer":
+        schema["body_en"].analyzer = analyzer("fr")
+    elif change == "regex":
+        schema["tags"].analyzer = RegexTokenizer(r"(a+)+$")
+    elif change == "unknown field":
+        schema.add("zz", STORED())
+    else:
+        schema["date"].column_type._typecode = "B"
+    toc = _toc(own_copy)
+    parts = _read_toc(toc)
+    parts["schema"] = pickle.dumps(schema, 2)
+    _write_toc(toc, parts)
+    with pytest.raises(IndexDamaged, match="_MAIN_1.toc"):
+        open_index(own_copy)
+    report = update([str(SMALL)], own_copy)
+    assert report.repaired and "_MAIN_1.toc" in report.repaired
+    open_index(own_copy).close()
