@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from typing import Any
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -110,3 +111,37 @@ codecs.register_error("cp1252-fallback", _cp1252_fallback)
 
 def _nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _repair_str(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def repair_surrogates(value: Any) -> Any:
+    """The value with every lone surrogate in its strings (keys too) replaced by U+FFFD.
+
+    JSON may escape half of a pair ("\\ud800"): Python keeps it, and lxml, hashing and the index then raise on
+    it. Repaired, the record is still read. Containers are copied with a work list, never recursion."""
+    if isinstance(value, str):
+        return _repair_str(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    todo: list[tuple[Any, Any]] = [(root, value)]  # (copy to fill, container it copies)
+    while todo:
+        copy, source = todo.pop()
+        for key, item in source.items() if isinstance(source, dict) else enumerate(source):
+            if isinstance(item, str):
+                item = _repair_str(item)
+            elif isinstance(item, (dict, list)):
+                child: Any = {} if isinstance(item, dict) else []
+                todo.append((child, item))
+                item = child
+            if isinstance(copy, dict):
+                copy[_repair_str(key) if isinstance(key, str) else key] = item
+            else:
+                copy.append(item)
+    return root

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import warnings
 from typing import Any
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
 
 from .dates import date_from_text, parse_iso
-from .decode import decode_bytes, looks_binary
+from .decode import decode_bytes, looks_binary, repair_surrogates
 from .language import detect, normalize_lang
 from .metadata import clean, read_metadata, release_from_text
 from .statement import Problem, Statement
@@ -146,6 +147,9 @@ _CHROME_HINT = re.compile(
     r"|\b(?:class|id|role|hidden|aria-hidden)\s*=",
     re.IGNORECASE,
 )
+# The largest real pages hold ~5,500 elements; a page with more than this is not a statement.
+MAX_ELEMENTS = 200_000
+_ELEMENT = re.compile(r"<[A-Za-z]")
 _INLINE_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _LINE_BREAK = "\u2028"  # stands for <br> until whitespace is collapsed
 _PARAGRAPH_BREAK = re.compile("\u2028 ?\u2028[\u2028 ]*")
@@ -173,19 +177,37 @@ def _labels(tag: Tag) -> str:
     return " ".join([*(tag.get("class") or ()), str(tag.get("id") or "")])
 
 
+_DROP = frozenset(DROP_TAGS)
+_CHROME = frozenset(CHROME_TAGS)
+
+
 def prune(soup: BeautifulSoup) -> None:
     """Remove what is never the statement: code, hidden text, menus, banners, the site's header and footer."""
-    for tag in soup.find_all(DROP_TAGS):
-        tag.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in soup.find_all(CHROME_TAGS):
-        tag.decompose()
+    # One walk lists every node; bs4's find_all matching costs ~10 µs a node a call, and prune made five.
+    nodes = list(soup.descendants)
+    tags = [n for n in nodes if isinstance(n, Tag)]
+    for tag in tags:
+        if tag.name in _DROP and not _gone(tag):
+            tag.decompose()
+    for node in nodes:
+        if isinstance(node, Comment) and not _gone(node):
+            node.extract()
+    for tag in tags:
+        if tag.name in _CHROME and not _gone(tag):
+            tag.decompose()
     # A wrapper of the main content is never chrome, whatever its class says ("news-release-archive").
-    mains = soup.find_all(["main", "article"])
-    keep = {id(p) for m in mains for p in m.parents}
-    inside = {id(t) for m in mains for t in m.find_all(True)}
-    for tag in soup.find_all(True):
+    # Each ancestor and each descendant is visited once, however deeply <main>/<article> nest (10k levels).
+    mains = [t for t in tags if t.name in ("main", "article") and not _gone(t)]
+    keep: set[int] = set()
+    inside: set[int] = set()
+    for m in mains:
+        for p in m.parents:
+            if id(p) in keep:
+                break
+            keep.add(id(p))
+        if id(m) not in inside:  # a nested one's descendants are already there
+            inside.update(id(t) for t in m.descendants if isinstance(t, Tag))
+    for tag in tags:
         if _gone(tag) or tag.name in ("html", "body", "main", "article") or id(tag) in keep:
             continue
         if _is_hidden(tag) or tag.get("role") in CHROME_ROLES:
@@ -201,46 +223,97 @@ def prune(soup: BeautifulSoup) -> None:
             tag.decompose()
 
 
-def _text_len(tag: Tag) -> int:
-    return len(clean(tag.get_text(" ")))
+class Measure:
+    """Text and link lengths of every tag under a root, computed once bottom-up.
+
+    Asking each block for its own text (get_text) walks its subtree again: nested blocks make that quadratic
+    (1,000 nested divs with a link each took 20 s). The numbers equal len(clean(tag.get_text(" "))) and a walk
+    over the links: clean() of strings joined by a space is the cleaned strings joined by one space.
+    """
+
+    def __init__(self, root: Tag) -> None:
+        # id(tag) -> [characters of its cleaned strings, non-blank strings, links below, their characters]
+        self.data: dict[int, list[int]] = {}
+        self.depth: dict[int, int] = {}
+        self.tags: list[Tag] = []  # document order
+        stack: list[tuple[Tag, Any]] = [(root, iter(root.children))]
+        self.depth[id(root)] = 0
+        self.data[id(root)] = [0, 0, 0, 0]
+        self.tags.append(root)
+        while stack:
+            tag, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if stack:
+                    mine, parent = self.data[id(tag)], self.data[id(stack[-1][0])]
+                    parent[0] += mine[0]
+                    parent[1] += mine[1]
+                    parent[2] += mine[2] + (tag.name == "a")
+                    parent[3] += mine[3] + (self.text_len(tag) if tag.name == "a" else 0)
+                continue
+            if isinstance(child, Tag):
+                self.data[id(child)] = [0, 0, 0, 0]
+                self.depth[id(child)] = len(stack)
+                self.tags.append(child)
+                stack.append((child, iter(child.children)))
+            elif type(child) in _TEXT_TYPES:
+                n = len(clean(child))
+                if n:
+                    entry = self.data[id(tag)]
+                    entry[0] += n
+                    entry[1] += 1
+
+    def text_len(self, tag: Tag) -> int:
+        """len(clean(tag.get_text(" "))), for a tag under the root."""
+        chars, strings, _, _ = self.data[id(tag)]
+        return chars + strings - 1 if strings else 0
+
+    def links(self, tag: Tag) -> tuple[int, int]:
+        """(links under the tag, characters of their text)."""
+        entry = self.data[id(tag)]
+        return entry[2], entry[3]
 
 
-def main_content(soup: BeautifulSoup) -> Tag:
+_TEXT_TYPES = (NavigableString, CData)
+
+
+def main_content(soup: BeautifulSoup, measure: Measure | None = None) -> Tag:
     """The part of the page that holds the statement: <main>, else the largest <article>, else the body."""
-    main = soup.find("main") or soup.find(attrs={"role": "main"})
-    if isinstance(main, Tag) and _text_len(main) > 0:
+    measure = measure or Measure(soup)
+    tags = measure.tags  # every tag, in document order: one list rather than a find() walk each
+    main = next((t for t in tags if t.name == "main"), None) or next(
+        (t for t in tags if t.get("role") == "main"), None)
+    if main is not None and measure.text_len(main) > 0:
         return main
-    articles = soup.find_all("article")
+    articles = [t for t in tags if t.name == "article"]
     if articles:
-        best = max(articles, key=_text_len)
-        if _text_len(best) > 200:
+        best = max(articles, key=measure.text_len)
+        if measure.text_len(best) > 200:
             return best
     for key in ("content", "main-content", "maincontent", "main"):
-        tag = soup.find(id=key)
-        if isinstance(tag, Tag) and _text_len(tag) > 200:
+        tag = next((t for t in tags if t.get("id") == key), None)
+        if tag is not None and measure.text_len(tag) > 200:
             return tag
     return soup.body or soup
 
 
-def drop_link_lists(root: Tag) -> None:
+LINK_BLOCKS = ("ul", "ol", "div", "section", "p", "table")
+
+
+def drop_link_lists(root: Tag, measure: Measure | None = None) -> None:
     """Remove blocks that are mostly links (menus, "related articles", tag clouds) in the main content."""
-    # One pass over the links, crediting their text to every ancestor: find_all per block is too slow.
-    counts: dict[int, list] = {}
-    root_total = _text_len(root)
-    for link in root.find_all("a"):
-        length = len(clean(link.get_text(" ")))
-        for parent in link.parents:
-            if parent is root:
-                break
-            if parent.name in ("ul", "ol", "div", "section", "p", "table"):
-                entry = counts.setdefault(id(parent), [parent, 0, 0, sum(1 for _ in parent.parents)])
-                entry[1] += 1
-                entry[2] += length
-    # Outermost first: their counts are still whole; an inner block removed first would leave stale counts.
-    for tag, n_links, linked, _depth in sorted(counts.values(), key=lambda e: e[3]):
+    measure = measure or Measure(root)
+    root_total = measure.text_len(root)
+    candidates = [t for t in measure.tags if t is not root and t.name in LINK_BLOCKS]
+    # Outermost first: a block inside one removed is gone with it. The counts are the page's before any
+    # removal, as an outer block's must be.
+    candidates.sort(key=lambda t: measure.depth[id(t)])
+    for tag in candidates:
+        n_links, linked = measure.links(tag)
         if n_links < 3 or _gone(tag):
             continue
-        total = _text_len(tag)
+        total = measure.text_len(tag)
         # Never the bulk of the content: a statement that is a list of links stays a statement.
         if total and linked / total > 0.6 and total < 2000 and total < 0.5 * root_total:
             tag.decompose()
@@ -250,12 +323,20 @@ def text_blocks(root: Tag) -> list[str]:
     """The visible text as blocks (paragraphs, list items, headings, table rows), lines kept from <br>."""
     blocks: list[str] = []
     buffer: list[str] = []
+    any_text = False  # whether the buffer holds more than white space
+
+    def add(piece: str) -> None:
+        nonlocal any_text
+        buffer.append(piece)
+        any_text = any_text or bool(piece.strip())
 
     def flush() -> None:
+        nonlocal any_text
         if not buffer:
             return
         raw = _INLINE_SPACE.sub(" ", "".join(buffer))
         buffer.clear()
+        any_text = False
         # <br><br> separates paragraphs (vie-publique writes whole speeches that way); one <br> is a line.
         for para in _PARAGRAPH_BREAK.split(raw):
             lines = [line.strip() for line in para.split(_LINE_BREAK)]
@@ -275,21 +356,21 @@ def text_blocks(root: Tag) -> list[str]:
             continue
         if isinstance(child, NavigableString):
             if type(child) is NavigableString or child.__class__.__name__ == "CData":
-                buffer.append(str(child))
+                add(str(child))
             continue
         if not isinstance(child, Tag):
             continue
         tag = child.name
         if tag == "br":
-            buffer.append(_LINE_BREAK)
+            add(_LINE_BREAK)
             continue
         if tag in ("td", "th"):
-            if "".join(buffer).strip():
-                buffer.append(" | ")
+            if any_text:  # not "".join(buffer).strip(): a row of 40k cells made that quadratic
+                add(" | ")
         elif tag in BLOCK_TAGS:
             flush()
             if tag == "li":
-                buffer.append("- ")
+                add("- ")
         stack.append((tag, iter(child.children)))
 
     flush()
@@ -311,13 +392,29 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{host}{rest or '/'}"
 
 
+_ID_SPACE = re.compile(r"\s+")
+
+
+def normalize_id(value: str) -> str:
+    """An id a URL and a terminal can carry: white space runs (newlines too) become one space, other control
+    and format characters (NUL, ESC, bidi overrides, zero-width) go, ends are stripped."""
+    value = _ID_SPACE.sub(" ", value)
+    if not value.isprintable():
+        value = "".join(c for c in value if c == " " or unicodedata.category(c) not in _ID_DROP)
+    return value.strip()
+
+
+_ID_DROP = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
 def id_for(record: dict[str, Any] | None, url: str, default_id: str, origin: str) -> str:
     """The record's id; else one from the canonical URL; else the caller's (file path) id; else origin's."""
-    if record and record.get("id") not in (None, ""):
-        return str(record["id"])
+    given = normalize_id(str(record["id"])) if record and record.get("id") not in (None, "") else ""
+    if given:
+        return given
     if url:
         return _stable_id("u", canonical_url(url))
-    return default_id or _stable_id("o", origin)
+    return normalize_id(default_id) or _stable_id("o", origin)
 
 
 def split_record(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -347,7 +444,7 @@ def extract_html(
     `record` holds JSON Lines fields: they win over what extraction finds, except the language.
     `default_id` is used when neither the record nor a URL gives an identity (a file's relative path).
     """
-    record = record or {}
+    record = repair_surrogates(record) if record else {}
     known, extra = split_record(record)
     path = origin
 
@@ -358,9 +455,11 @@ def extract_html(
             return Problem(path, reason)
         text = decode_bytes(data)
     else:
-        import unicodedata
-
-        text = unicodedata.normalize("NFC", data)
+        text = unicodedata.normalize("NFC", repair_surrogates(data))
+    elements = len(_ELEMENT.findall(text))
+    if elements > MAX_ELEMENTS:
+        # Parsing alone costs ~30 µs an element: a crafted page of a million <br> would stall a run.
+        return Problem(path, f"page too complex: {elements:,} elements (limit {MAX_ELEMENTS:,})")
 
     # parse, read metadata, prune, pick the main content, text blocks
     if text.strip() and "<" in text:
@@ -369,8 +468,9 @@ def extract_html(
         meta = read_metadata(soup) if has_chrome else {}
         if has_chrome:
             prune(soup)
-            root = main_content(soup)
-            drop_link_lists(root)
+            measure = Measure(soup)
+            root = main_content(soup, measure)
+            drop_link_lists(root, measure)
         else:
             root = soup
         blocks = text_blocks(root)

@@ -35,10 +35,10 @@ def clean(text: str | None) -> str:
     return _SPACES.sub(" ", text or "").strip()
 
 
-def _meta_map(soup: BeautifulSoup) -> dict[str, str]:
+def _meta_map(tags: list[Tag]) -> dict[str, str]:
     """name/property/itemprop (lower case) → content; the first occurrence wins."""
     metas: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
+    for tag in (t for t in tags if t.name == "meta"):
         content = tag.get("content")
         if content is None:
             continue
@@ -49,9 +49,12 @@ def _meta_map(soup: BeautifulSoup) -> dict[str, str]:
     return metas
 
 
-def _json_ld(soup: BeautifulSoup) -> dict[str, Any]:
+_LD_JSON = re.compile("ld\\+json", re.I)
+
+
+def _json_ld(tags: list[Tag]) -> dict[str, Any]:
     """The first Article-like JSON-LD object, or {}."""
-    for script in soup.find_all("script", attrs={"type": re.compile("ld\\+json", re.I)}):
+    for script in (t for t in tags if t.name == "script" and _LD_JSON.search(str(t.get("type") or ""))):
         try:
             data = json.loads(script.string or "")
         except (ValueError, TypeError):
@@ -81,12 +84,18 @@ def _name(value: Any) -> str:
 
 def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
     """What the markup says about the page; every key present, "" when the markup is silent."""
-    metas = _meta_map(soup)
-    ld = _json_ld(soup) if soup.find("script") else {}
-    html = soup.find("html")
-    h1 = soup.find("h1")
+    # One walk lists the tags; a bs4 find() per question walked the whole page each time.
+    tags = [t for t in soup.descendants if isinstance(t, Tag)]
+
+    def first(name: str) -> Tag | None:
+        return next((t for t in tags if t.name == name), None)
+
+    metas = _meta_map(tags)
+    ld = _json_ld(tags) if first("script") else {}
+    html = first("html")
+    h1 = first("h1")
     h1_text = clean(h1.get_text(" ")) if h1 else ""
-    title_tag = soup.find("title")
+    title_tag = first("title")
     page_title = clean(title_tag.get_text()) if title_tag else ""
 
     title = (
@@ -118,13 +127,13 @@ def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
         if date:
             break
     if not date:
-        time_tag = soup.find("time", attrs={"datetime": True})
+        time_tag = next((t for t in tags if t.name == "time" and t.has_attr("datetime")), None)
         if time_tag:
             date = parse_iso(str(time_tag["datetime"]))
 
     canonical = ""
     alternates: dict[str, str] = {}
-    for link in soup.find_all("link", href=True):
+    for link in (t for t in tags if t.name == "link" and t.has_attr("href")):
         rel = [r.lower() for r in (link.get("rel") or [])]
         if "canonical" in rel and not canonical:
             canonical = str(link["href"]).strip()

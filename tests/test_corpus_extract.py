@@ -243,3 +243,127 @@ def test_mixed_utf8_and_windows_1252_bytes_are_both_read() -> None:
             + "<p>Réunion à Québec – « oui » œuvre</p>".encode("cp1252"))
     text = decode_bytes(data)
     assert "ministère a publié" in text and "Réunion à Québec – « oui » œuvre" in text
+
+
+# ---- crafted pages (issue 16, M4): extraction is near-linear in page size, or the page is skipped ----------
+
+LINK_TEXT = "Le ministre a annoncé une mesure"
+
+
+def _row_of_cells(n: int) -> str:
+    return "<html><body><main><table><tr>" + "<td>x</td>" * n + "</tr></table></main></body></html>"
+
+
+def _nested_divs_with_links(n: int) -> str:
+    return ("<html><body>" + f"<div><a href='/x'>{LINK_TEXT}</a> et quelques mots" * n + "</div>" * n
+            + "</body></html>")
+
+
+def _nested_main_article(n: int) -> str:
+    return ("<html><body>" + "<main><article>" * n + f"<p>{FR_TEXT}</p>" + "</article></main>" * n
+            + "</body></html>")
+
+
+def _many_br(n: int) -> str:
+    return f"<html><body><main><p>{FR_TEXT}" + "<br>" * n + "fin</p></main></body></html>"
+
+
+@pytest.mark.timeout(60)  # a hang guard: each takes ~1-5 s; the old code took 16 s to over 120 s
+@pytest.mark.parametrize(
+    "make, n",
+    # 100k cells: the old quadratic join needed ~100 s, past the guard; now ~5 s.
+    [(_row_of_cells, 100_000), (_nested_divs_with_links, 2_500), (_nested_main_article, 10_000)],
+    ids=["100k-td", "2500-nested-div-links", "10k-nested-main-article"],
+)
+def test_crafted_pages_extract_in_bounded_time(make, n: int) -> None:
+    st = extract_html(make(n), origin="crafted.html")
+    assert isinstance(st, Statement), st
+    assert st.body
+
+
+@pytest.mark.timeout(60)
+def test_a_page_of_a_million_elements_is_skipped_with_a_reason() -> None:
+    from corpus.extract import MAX_ELEMENTS
+
+    problem = extract_html(_many_br(1_000_000), origin="br.html")
+    assert isinstance(problem, Problem) and problem.reason.startswith("page too complex: 1,000,0")
+    assert str(MAX_ELEMENTS // 1000) in problem.reason
+    # Just under the bound, the page is read.
+    st = extract_html(_many_br(MAX_ELEMENTS // 10), origin="br.html")
+    assert isinstance(st, Statement) and "ministre" not in st.body and st.body.startswith(FR_TEXT[:40])
+
+
+def _calls(html: str) -> int:
+    """Python and C function calls (generator steps too) made by one extraction: deterministic work."""
+    import sys
+
+    count = 0
+
+    def profile(frame, event, arg):  # noqa: ARG001
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        extract_html(html, origin="scaling.html")
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("make, n", [(_nested_divs_with_links, 150), (_nested_main_article, 300),
+                                     (_row_of_cells, 2_000)], ids=["div-links", "main-article", "td"])
+def test_extraction_work_grows_linearly(make, n: int) -> None:
+    """Four times the page, about four times the calls (at most 6): a quadratic step would make it 16."""
+    extract_html(make(10), origin="warm.html")  # lazy imports and the language model, outside the count
+    small, large = _calls(make(n)), _calls(make(4 * n))
+    assert large < 6 * small, (small, large)
+
+
+def test_link_lists_are_still_dropped_and_link_rich_statements_kept() -> None:
+    """The bottom-up measure keeps extraction as it was: a menu of links goes, a text with links stays."""
+    menu = "".join(f"<li><a href='/p{i}'>Page {i}</a></li>" for i in range(8))
+    html = (f"<html lang=fr><body><main><h1>Titre</h1><div class='x'><ul>{menu}</ul></div>"
+            f"<p>{FR_TEXT} Voir <a href='/a'>la loi</a>, <a href='/b'>le message</a> et "
+            f"<a href='/c'>le rapport</a>.</p></main></body></html>")
+    st = statement(html)
+    assert "Page 3" not in st.body and "le message" in st.body and "Conseil fédéral" in st.body
+    from bs4 import BeautifulSoup
+
+    from corpus.extract import Measure
+    from corpus.metadata import clean
+
+    soup = BeautifulSoup(html, "lxml")
+    measure = Measure(soup)
+    for tag in soup.find_all(True):
+        assert measure.text_len(tag) == len(clean(tag.get_text(" "))), tag.name
+        links = tag.find_all("a")
+        assert measure.links(tag) == (len(links), sum(len(clean(a.get_text(" "))) for a in links))
+
+
+# ---- odd values in records (issue 16, H1 and L5) --------------------------------------------------------
+
+
+def test_lone_surrogates_are_repaired_not_fatal() -> None:
+    st = extract_html("<p>Le ministre \ud800 a parlé.</p>", origin="x.jsonl:1",
+                      record={"id": "a\udfff", "title": "Titre \ud83d", "type": ["\udc80"]})
+    assert isinstance(st, Statement)
+    assert st.body == "Le ministre \ufffd a parlé." and st.title == "Titre \ufffd"
+    assert st.id == "a\ufffd" and st.extra == {"type": ["\ufffd"]}
+    st.to_dict()["body"].encode("utf-8")  # hashing and the index can encode every field
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("a\nb", "a b"), ("  x\t\r\ny  ", "x y"), ("id\x00\x1b[31m", "id[31m"), ("a\u202eb\u200bc", "abc"),
+    ("2021-100", "2021-100"), ("communiqué n° 12", "communiqué n° 12"),
+])
+def test_ids_are_normalised(given: str, expected: str) -> None:
+    st = statement(f"<p>{FR_TEXT}</p>", record={"id": given})
+    assert st.id == expected
+
+
+def test_an_id_of_only_control_characters_falls_back_to_the_url() -> None:
+    st = statement(f"<p>{FR_TEXT}</p>", record={"id": "\n\t\x00", "url": "https://e.example/a"})
+    assert st.id.startswith("u-")
