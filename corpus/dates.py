@@ -152,3 +152,15 @@ def date_from_text(blocks: list[str], default_year: int | None = None) -> str:
             if iso:
                 return iso
     return ""
+
+
+MAX_DAYS_AHEAD = 366  # a release may be dated a little ahead (embargo); 9999-12-31 is not a date
+
+
+def too_far_ahead(iso: str, today: date | None = None) -> bool:
+    """Whether an ISO date lies more than a year after today: it would pin a statement to the top of feeds."""
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return False
+    return (day - (today or date.today())).days > MAX_DAYS_AHEAD

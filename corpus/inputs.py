@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .extract import extract_html
+from .dates import too_far_ahead
+from .extract import extract_html, normalize_id
 from .statement import Problem, Statement
-from .summary import LANG_DISAGREEMENT, OTHER_LANGUAGE
+from .summary import DATE_AHEAD, LANG_DISAGREEMENT, OTHER_LANGUAGE
 
 if TYPE_CHECKING:
     from .summary import Summary
@@ -139,41 +143,78 @@ def _not_corpus(path: Path) -> bool:
 
 
 def iter_inputs(paths: Iterable[str | Path]) -> Iterator[InputFile | Problem]:
-    """Every file to read under the given paths, in a deterministic (sorted) order.
+    """Every file to read under the given paths, in a deterministic (sorted) order. Never raises.
 
     Hidden files and folders are skipped when walking, except files named like corpus files (".html");
-    a file given explicitly is always tried.
+    a file given explicitly is always tried. A folder reached twice (a symlink loop, two links to one folder)
+    is walked once; a folder or entry that cannot be read is a Problem marked incomplete.
     """
     for given in paths:
         root = Path(given)
-        if not root.exists():
+        try:
+            st = root.stat()
+        except FileNotFoundError:
             yield Problem(str(given), "no such file or directory")
             continue
-        if root.is_file():
+        except OSError as err:
+            yield Problem(str(given), f"unreadable: {_why(err)}", incomplete=True)
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(root)
+        else:
             kind = kind_of(root) or "html"  # given explicitly: try it, the reader reports what it is
             yield InputFile(root, root, kind)
+
+
+def _walk(root: Path) -> Iterator[InputFile | Problem]:
+    """Depth-first, entries sorted by name (files and folders mixed), so the order is the same everywhere.
+
+    A work list rather than recursion (a tree may be deeper than Python's stack); each real folder, known by
+    (st_dev, st_ino), is entered once, so `ln -s .. loop/up` ends instead of running to ELOOP."""
+    seen: dict[tuple[int, int], str] = {}
+    stack: list[Iterator[os.DirEntry[str]]] = []
+
+    def enter(folder: Path) -> Problem | None:
+        try:
+            st = folder.stat()
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                return Problem(str(folder), f"folder already walked: {seen[key]} (a symlink loop or a second "
+                               "link to it): not read twice", kind="warning")
+            seen[key] = str(folder)
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as err:
+            return Problem(str(folder), f"unreadable folder: {_why(err)}", incomplete=True)
+        stack.append(iter(entries))
+        return None
+
+    problem = enter(root)
+    if problem:
+        yield problem
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
             continue
-        yield from _walk(root, root)
-
-
-def _walk(folder: Path, root: Path) -> Iterator[InputFile | Problem]:
-    """Depth-first, entries sorted by name (files and folders mixed), so the order is the same everywhere."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as err:
-        yield Problem(str(folder), f"unreadable folder: {err.strerror or err}")
-        return
-    for entry in entries:
         path = Path(entry.path)
         lower = entry.name.lower()
-        if entry.is_dir():
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError as err:
+            yield Problem(str(path), f"unreadable: {_why(err)}", incomplete=True)
+            continue
+        if is_dir:
             if not entry.name.startswith("."):
-                yield from _walk(path, root)
+                problem = enter(path)
+                if problem:
+                    yield problem
             continue
         if entry.name.startswith(".") and not lower.endswith(HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES):
             continue
-        if not entry.is_file() or _not_corpus(path):
-            continue
+        if not is_file or _not_corpus(path):
+            continue  # a dangling symlink, a socket, a fifo, or obviously not a statement
         kind = kind_of(path)
         if kind:
             yield InputFile(path, root, kind)
@@ -181,12 +222,27 @@ def _walk(folder: Path, root: Path) -> Iterator[InputFile | Problem]:
             yield Problem(str(path), "not a corpus file: neither HTML, JSON Lines nor WARC")
 
 
+def _why(err: BaseException) -> str:
+    """An exception as one short printable line (its text may quote the input: a surrogate, a megabyte)."""
+    text = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    if not isinstance(err, OSError):
+        text = f"{type(err).__name__}: {text}"
+    text = " ".join(text.encode("utf-8", "backslashreplace").decode("utf-8").split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
 def _with_checks(item: Statement | Problem) -> Iterator[Statement | Problem]:
     """The statement, then a warning when its text contradicts its declared language or is not fr/en."""
-    yield item
     if not isinstance(item, Statement):
+        yield item
         return
     path, line, offset = _where(item.origin)
+    if item.date and too_far_ahead(item.date):
+        yield dataclasses.replace(item, date="", content_hash="")  # the hash is computed again, without it
+        yield Problem(path, f"{DATE_AHEAD}: {item.date} is more than a year ahead, dropped", line=line,
+                      offset=offset, kind="warning")
+    else:
+        yield item
     if item.declared_lang and item.declared_lang != item.lang:
         yield Problem(
             path,
@@ -218,21 +274,38 @@ def _where(origin: str) -> tuple[str, int | None, int | None]:
 def read_html_file(inp: InputFile) -> Iterator[Statement | Problem]:
     path = str(inp.path)
     try:
-        size = inp.size
-        if size == 0:
-            yield Problem(path, "empty file")
+        with inp.path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                yield Problem(path, "empty file")
+                return
+            # Never more than the limit in memory, even when the file grows after it was measured.
+            data = f.read(MAX_HTML_BYTES + 1) if size <= MAX_HTML_BYTES else b""
+        if size > MAX_HTML_BYTES or len(data) > MAX_HTML_BYTES:
+            yield Problem(path, f"file too large: {max(size, len(data)) / 1e6:.1f} MB (limit {_LIMIT})")
             return
-        if size > MAX_HTML_BYTES:
-            yield Problem(path, f"file too large: {size / 1e6:.1f} MB (limit {MAX_HTML_BYTES / 1e6:.0f} MB)")
-            return
-        data = inp.path.read_bytes()
     except OSError as err:
-        yield Problem(path, f"unreadable: {err.strerror or err}")
+        yield Problem(path, f"unreadable: {_why(err)}", incomplete=True)
         return
     if not data.strip():
         yield Problem(path, "empty file: only whitespace")
         return
-    yield from _with_checks(extract_html(data, origin=path, default_id=inp.rel))
+    yield from _guarded(lambda: extract_html(data, origin=path, default_id=inp.rel), path, None, None)
+
+
+_LIMIT = f"{MAX_HTML_BYTES / 1e6:.0f} MB"
+
+
+def _guarded(make, path: str, line: int | None, offset: int | None) -> list[Statement | Problem]:
+    """What one record or page gives (its statement and warnings), or, when reading it raised anything at all
+    (a RecursionError, a codec error deep in lxml), one Problem for it alone: the input goes on."""
+    try:
+        item = make()
+        if isinstance(item, Problem):
+            item.path, item.line, item.offset = path, line, offset
+        return list(_with_checks(item))
+    except Exception as err:  # noqa: BLE001 - one bad record must never stop the others
+        return [Problem(path, f"invalid record: {_why(err)}", line=line, offset=offset, incomplete=True)]
 
 
 def _open_lines(path: Path):
@@ -242,9 +315,11 @@ def _open_lines(path: Path):
 def read_jsonl(inp: InputFile) -> Iterator[Statement | Problem]:
     """One statement per line; a bad line is reported and the file goes on; a truncated gzip ends it.
 
-    With ``inp.start`` (a plain file only), reading begins at that byte offset, which must be the start of
-    line ``inp.first_line``; ``inp.earlier_ids`` are the ids of the lines before it, so that a record
-    without id or URL repeated after them is numbered as a read of the whole file would number it."""
+    A line is read with a cap (MAX_HTML_BYTES): a longer one is skipped in bounded chunks and reported, so one
+    3 GB line never sits in memory. With ``inp.start`` (a plain file only), reading begins at that byte
+    offset, which must be the start of line ``inp.first_line``; ``inp.earlier_ids`` are the ids of the lines
+    before it, so that a record without id or URL repeated after them is numbered as a read of the whole file
+    would number it."""
     path = str(inp.path)
     line_no = inp.first_line - 1
     seen_ids = _seen_counts(inp.earlier_ids)
@@ -252,41 +327,69 @@ def read_jsonl(inp: InputFile) -> Iterator[Statement | Problem]:
         with _open_lines(inp.path) as f:
             if inp.start:
                 f.seek(inp.start)
-            for line_no, raw in enumerate(f, start=inp.first_line):
+            while True:
+                raw = f.readline(MAX_HTML_BYTES + 1)
+                if not raw:
+                    break
+                line_no += 1
+                if len(raw) > MAX_HTML_BYTES and not raw.endswith(b"\n"):
+                    size = len(raw) + _skip_line(f)
+                    yield Problem(path, f"record too large: {size / 1e6:.1f} MB (limit {_LIMIT})",
+                                  line=line_no)
+                    continue
                 if line_no == 1:
                     raw = raw.removeprefix(b"\xef\xbb\xbf")
                 if not raw.strip():
                     continue
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = raw.decode("cp1252", errors="replace")
-                try:
-                    record = json.loads(text)
-                except ValueError as err:
-                    yield Problem(path, f"invalid JSON: {err}", line=line_no)
-                    continue
-                if not isinstance(record, dict):
-                    yield Problem(
-                        path, f"invalid record: a JSON {type(record).__name__}, not an object", line=line_no
-                    )
-                    continue
-                content = record.get("html") if record.get("html") else record.get("text")
-                if not isinstance(content, str) or not content.strip():
-                    yield Problem(path, "no text: record has neither 'html' nor 'text'", line=line_no)
-                    continue
-                origin = f"{path}:{line_no}"
-                # No id or URL: the identity comes from the file and the content, so it survives reordering.
-                item = extract_html(content, origin=origin, record=record, default_id="")
-                if isinstance(item, Statement) and not record.get("id") and not item.url:
-                    item.id = _content_id(inp.rel, item, seen_ids)
-                if isinstance(item, Problem):
-                    item.path, item.line = path, line_no
-                yield from _with_checks(item)
+                yield from _jsonl_record(raw, inp, line_no, seen_ids)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        yield Problem(path, f"truncated file: gzip ends early after line {line_no} ({err})", line=line_no + 1)
+        yield Problem(path, f"truncated file: gzip ends early after line {line_no} ({_why(err)})",
+                      line=line_no + 1, incomplete=True)
     except OSError as err:
-        yield Problem(path, f"unreadable: {err}", line=line_no + 1 if line_no else None)
+        yield Problem(path, f"unreadable: {_why(err)}", line=line_no + 1 if line_no else None,
+                      incomplete=True)
+
+
+def _skip_line(f) -> int:
+    """Read past the rest of the current line in 1 MB pieces; the number of bytes skipped."""
+    skipped = 0
+    while True:
+        chunk = f.readline(1 << 20)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def _jsonl_record(
+    raw: bytes, inp: InputFile, line_no: int, seen_ids: dict[str, int]
+) -> list[Statement | Problem]:
+    path = str(inp.path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    try:
+        record = json.loads(text)
+    except RecursionError:
+        return [Problem(path, "invalid JSON: nested too deeply", line=line_no, incomplete=True)]
+    except ValueError as err:
+        return [Problem(path, f"invalid JSON: {_why(err).removeprefix('JSONDecodeError: ')}", line=line_no,
+                        incomplete=True)]
+    if not isinstance(record, dict):
+        return [Problem(path, f"invalid record: a JSON {type(record).__name__}, not an object", line=line_no)]
+    content = record.get("html") if record.get("html") else record.get("text")
+    if not isinstance(content, str) or not content.strip():
+        return [Problem(path, "no text: record has neither 'html' nor 'text'", line=line_no)]
+
+    def make() -> Statement | Problem:
+        origin = f"{path}:{line_no}"
+        # No id or URL: the identity comes from the file and the content, so it survives reordering.
+        item = extract_html(content, origin=origin, record=record, default_id="")
+        if isinstance(item, Statement) and not item.url and not normalize_id(str(record.get("id") or "")):
+            item.id = _content_id(inp.rel, item, seen_ids)
+        return item
+
+    return _guarded(make, path, line_no, None)
 
 
 _CONTENT_ID = re.compile(r"(c-[0-9a-f]{16})(?:-(\d+))?")
@@ -312,16 +415,21 @@ def _content_id(rel: str, item: Statement, seen: dict[str, int]) -> str:
 
 
 def read_warc(inp: InputFile) -> Iterator[Statement | Problem]:
-    """HTML response records; other records (requests, metadata, images) are not statements."""
+    """HTML response records; other records (requests, metadata, images) are not statements.
+
+    A payload is read up to MAX_HTML_BYTES + 1 bytes: a larger one is skipped (warcio reads past its rest in
+    small pieces). A record with fewer payload bytes than its Content-Length (a file cut short) is reported,
+    not indexed as part of a page; a record that fails to be read is reported alone."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
+    from warcio.limitreader import LimitReader
 
     path = str(inp.path)
-    if inp.size == 0:
-        yield Problem(path, "empty file")
-        return
     offset: int | None = None
     try:
+        if inp.size == 0:
+            yield Problem(path, "empty file")
+            return
         # warcio reads anything as an old ARC file: insist on a WARC header first.
         with inp.path.open("rb") as f:
             magic = f.read(2)
@@ -332,33 +440,61 @@ def read_warc(inp: InputFile) -> Iterator[Statement | Problem]:
                 return
         with inp.path.open("rb") as f:
             records = ArchiveIterator(f)
+            end = 0
             for record in records:
-                if record.rec_type not in ("response", "resource"):
+                wanted = record.rec_type in ("response", "resource")
+                data = record.content_stream().read(MAX_HTML_BYTES + 1) if wanted else b""
+                offset = records.get_record_offset()  # reads the rest of the record; valid only then
+                end = offset + records.get_record_length()
+                raw = record.raw_stream
+                declared = (record.rec_headers.get_header("Content-Length") or "").strip()
+                if not declared.isdigit() or not isinstance(raw, LimitReader):  # a header cut short
+                    yield Problem(path, "truncated record: its header has no Content-Length", offset=offset,
+                                  incomplete=True)
                     continue
-                data = record.content_stream().read()
-                offset = records.get_record_offset()  # only valid once the payload is read
-                ctype = ""
-                if record.http_headers is not None:
-                    ctype = record.http_headers.get_header("Content-Type") or ""
-                ctype = ctype or record.rec_headers.get_header("Content-Type") or ""
-                is_html = "html" in ctype.lower() or data[:1024].lstrip().lower().startswith(
-                    (b"<!doctype html", b"<html")
-                )
-                if not is_html:
-                    yield Problem(path, f"not HTML: WARC record of type {ctype or 'unknown'}", offset=offset)
+                if raw.limit > 0:
+                    length = raw.tell() + raw.limit
+                    yield Problem(path, f"truncated record: {raw.tell()} of its {length} bytes, the file "
+                                  "ends early", offset=offset, incomplete=True)
                     continue
-                url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                origin = f"{path}@{offset}"
-                item = extract_html(data, origin=origin, url=url, default_id=f"{inp.rel}@{offset}")
-                if isinstance(item, Problem):
-                    item.path, item.offset = path, offset
-                yield from _with_checks(item)
-    except (ArchiveLoadFailed, EOFError, zlib.error, gzip.BadGzipFile, ValueError) as err:
-        yield Problem(path, f"invalid WARC: {err}", offset=offset)
+                if not wanted:
+                    continue
+                if len(data) > MAX_HTML_BYTES:
+                    yield Problem(path, f"record too large: over {_LIMIT}", offset=offset)
+                    continue
+                yield from _guarded(partial(_warc_item, record, data, inp, offset), path, None, offset)
+            # warcio takes a record header or a gzip member cut short for the end of the file: check that
+            # the last record ends where the file does (but for blank lines).
+            size = os.fstat(f.fileno()).st_size
+            f.seek(end)
+            rest = f.read(4096)
+            if size - end > 4096 or rest.strip():
+                yield Problem(path, f"truncated file: {size - end} bytes after the last whole record",
+                              offset=end, incomplete=True)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        yield Problem(path, f"truncated file: the gzip stream ends early ({_why(err)})", offset=offset,
+                      incomplete=True)
+    except (ArchiveLoadFailed, ValueError) as err:
+        yield Problem(path, f"invalid WARC: {_why(err)}", offset=offset, incomplete=True)
     except AttributeError as err:  # warcio on a record without the headers it expects (WARC-Target-URI)
-        yield Problem(path, f"invalid WARC: a record lacks a required header ({err})", offset=offset)
+        yield Problem(path, f"invalid WARC: a record lacks a required header ({_why(err)})", offset=offset,
+                      incomplete=True)
     except OSError as err:
-        yield Problem(path, f"unreadable: {err}", offset=offset)
+        yield Problem(path, f"unreadable: {_why(err)}", offset=offset, incomplete=True)
+
+
+def _warc_item(record, data: bytes, inp: InputFile, offset: int) -> Statement | Problem:
+    path = str(inp.path)
+    ctype = ""
+    if record.http_headers is not None:
+        ctype = record.http_headers.get_header("Content-Type") or ""
+    ctype = ctype or record.rec_headers.get_header("Content-Type") or ""
+    head = data[:1024].lstrip().lower()
+    is_html = "html" in ctype.lower() or head.startswith((b"<!doctype html", b"<html"))
+    if not is_html:
+        return Problem(path, f"not HTML: WARC record of type {ctype or 'unknown'}", offset=offset)
+    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+    return extract_html(data, origin=f"{path}@{offset}", url=url, default_id=f"{inp.rel}@{offset}")
 
 
 def read_input(inp: InputFile) -> Iterator[Statement | Problem]:
@@ -367,7 +503,7 @@ def read_input(inp: InputFile) -> Iterator[Statement | Problem]:
     try:
         yield from readers[inp.kind](inp)
     except Exception as err:  # noqa: BLE001 - one broken input must never stop a run
-        yield Problem(str(inp.path), f"unexpected error: {type(err).__name__}: {err}")
+        yield Problem(str(inp.path), f"unexpected error: {_why(err)}", incomplete=True)
 
 
 def read_paths(paths: Iterable[str | Path], summary: Summary | None = None) -> Iterator[Statement | Problem]:

@@ -9,6 +9,7 @@ from .statement import Problem, Statement
 
 LANG_DISAGREEMENT = "language disagreement"
 OTHER_LANGUAGE = "other language"
+DATE_AHEAD = "date in the future"
 
 
 def category(reason: str) -> str:
@@ -20,15 +21,28 @@ class Summary:
     """Counts what a run made of its inputs. add() takes InputFile, Statement or Problem items."""
 
     def __init__(self) -> None:
-        self.files = 0
-        self.files_skipped = 0
         self.statements = 0
         self.languages: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
         self.warnings: Counter[str] = Counter()
         self.disagreements: Counter[str] = Counter()  # "declared→detected"
         self.other_languages: Counter[str] = Counter()
-        self._paths: set[str] = set()
+        # Files are counted as sets of paths, so that a file with several file-level problems (or a problem
+        # and an input for the same path) is one file, read or skipped: found = read + skipped, always.
+        self._found: set[str] = set()
+        self._skipped_files: set[str] = set()
+
+    @property
+    def files(self) -> int:
+        return len(self._found)
+
+    @property
+    def files_skipped(self) -> int:
+        return len(self._skipped_files)
+
+    @property
+    def files_read(self) -> int:
+        return len(self._found - self._skipped_files)
 
     def add(self, item: Any) -> None:
         if isinstance(item, Statement):
@@ -41,21 +55,18 @@ class Summary:
         elif isinstance(item, Problem):
             if item.kind == "skipped":
                 self.skipped[category(item.reason)] += 1
-                if item.line is None and item.offset is None:
-                    self.files_skipped += 1
-                    if item.path not in self._paths:  # skipped before it became an input (walk)
-                        self._paths.add(item.path)
-                        self.files += 1
+                if item.line is None and item.offset is None:  # the whole file (or folder) was skipped
+                    self._found.add(item.path)
+                    self._skipped_files.add(item.path)
             else:
                 self.warnings[category(item.reason)] += 1
         elif hasattr(item, "kind") and hasattr(item, "root"):  # an InputFile
-            self._paths.add(str(item.path))
-            self.files += 1
+            self._found.add(str(item.path))
 
     def lines(self) -> list[str]:
         langs = ", ".join(f"{lang} {n}" for lang, n in self.languages.most_common())
         out = [
-            f"files: {self.files} found, {self.files - self.files_skipped} read, "
+            f"files: {self.files} found, {self.files_read} read, "
             f"{self.files_skipped} skipped",
             f"statements: {self.statements}" + (f" ({langs})" if langs else ""),
         ]
@@ -77,7 +88,7 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "files": self.files,
-            "files_read": self.files - self.files_skipped,
+            "files_read": self.files_read,
             "files_skipped": self.files_skipped,
             "statements": self.statements,
             "languages": dict(self.languages),
