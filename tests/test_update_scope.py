@@ -582,3 +582,17 @@ def test_any_file_names_index_reindex_and_delete(tmp_path_factory, names, data):
     report = update([os.fsdecode(folder)], ix, workers=False)
     assert report.removed == 2 * len(gone)
     assert set(ids(ix)) == {f"n-{2 * i + k}" for i in range(len(names)) if i not in gone for k in (0, 1)}
+
+
+def test_records_without_id_in_a_file_whose_name_is_not_utf8(tmp_path):
+    """Their ids are made from the file name and the content: they must hash whatever the name's bytes."""
+    recs = [json.loads(line) for line in vie_publique(3, "x")]
+    for rec in recs:
+        del rec["id"], rec["url"]
+    folder = os.fsencode(tmp_path / "c")
+    os.mkdir(folder)
+    with open(folder + b"/vp\xe9.jsonl", "wb") as f:
+        f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs).encode("utf-8"))
+    report = update([os.fsdecode(folder)], tmp_path / "ix")
+    assert report.added == 3 and not report.problems, report.problems
+    assert update([os.fsdecode(folder)], tmp_path / "ix").inputs_read == 0
