@@ -26,9 +26,9 @@ from indexer.stopwords import ENGLISH_STOPWORDS, FRENCH_STOPWORDS
 LANGS = ("fr", "en", "xx")  # "xx": every other language, folded but neither stopped nor stemmed
 
 # A word: letters/digits, optionally joined by apostrophes or hyphens (both ASCII and typographic forms).
-_WORD = re.compile(r"\w+(?:[-‐‑'’ʼ]\w+)*")
+WORD = re.compile(r"\w+(?:[-‐‑'’ʼ]\w+)*")
 _APOSTROPHES = "'’ʼ"
-_JOINERS = re.compile(r"[-‐‑'’ʼ]")
+JOINERS = re.compile(r"[-‐‑'’ʼ]")
 _ELISION = re.compile(r"(\w+)['’ʼ]")
 
 ELIDED_FR = frozenset(
@@ -58,7 +58,7 @@ class WordTokenizer(Tokenizer):
             yield t
             return
         pos = start_pos
-        for match in _WORD.finditer(value):
+        for match in WORD.finditer(value):
             t.text = match.group()
             t.boost = 1.0
             t.stopped = False
@@ -94,13 +94,13 @@ def split_word(word: str, lang: str) -> tuple[str, list[tuple[int, str]]]:
         elif len(low) > 1 and low[-1] in _APOSTROPHES:
             word = word[:-1]
     whole = word[offset:]
-    if not _JOINERS.search(whole):
+    if not JOINERS.search(whole):
         return whole, []
     if whole.replace("’", "'").replace("ʼ", "'").lower() in _KEEP_WHOLE_FR:
         return whole, []
     parts: list[tuple[int, str]] = []
     start = 0
-    for m in _JOINERS.finditer(whole):
+    for m in JOINERS.finditer(whole):
         if m.start() > start:
             parts.append((offset + start, whole[start:m.start()]))
         start = m.end()
@@ -134,7 +134,7 @@ class CompoundFilter(Filter):
             text = t.text
             if t.positions:
                 t.pos += shift
-            if not _JOINERS.search(text):
+            if not JOINERS.search(text):
                 yield t
                 continue
             whole, parts = split_word(text, lang)
@@ -149,7 +149,7 @@ class CompoundFilter(Filter):
             base = t.pos if t.positions else 0
             wants_whole = t.mode != "query" and not all(fold(p) in self.stops for _, p in parts)
             if wants_whole:
-                t.text = _JOINERS.sub("", whole)
+                t.text = JOINERS.sub("", whole)
                 if t.chars:
                     t.startchar = start + parts[0][0]
                     t.endchar = start + parts[-1][0] + len(parts[-1][1])

@@ -11,7 +11,8 @@ import click
 
 from indexer.store import INDEX_HELP
 from search.engine import Results, Searcher, SearchError
-from search.links import also_in_line, attach_links, search_bilingual
+from search.links import also_in_line
+from search.options import SORTS
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 # Terminal escapes in indexed text (titles, URLs, snippets, sources, ids): whole ESC sequences (CSI; OSC such
@@ -136,7 +137,7 @@ def print_results(res: Results, color: bool) -> None:
 @click.option("--source", help="Only statements from a source whose name contains these words.")
 @click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--until", help="Up to this date (inclusive): YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--recency", type=click.FloatRange(0, 1), default=0.0, help="Blend in freshness (0..1).")
@@ -160,14 +161,10 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
     except SearchError as e:
         _fail(e)
     kwargs = dict(lang=lang, source=source, since=since, until=until, sort=sort, limit=limit, page=page,
-                  recency=recency)
+                  recency=recency, bilingual=bilingual)
 
     def run(q: str) -> Results:
-        if bilingual:
-            return search_bilingual(searcher, q, **kwargs)
-        res = searcher.search(q, **kwargs)
-        attach_links(searcher, res.hits)
-        return res
+        return searcher.search(q, **kwargs)
 
     color = _color(as_json)
     try:
@@ -203,7 +200,6 @@ def related_command(statement_id, index_dir, limit, as_json):
         _fail(e)
     try:
         res = searcher.related(statement_id, limit=limit)
-        attach_links(searcher, res.hits)
         if as_json:
             click.echo(json_line(res.to_dict()))
         else:

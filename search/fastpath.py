@@ -25,6 +25,7 @@ import io
 import struct
 import zlib
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,13 +34,13 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from indexer import safe_pickle  # index data is unpickled through the allowlist: it never runs code
+from search import ranking
 
 LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 DEFAULT_CACHE_BYTES = 256 << 20
-NO_DATE = -1  # in the date array: no date (Whoosh's column default, 2**64 - 1)
+NO_DATE = ranking.NO_DATE  # in the date array: no date (Whoosh's column default, 2**64 - 1)
 _MAGIC = b"W3Bl"
 _INT = struct.Struct("!i")
-_TICKS_PER_DAY = 86_400_000_000
 
 
 class Unsupported(Exception):
@@ -562,13 +563,8 @@ class Evaluator:
             idx = [np.searchsorted(p.ids, cand) for p in postings]
             keep = np.zeros(len(cand), dtype=bool)
             for j in range(len(cand)):
-                starts = set(decode_positions(postings[0].values[idx[0][j]]))
-                for k in range(1, len(words)):
-                    nxt = decode_positions(postings[k].values[idx[k][j]])
-                    starts = {p for p in nxt if p - 1 in starts}
-                    if not starts:
-                        break
-                keep[j] = bool(starts)
+                keep[j] = in_a_row(decode_positions(p.values[at[j]])
+                                   for p, at in zip(postings, idx, strict=True))
             cand = cand[keep]
         if not len(cand):
             return mask, score
@@ -600,7 +596,11 @@ def top(docs: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     return docs[order], scores[order]
 
 
-def freshness(dates: np.ndarray, now_ticks: int) -> np.ndarray:
-    """0.5 ** (age in whole days / 365), 0 without a date (the engine's recency)."""
-    days = np.maximum(0, (now_ticks - dates) // _TICKS_PER_DAY)
-    return np.where(dates == NO_DATE, 0.0, 0.5 ** (days / 365.0))
+def in_a_row(positions: Iterable[list[int]]) -> bool:
+    """Whether words (their sorted positions, in phrase order) stand at consecutive positions somewhere."""
+    starts: set[int] | None = None
+    for k, pos in enumerate(positions):
+        starts = set(pos) if starts is None else {p - k for p in pos if p - k in starts}
+        if not starts:
+            return False
+    return starts is not None

@@ -22,7 +22,6 @@ English ("la", "the", "qu'est-ce", "comment") are not required and not searched 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,8 +29,8 @@ from functools import lru_cache
 from whoosh import query as wq
 
 from indexer.analysis import LANGS, analyzer, fold
+from search.options import parse_date
 
-TEXT_FIELDS = tuple(f"{kind}_{lang}" for lang in LANGS for kind in ("title", "body"))
 MIN_PREFIX = 3
 TITLE_QUERY_BOOST = 0.3  # times the index-time title boost (tf x3): tuned on bench.relevance
 FIELD_NAMES = {"title", "body", "text", "source", "lang", "date", "year", "titre", "langue"}
@@ -95,34 +94,6 @@ class Require:
 # Dates
 
 
-def parse_date_bound(text: str, end: bool = False) -> dt.datetime | None:
-    """YYYY, YYYY-MM or YYYY-MM-DD to the first (or, with end=True, the last) instant it covers.
-
-    Returns None for an empty value or "*"; raises ValueError for anything else that is not a date.
-    """
-    text = text.strip()
-    if text in ("", "*"):
-        return None
-    m = re.fullmatch(r"(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?", text)
-    if not m:
-        raise ValueError(text)
-    year = int(m.group(1))
-    month = int(m.group(2)) if m.group(2) else None
-    day = int(m.group(3)) if m.group(3) else None
-    if year < 1 or (month is not None and not 1 <= month <= 12):
-        raise ValueError(text)
-    if not end:
-        return dt.datetime(year, month or 1, day or 1)
-    if day is not None:
-        start = dt.datetime(year, month, day)
-        return start.replace(hour=23, minute=59, second=59)
-    if month is not None:
-        nxt = dt.datetime(year + (month == 12), month % 12 + 1, 1)
-    else:
-        nxt = dt.datetime(year + 1, 1, 1) if year < 9999 else dt.datetime(9999, 12, 31, 23, 59, 59)
-    return nxt - dt.timedelta(seconds=1)
-
-
 def _date_value(value: str) -> tuple | None:
     """The (start, end) a date: value covers, or None when it is not a date."""
     value = value.strip()
@@ -132,15 +103,15 @@ def _date_value(value: str) -> tuple | None:
             parts = re.split(r"\s+(?:TO|to|À|à|A|a)\s+|\s*\.\.\s*", inner, maxsplit=1)
             if len(parts) == 1:
                 parts = [parts[0], parts[0]]
-            start, end = parse_date_bound(parts[0]), parse_date_bound(parts[1], end=True)
+            start, end = parse_date(parts[0]), parse_date(parts[1], end=True)
             if start and end and start > end:
                 return None
             return start, end
         if value.startswith(">"):
-            return parse_date_bound(value.lstrip(">=")), None
+            return parse_date(value.lstrip(">=")), None
         if value.startswith("<"):
-            return None, parse_date_bound(value.lstrip("<="), end=True)
-        return parse_date_bound(value), parse_date_bound(value, end=True)
+            return None, parse_date(value.lstrip("<="), end=True)
+        return parse_date(value), parse_date(value, end=True)
     except (ValueError, OverflowError):
         return None
 
@@ -329,7 +300,8 @@ def parse(text: str) -> Group:
 # Compilation to Whoosh queries
 
 
-def _analyse(text: str, lang: str) -> list[tuple[int, str]]:
+def analyse_query(text: str, lang: str) -> list[tuple[int, str]]:
+    """(position, term) of text through a language's analysis chain, as a query is analysed."""
     return [(t.pos, t.text) for t in analyzer(lang)(text, positions=True, mode="query")]
 
 
@@ -337,7 +309,7 @@ def _analyse(text: str, lang: str) -> list[tuple[int, str]]:
 def is_stopword(word: str) -> bool:
     """A word the French or the English analyzer drops entirely ("la", "the", "qu'est-ce", "comment"):
     it is neither required nor searched alone (it still counts inside a phrase)."""
-    return not _analyse(word, "fr") or not _analyse(word, "en")
+    return not analyse_query(word, "fr") or not analyse_query(word, "en")
 
 
 @dataclass
@@ -347,14 +319,9 @@ class Compiled:
     tree: Group
     must_query: wq.Query | None  # AND semantics for the default group (None: nothing to search)
     any_query: wq.Query | None  # OR semantics for the default group
-    filters: list = field(default_factory=list)  # Filter nodes found at the top level
     highlight: dict = field(default_factory=dict)  # lang -> (set of terms, tuple of prefixes)
     words: list = field(default_factory=list)  # plain positive words, for spelling suggestions
     proximity: dict = field(default_factory=dict)  # lang -> analysed plain words, in order
-
-    @property
-    def empty(self) -> bool:
-        return self.must_query is None and not self.filters
 
 
 class _Compiler:
@@ -362,7 +329,6 @@ class _Compiler:
         self.terms = {lang: set() for lang in LANGS}
         self.prefixes = {lang: set() for lang in LANGS}
         self.words: list[str] = []
-        self.filters: list[Filter] = []
 
     def fields_for(self, fname):
         if fname == "title":
@@ -373,7 +339,7 @@ class _Compiler:
 
     def word(self, node: Word, negated: bool, top: bool):
         if node.field == "source":
-            terms = [t for _, t in _analyse(node.text, "xx")]
+            terms = [t for _, t in analyse_query(node.text, "xx")]
             if not terms:
                 return None
             qs = [wq.Prefix("source_text", t) if node.prefix else wq.Term("source_text", t) for t in terms]
@@ -389,7 +355,7 @@ class _Compiler:
             return None
         clauses = []
         for lang, fname in self.fields_for(node.field):
-            toks = _analyse(node.text, lang)
+            toks = analyse_query(node.text, lang)
             if not toks:
                 continue
             if not negated:
@@ -407,13 +373,13 @@ class _Compiler:
 
     def phrase(self, node: Phrase, negated: bool):
         if node.field == "source":
-            terms = [t for _, t in _analyse(node.text, "xx")]
+            terms = [t for _, t in analyse_query(node.text, "xx")]
             if not terms:
                 return None
             return wq.Term("source_text", terms[0]) if len(terms) == 1 else wq.Phrase("source_text", terms)
         clauses = []
         for lang, fname in self.fields_for(node.field):
-            toks = _analyse(node.text, lang)
+            toks = analyse_query(node.text, lang)
             if not toks:
                 continue
             if not negated:
@@ -490,7 +456,7 @@ def proximity_terms(words: list[str]) -> dict[str, list[str]]:
     for lang in LANGS:
         terms = []
         for w in words:
-            terms.extend(t for _, t in _analyse(w, lang))
+            terms.extend(t for _, t in analyse_query(w, lang))
         if len(set(terms)) >= 2:
             out[lang] = terms
     return out
@@ -517,22 +483,6 @@ def _dedupe(q):
         return q.normalize()
     except RecursionError:  # absurdly deep nesting: keep the query as compiled
         return q
-
-
-def _top_filters(tree):
-    if isinstance(tree, Filter):
-        return [tree]
-    if isinstance(tree, Group):
-        return [n for n in tree.items if isinstance(n, Filter)]
-    return []
-
-
-def _only_filters(tree) -> bool:
-    if isinstance(tree, Filter):
-        return True
-    if isinstance(tree, Group):
-        return bool(tree.items) and all(isinstance(n, Filter) for n in tree.items)
-    return False
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from indexer.analysis import _JOINERS, _WORD, normalize, split_word
+from indexer.analysis import JOINERS, WORD, normalize, split_word
 
 ELLIPSIS = " … "
 
@@ -29,15 +29,15 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple,
     found: set[str] = set()
     want = len(terms) + (1 if prefixes else 0)
     stop = -1
-    search_joiner = _JOINERS.search
-    for m in _WORD.finditer(text):
+    search_joiner = JOINERS.search
+    for m in WORD.finditer(text):
         if stop >= 0 and m.start() > stop:
             break
         word = m.group()
         if search_joiner(word):
             whole, parts = split_word(word, lang)
             offset = word.find(whole) if whole else 0
-            n = normalize(_JOINERS.sub("", whole), lang) if whole else ""
+            n = normalize(JOINERS.sub("", whole), lang) if whole else ""
             if n and _hit(n, terms, prefixes):
                 out.append((m.start() + offset, m.start() + offset + len(whole), n))
             else:

@@ -22,8 +22,8 @@ from collections import Counter
 
 from whoosh.support.levenshtein import distance
 
-from indexer.analysis import _WORD, LANGS, normalize
-from search.query import _analyse
+from indexer.analysis import LANGS, WORD, normalize
+from search.query import analyse_query
 
 MAX_WORD = 20  # letters: longer words are not typos we can fix, and their comparisons cost the most
 MAX_WORDS = 4  # unknown words corrected per query
@@ -52,7 +52,7 @@ class Speller:
     def _known(self, word: str) -> bool:
         reader = self._s.reader()
         for lang in LANGS:
-            terms = [t for _, t in _analyse(word, lang)]
+            terms = [t for _, t in analyse_query(word, lang)]
             if not terms:
                 return True  # a stopword somewhere: never "unknown"
             for kind in ("title", "body"):
@@ -80,7 +80,7 @@ class Speller:
         reader = self._s.reader()
         best = None  # (distance, -freq, lang, term)
         for lang in ("fr", "en"):
-            terms = [t for _, t in _analyse(word, lang)]
+            terms = [t for _, t in analyse_query(word, lang)]
             if len(terms) != 1:
                 continue
             stem = terms[0]
@@ -132,7 +132,7 @@ class Speller:
         z = fields.get("body_z")
         body = zlib.decompress(z).decode("utf-8", "replace") if z else ""
         for text in (fields.get("title") or "", body):
-            for mm in _WORD.finditer(text):
+            for mm in WORD.finditer(text):
                 w = mm.group()
                 for part in re.split(r"[-‐‑'’ʼ]", w):
                     if part and normalize(part, lang) == term:

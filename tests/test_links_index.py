@@ -84,14 +84,12 @@ def test_search_hits_carry_translations_and_duplicates(yukon_index):
 
 
 def test_bilingual_search_finds_the_english_version_through_the_french_one(yukon_index):
-    from search.links import search_bilingual
-
     index_dir, _ = yukon_index
     with Searcher(index_dir) as s:
         french = s.search("décès", lang="fr")
         assert french.hits and french.hits[0]["translations"]
         assert s.search("décès", lang="en").total < french.total  # the French word is not in English texts
-        res = search_bilingual(s, "décès", lang="en")
+        res = s.search("décès", lang="en", bilingual=True)
         assert res.hits and all(h["lang"] == "en" for h in res.hits if h["translations"])
         first_fr = french.hits[0]
         assert first_fr["translations"][0]["id"] in {h["id"] for h in res.hits}

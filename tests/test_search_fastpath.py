@@ -13,6 +13,7 @@ from whoosh import index as windex
 from corpus.statement import Statement
 from search import Searcher, fastpath
 from search.devindex import build_index, statement_fields
+from search.matching import FastMatcher
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 YUKON = SHARED / "corpus" / "yukon"
@@ -102,13 +103,14 @@ def segments(statements, tmp_path_factory):
 def _pair(index_dir):
     fast, slow = Searcher(index_dir), Searcher(index_dir, fast=False)
     calls = []
-    inner = fast._search_fast
+    inner = fast._evaluate
 
-    def spy(*a, **kw):
-        calls.append(a[0])
-        return inner(*a, **kw)
+    def spy(plan, matcher):
+        if isinstance(matcher, FastMatcher):
+            calls.append(plan)
+        return inner(plan, matcher)
 
-    fast._search_fast = spy
+    fast._evaluate = spy
     return fast, slow, calls
 
 
@@ -192,7 +194,8 @@ def test_cache_is_bounded_and_refresh_resets_it(statements, tmp_path):
     try:
         for q in ("yukon", "covid", "health", "government", "santé", "mesures", "yukon covid"):
             s.search(q)
-            assert s._arrays._cached <= 20_000 or len(s._arrays._postings) == 1
+            x = s.numpy_matcher().x
+            assert x._cached <= 20_000 or len(x._postings) == 1
         assert s.search("zorblatt").total == 0
         ix = windex.open_dir(str(index_dir))
         w = ix.writer()

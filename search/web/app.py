@@ -11,7 +11,6 @@ the others go on searching meanwhile).
 
 from __future__ import annotations
 
-import calendar
 import json
 import logging
 import math
@@ -34,8 +33,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnav
 from werkzeug.routing import PathConverter
 
 from search import Searcher, SearchError
-from search.engine import IndexUnavailable
-from search.links import attach_links
+from search.options import SORTS, IndexUnavailable, parse_date
 from search.web.i18n import DEFAULT_UI, MESSAGES, UI_LANGS, choose_ui, format_date, format_number
 
 log = logging.getLogger(__name__)
@@ -48,14 +46,12 @@ FEED_LIMIT = 30
 BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest first
 REFRESH_INTERVAL = 1.0  # seconds between two index refresh checks
 UI_COOKIE = "presse_ui"
-SORTS = ("relevance", "date")
 # The parameters of our own pages: the only ones a link built from the current URL carries over.
 PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page")
 # Host names served by default (DNS rebinding: a page of evil.example resolving to 127.0.0.1 must not read
 # the index); `presse serve --allow-host NAME` adds others, "*" allows any.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _LANG_CODE = re.compile(r"[a-z]{2,3}")
-_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _TAG = re.compile(r"<[^>]*>")
 _NOT_MARK = re.compile(r"<(?!/?mark>)")  # any "<" that does not open or close a <mark>
 
@@ -172,17 +168,13 @@ class _Slot:
 
 def _parse_date(value: str, end: bool) -> str:
     """YYYY, YYYY-MM or YYYY-MM-DD -> ISO date; a year or month alone: its first (or, for end, last) day."""
-    match = _DATE.fullmatch(value)
-    if not match:
-        raise BadParameter("bad_date", value=value)
-    year, month, day = match.groups()
     try:
-        y = int(year)
-        m = int(month) if month else (12 if end else 1)
-        d = int(day) if day else (calendar.monthrange(y, m)[1] if end else 1)
-        return date(y, m, d).isoformat()
-    except ValueError:
-        raise BadParameter("bad_date", value=value) from None
+        when = parse_date(value, end=end)
+    except (ValueError, OverflowError):
+        when = None
+    if when is None:
+        raise BadParameter("bad_date", value=value)
+    return when.date().isoformat()
 
 
 def _parse_int(name: str, value: str | None, default: int, hi: int) -> int:
@@ -230,13 +222,6 @@ def run_search(searcher: Any, p: dict[str, Any]) -> Any:
         raise ServiceUnavailable(str(exc)) from exc
     except SearchError as exc:
         raise BadParameter("bad_search", reason=str(exc)) from exc
-    return _with_links(searcher, res)
-
-
-def _with_links(searcher: Any, res: Any) -> Any:
-    """Translations (and an empty duplicates list) on every hit of a real Searcher's results."""
-    if isinstance(searcher, Searcher) and hasattr(res, "hits"):
-        attach_links(searcher, res.hits)
     return res
 
 
@@ -525,7 +510,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
             doc = s.statement(sid)
             if doc is None:
                 raise not_found("statement_not_found")
-            results = _as_dict(_with_links(s, s.related(sid, limit=limit)))
+            results = _as_dict(s.related(sid, limit=limit))
         return render_template("related.html", doc=doc, results=results,
                                params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
 

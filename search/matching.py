@@ -1,0 +1,371 @@
+"""Matching: which documents a compiled query matches under the filters, their scores, and what ranking
+reads of them (languages, term positions, idf, dates, facets, duplicate groups).
+
+One interface, two backends over the same Whoosh searcher:
+
+- :class:`FastMatcher`: numpy over cached postings (:mod:`search.fastpath`), for the queries it covers
+  (words, phrases, AND/OR/NOT);
+- :class:`WhooshMatcher`: Whoosh's own matchers and collectors, for the rest (prefixes, ranges and filters
+  written in the query, the unscored "every statement" list) and the reference the fast one is tested
+  against (``Searcher(fast=False)``).
+
+``match(q, filt, sort, pool)`` returns a :class:`Match`: the matching documents (``len`` is the total, the
+facets count them) and ``top(n)``, the n best (docnum, score), by score or, with ``sort="date"``, newest
+first. Everything else about a search (widening, ranking, pages) is policy, in :mod:`search.engine` and
+:mod:`search.ranking`, and written once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any, Protocol
+
+import numpy as np
+from whoosh import collectors
+from whoosh import query as wq
+
+from indexer.analysis import fold
+from search import fastpath, ranking
+from search.options import SearchOptions
+from search.query import Compiled, analyse_query
+
+FACETS = ("lang", "source", "year")
+_CACHE_SIZE = 64
+
+
+def filter_clauses(opts: SearchOptions) -> tuple | None:
+    """The options' filters (lang, source, since, until) as Whoosh clauses, or None without filters."""
+    clauses: list[wq.Query] = []
+    if opts.lang:
+        clauses.append(wq.Term("lang", fold(opts.lang)))
+    if opts.source:
+        terms = [t for _, t in analyse_query(opts.source, "xx")]
+        if terms:
+            clauses.append(wq.Term("source_text", terms[0]) if len(terms) == 1
+                           else wq.Phrase("source_text", terms))
+    if opts.since or opts.until:
+        clauses.append(wq.DateRange("date", opts.since, opts.until))
+    return tuple(clauses) or None
+
+
+class _Cache(dict):
+    """A small cache of filters by their clauses: cleared when full (the same few filters recur)."""
+
+    def put(self, key: Any, value: Any) -> Any:
+        if len(self) > _CACHE_SIZE:
+            self.clear()
+        self[key] = value
+        return value
+
+
+def _walk(q):
+    yield q
+    for child in q.children():
+        yield from _walk(child)
+
+
+def fast_covers(compiled: Compiled, sort: str, schema) -> bool:
+    """Whether :class:`FastMatcher` evaluates both forms of the query (else :class:`WhooshMatcher` does)."""
+    for q in (compiled.must_query, compiled.any_query):
+        if not fastpath.supported(q, schema):
+            return False
+        if q is not None and sort != "date" and any(isinstance(x, wq.Every) for x in _walk(q)):
+            return False  # Every is scored by Whoosh in its own way: keep it there
+    return True
+
+
+class Match(Protocol):
+    def __len__(self) -> int: ...
+
+    def top(self, n: int) -> ranking.Ranked: ...
+
+
+class Matcher(Protocol):
+    searcher: Any
+
+    def filter(self, clauses: tuple | None) -> Any: ...
+
+    def match(self, q, filt: Any, sort: str, pool: int) -> Match: ...
+
+    def facets(self, match: Match) -> dict[str, dict[str, int]]: ...
+
+    def lang_of(self, d: int) -> str: ...
+
+    def positions(self, fname: str, t: str, docs: list[int]) -> dict[int, list[int]] | None: ...
+
+    def idf(self, fname: str, t: str) -> float: ...
+
+    def date_ticks(self) -> np.ndarray: ...
+
+    def group_members(self, group: str) -> list[int]: ...
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Whoosh
+
+
+class _AllDocsTopCollector(collectors.TopCollector):
+    """The top n documents by score, also recording every matching docnum (one pass for hits, total, facets).
+
+    Block-quality skipping is off: the total and the facets need every match anyway.
+    """
+
+    def __init__(self, limit):
+        super().__init__(limit=limit, usequality=False, replace=0)
+        self.seen: list[int] = []
+
+    def collect(self, sub_docnum):
+        self.seen.append(self.offset + sub_docnum)
+        return super().collect(sub_docnum)
+
+
+class WhooshMatch:
+    """Documents a query matches through Whoosh; the best ``pool`` of them kept from the same pass."""
+
+    def __init__(self, matcher: WhooshMatcher, q, filt: set | None, sort: str, pool: int):
+        self.q, self.filt, self.sort, self.pool = q, filt, sort, pool
+        self._s = matcher.searcher
+        self.best: ranking.Ranked | None = None
+        self.docs = self._collect() if q is not None else set()
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def _collect(self) -> set:
+        q, filt = self.q, self.filt
+        if self.sort == "date":
+            every = isinstance(q, wq.Every)
+            docs = set(self._s.reader().all_doc_ids()) if every else set(q.docs(self._s))
+        else:
+            col = _AllDocsTopCollector(self.pool)
+            self._s.search_with_collector(
+                q, col if filt is None else collectors.FilterCollector(col, allow=filt))
+            self.best = [(hit.docnum, hit.score or 0.0) for hit in col.results()]
+            docs = set(col.seen)
+        return docs & filt if filt is not None else docs
+
+    def top(self, n: int) -> ranking.Ranked:
+        if self.best is not None and n <= self.pool:
+            return self.best[:n]
+        kwargs: dict[str, Any] = {"limit": n, "filter": self.filt}
+        if self.sort == "date":
+            kwargs.update(sortedby="date", reverse=True)
+        try:
+            res = self._s.search(self.q, **kwargs)
+        except (ValueError, TypeError):  # e.g. a sort column missing from an old index
+            res = self._s.search(self.q, limit=n, filter=self.filt)
+        if self.sort == "date":  # Whoosh puts the sort key (date ticks) in hit.score: not a score
+            return [(hit.docnum, 0.0) for hit in res]
+        return [(hit.docnum, hit.score or 0.0) for hit in res]
+
+
+class WhooshMatcher:
+    """Whoosh's matchers over the searcher; per-document columns read once."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self._columns: dict[str, list] = {}
+        self._filters = _Cache()
+        self._dates: np.ndarray | None = None
+
+    def column(self, name: str) -> list:
+        col = self._columns.get(name)
+        if col is None:
+            reader = self.searcher.reader()
+            n = reader.doc_count_all()
+            if reader.has_column(name):
+                cr = reader.column_reader(name)
+
+                def value(i):
+                    try:
+                        return cr[i]
+                    except (OverflowError, ValueError):  # a date column's "no date" default
+                        return None
+
+                col = [value(i) for i in range(n)]
+                if name in FACETS:
+                    col = [v.decode("utf-8") if isinstance(v, bytes) else v for v in col]
+            else:
+                col = [None] * n
+            self._columns[name] = col
+        return col
+
+    def filter(self, clauses: tuple | None) -> set | None:
+        if not clauses:
+            return None
+        key = tuple(repr(c) for c in clauses)
+        docs = self._filters.get(key)
+        if docs is None:
+            q = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+            docs = self._filters.put(key, set(self.searcher.docs_for_query(q)))
+        return docs
+
+    def match(self, q, filt: set | None, sort: str, pool: int) -> WhooshMatch:
+        return WhooshMatch(self, q, filt, sort, pool)
+
+    def docs_facets(self, docs) -> dict[str, dict[str, int]]:
+        out = {}
+        for name in FACETS:
+            col = self.column(name)
+            out[name] = ranking.facet_counts(Counter(col[d] for d in docs).items(), name)
+        return out
+
+    def facets(self, match: WhooshMatch) -> dict[str, dict[str, int]]:
+        return self.docs_facets(match.docs)
+
+    def lang_of(self, d: int) -> str:
+        return self.column("lang")[d]
+
+    def positions(self, fname: str, t: str, docs: list[int]) -> dict[int, list[int]] | None:
+        """Positions of term t in each of docs (sorted) that has it; None when the index lacks t."""
+        reader = self.searcher.reader()
+        if (fname, t) not in reader:
+            return None
+        m = reader.postings(fname, t)
+        found = {}
+        for d in docs:
+            if not m.is_active():
+                break
+            if m.id() < d:
+                m.skip_to(d)
+            if m.is_active() and m.id() == d:
+                found[d] = m.value_as("positions")
+        return found
+
+    def idf(self, fname: str, t: str) -> float:
+        return self.searcher.idf(fname, t)
+
+    def date_ticks(self) -> np.ndarray:
+        if self._dates is None:
+            self._dates = np.array([fastpath.ticks(v) if isinstance(v, dt.datetime) else ranking.NO_DATE
+                                    for v in self.column("date")], dtype=np.int64)
+        return self._dates
+
+    def group_members(self, group: str) -> list[int]:
+        return list(self.searcher.docs_for_query(wq.Term("group", group)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# numpy
+
+
+class FastMatch:
+    """Documents a query matches (ascending docnums) and the dense score vector they were cut from."""
+
+    def __init__(self, arrays: fastpath.IndexArrays, docs: np.ndarray, scores: np.ndarray | None, sort: str):
+        self.x, self.docs, self.scores, self.sort = arrays, docs, scores, sort
+
+    def __len__(self) -> int:
+        return int(len(self.docs))
+
+    def top(self, n: int) -> ranking.Ranked:
+        docs = self.docs
+        if self.sort == "date":
+            dates = self.x.dates[docs]
+            dates = np.where(dates == fastpath.NO_DATE, np.iinfo(np.int64).max, dates)
+            order = np.lexsort((-docs, -dates))[:n]  # newest first, then as Whoosh: higher docnum first
+            return [(int(d), 0.0) for d in docs[order]]
+        best, sc = fastpath.top(docs, self.scores[docs], n)
+        return list(zip(best.tolist(), sc.tolist(), strict=True))
+
+
+class FastMatcher:
+    """The numpy evaluator over cached postings (see :mod:`search.fastpath`)."""
+
+    def __init__(self, searcher, cache_bytes: int):
+        self.searcher = searcher
+        self.x = fastpath.IndexArrays(searcher, cache_bytes)
+        self.evaluator = fastpath.Evaluator(self.x, ranking.BM25_B, ranking.BM25_K1)
+        self._masks = _Cache()
+
+    def filter(self, clauses: tuple | None) -> np.ndarray | None:
+        """The documents the filters let through (and not deleted), as a mask; None: all of them."""
+        fx = self.x
+        if not clauses:
+            return fx.live
+        key = tuple(repr(c) for c in clauses)
+        if key in self._masks:
+            return self._masks[key]
+        mask = np.ones(fx.n, dtype=bool) if fx.live is None else fx.live.copy()
+        for c in clauses:
+            if isinstance(c, wq.Term) and c.fieldname == "lang":
+                codes, _ = fx.codes("lang")
+                code = fx.code_of("lang", c.text) if c.text else None
+                mask &= (codes == code) if code is not None else False
+            elif isinstance(c, wq.DateRange):
+                dates = fx.dates
+                mask &= dates != fastpath.NO_DATE
+                if c.startdate is not None:
+                    mask &= dates >= fastpath.ticks(c.startdate)
+                if c.enddate is not None:
+                    mask &= dates <= fastpath.ticks(c.enddate)
+            else:
+                mask &= self._source_mask(c)
+        return self._masks.put(key, mask)
+
+    def _source_mask(self, c) -> np.ndarray:
+        """The documents a source clause (a Term or Phrase on source_text) matches.
+
+        source_text is the source, so documents with the same source value match alike: the phrase is
+        checked on one document per source value, not on every candidate.
+        """
+        fx = self.x
+        words = [c.text] if isinstance(c, wq.Term) else list(c.words)
+        postings = [fx.postings("source_text", w) for w in words]
+        mask = np.zeros(fx.n, dtype=bool)
+        cand = postings[0].ids
+        for p in postings[1:]:
+            cand = np.intersect1d(cand, p.ids, assume_unique=True)
+        if len(words) > 1 and len(cand):
+            codes, _ = fx.codes("source")
+            cc = codes[cand]
+            uniq, first = np.unique(cc, return_index=True)
+            ok = [code for code, i in zip(uniq.tolist(), first.tolist(), strict=True)
+                  if fastpath.in_a_row([p.positions(int(cand[i])) or [] for p in postings])]
+            cand = cand[np.isin(cc, ok)]
+        mask[cand] = True
+        return mask
+
+    def match(self, q, filt: np.ndarray | None, sort: str, pool: int) -> FastMatch:
+        if q is None:
+            return FastMatch(self.x, np.zeros(0, dtype=np.int64), None, sort)
+        mask, score = self.evaluator.evaluate(q)
+        if filt is not None:
+            mask = mask & filt
+        return FastMatch(self.x, np.flatnonzero(mask), score, sort)
+
+    def facets(self, match: FastMatch) -> dict[str, dict[str, int]]:
+        out = {}
+        for name in FACETS:
+            codes, values = self.x.codes(name)
+            counts = np.bincount(codes[match.docs], minlength=len(values))
+            items = ((values[i], int(counts[i])) for i in np.flatnonzero(counts))
+            out[name] = ranking.facet_counts(items, name)
+        return out
+
+    def lang_of(self, d: int) -> str:
+        langs, values = self.x.codes("lang")
+        return values[langs[d]]
+
+    def positions(self, fname: str, t: str, docs: list[int]) -> dict[int, list[int]] | None:
+        """Positions of a cached posting list's term in each of docs that has it; None for an absent term."""
+        p = self.x.postings(fname, t)
+        if not len(p.ids):
+            return None
+        if p.values is None:
+            return {}
+        want = np.asarray(docs, dtype=np.int64)
+        idx = np.minimum(np.searchsorted(p.ids, want), len(p.ids) - 1)
+        hit = p.ids[idx] == want
+        return {int(d): fastpath.decode_positions(p.values[i])
+                for d, i in zip(want[hit].tolist(), idx[hit].tolist(), strict=True)}
+
+    def idf(self, fname: str, t: str) -> float:
+        return self.searcher.idf(fname, t)
+
+    def date_ticks(self) -> np.ndarray:
+        return self.x.dates
+
+    def group_members(self, group: str) -> list[int]:
+        return self.x.postings("group", group).ids.tolist()

@@ -1,0 +1,179 @@
+"""Results: the ranked documents collapsed (duplicates), cut to a page, and turned into hits.
+
+A hit is a plain dict (the ``--json`` contract): id, url, title, date, lang, source, place, score, snippet,
+duplicates (the same statement published elsewhere) and translations (its other-language version, see
+:mod:`search.links`). Snippets are made for the page shown only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer.analysis import LANGS
+from search import links
+from search.query import Compiled
+from search.ranking import Ranked
+from search.snippets import Snippeter
+
+
+@dataclass
+class Results:
+    query: str
+    total: int
+    hits: list[dict[str, Any]]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None = None
+    mode: str = "all"
+    page: int = 1
+    limit: int = 10
+    sort: str = "relevance"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "query": self.query,
+            "total": self.total,
+            "results": self.hits,
+            "facets": self.facets,
+            "suggestion": self.suggestion,
+            "mode": self.mode,
+            "page": self.page,
+            "pages": self.pages,
+            "limit": self.limit,
+            "sort": self.sort,
+        }
+        d.update(self.extra)
+        return d
+
+
+def empty_facets() -> dict[str, dict[str, int]]:
+    return {"lang": {}, "source": {}, "year": {}}
+
+
+def body_text(fields: dict[str, Any]) -> str:
+    """A statement's body from its stored fields (stored compressed as ``body_z``)."""
+    z = fields.get("body_z")
+    if not z:
+        return fields.get("body") or ""
+    try:
+        return zlib.decompress(z).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError):
+        return ""
+
+
+def date_str(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value or "")
+
+
+def title_from_body(body: str, size: int = 90) -> str:
+    """A title for a statement without one: its first line, cut at a word boundary."""
+    line = body.strip().split("\n", 1)[0].strip()
+    if len(line) <= size:
+        return line
+    cut = line.rfind(" ", 0, size)
+    return line[: cut if cut > size // 2 else size].rstrip(" ,;:") + " …"
+
+
+class DocStore:
+    """Stored fields of the statements of one Whoosh searcher, by document number or by id."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def fields(self, d: int) -> dict[str, Any]:
+        return self.searcher.stored_fields(d)
+
+    def docnum(self, sid: Any) -> int | None:
+        return None if sid is None else self.searcher.document_number(id=str(sid))
+
+    def by_id(self, sid: Any) -> dict[str, Any] | None:
+        d = self.docnum(sid) if sid else None
+        return None if d is None else self.fields(d)
+
+    def statement(self, sid: Any) -> dict[str, Any] | None:
+        """All stored fields of a statement, body decompressed and date as YYYY-MM-DD; None if unknown."""
+        fields = self.by_id(sid)
+        if fields is None:
+            return None
+        fields = dict(fields)
+        fields["body"] = body_text(fields)
+        fields.pop("body_z", None)
+        fields["date"] = date_str(fields.get("date"))
+        return fields
+
+
+def collapse(ranked: Ranked, stop: int, store: DocStore,
+             members_of: Callable[[str], list[int]]) -> tuple[list[tuple], int]:
+    """The first ``stop`` statements of ranked with their duplicates (same ``group``) folded in, and how
+    many ranked entries were folded: ([(docnum, score, other members, stored fields)], collapsed)."""
+    shown: list[tuple] = []
+    consumed: set[int] = set()
+    collapsed = 0
+    for d, score in ranked:
+        if d in consumed:
+            collapsed += 1
+            continue
+        consumed.add(d)
+        fields = store.fields(d)
+        group = fields.get("group")
+        members: list[int] = []
+        if group:
+            members = [m for m in members_of(group) if m != d]
+            consumed.update(members)
+        shown.append((d, score, members, fields))
+        if len(shown) >= stop:
+            break
+    return shown, collapsed
+
+
+def page_hits(ranked: Ranked, page: int, limit: int, store: DocStore, members_of: Callable[[str], list[int]],
+              snippeter: Snippeter, compiled: Compiled | None) -> tuple[list[dict[str, Any]], int]:
+    """Collapse duplicates, cut the page, build its hits: (hits, number of duplicates collapsed)."""
+    start = (page - 1) * limit
+    shown, collapsed = collapse(ranked, start + limit, store, members_of)
+    hits = [make_hit(fields, score, members, store, snippeter, compiled)
+            for _, score, members, fields in shown[start:]]
+    return hits, collapsed
+
+
+def make_hit(fields: dict[str, Any], score: float, members: list[int], store: DocStore, snippeter: Snippeter,
+             compiled: Compiled | None) -> dict[str, Any]:
+    body = body_text(fields)
+    lang = fields.get("lang") or ""
+    tl = lang if lang in LANGS else "xx"
+    title = fields.get("title") or ""
+    hit = {
+        "id": fields.get("id"),
+        "url": fields.get("url") or "",
+        "title": title or title_from_body(body),
+        "date": date_str(fields.get("date")),
+        "lang": lang,
+        "source": fields.get("source") or "",
+        "place": fields.get("place") or "",
+        "score": round(float(score), 4),
+        "snippet": "",
+        "duplicates": [],
+    }
+    if compiled is not None:
+        terms, prefixes = compiled.highlight.get(tl, (frozenset(), ()))
+        hit["snippet"] = snippeter.snippet(body, title, tl, terms, prefixes)
+    else:
+        hit["snippet"] = snippeter.lead(body)
+    for m in members:
+        mf = store.fields(m)
+        hit["duplicates"].append({"id": mf.get("id"), "source": mf.get("source") or "",
+                                  "url": mf.get("url") or ""})
+    entry = links.translation_of(store.by_id, fields)
+    hit["translations"] = [entry] if entry else []
+    return hit
