@@ -11,9 +11,16 @@ ranked by BM25 (OR), and the result says so with ``"mode": "any"``. Words are fo
 the index's own analysis chain, so case, accents and apostrophes do not matter. Quoted phrases, AND/ET,
 OR/OU, NOT/SAUF, -word, prefix*, title:/body:/source:/lang:/date: filters are understood; anything else is
 read as plain words, and no query raises an error.
+
+One pipeline, one module a step: options (`search.options`, checked once for the CLI, the web app and the
+library) -> parse (`search.query`) -> match (`search.matching`: the numpy matcher, or Whoosh's for what it
+does not cover) -> rank (`search.ranking`) -> collapse duplicates, page, hits (`search.results`) -> snippets
+(`search.snippets`) and translations (`search.links`); `search.engine.Searcher` runs it. The CLI
+(`search.cli`) and the web app (`search.web`) only read options and format results.
 """
 
 from search.engine import Results, Searcher, SearchError
+from search.options import SearchOptions
 from search.snippets import Snippeter
 
-__all__ = ["Results", "SearchError", "Searcher", "Snippeter"]
+__all__ = ["Results", "SearchError", "SearchOptions", "Searcher", "Snippeter"]

@@ -26,18 +26,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _C1_OR_DEL = re.compile(r"[\x7f-\x9f]")
 
 
-def _index_dir(index_dir: str | None):
-    if index_dir:
-        return index_dir
-    try:
-        from indexer import default_index_dir
-    except ImportError:
-        raise SearchError("No index directory: pass --index DIR or set PRESSE_INDEX.") from None
-    return default_index_dir()
-
-
 def _open(index_dir: str | None) -> Searcher:
-    return Searcher(_index_dir(index_dir))
+    return Searcher(index_dir or None)  # None: indexer.default_index_dir()
 
 
 def terminal_text(value: str) -> str:

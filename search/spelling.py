@@ -17,13 +17,13 @@ most MAX_COMPARISONS edit distances are computed a query. Past a budget the quer
 from __future__ import annotations
 
 import re
-import zlib
 from collections import Counter
 
 from whoosh.support.levenshtein import distance
 
 from indexer.analysis import LANGS, WORD, normalize
 from search.query import analyse_query
+from search.results import body_text
 
 MAX_WORD = 20  # letters: longer words are not typos we can fix, and their comparisons cost the most
 MAX_WORDS = 4  # unknown words corrected per query
@@ -129,9 +129,7 @@ class Speller:
         except Exception:  # noqa: BLE001
             return term
         fields = reader.stored_fields(docnum)
-        z = fields.get("body_z")
-        body = zlib.decompress(z).decode("utf-8", "replace") if z else ""
-        for text in (fields.get("title") or "", body):
+        for text in (fields.get("title") or "", body_text(fields)):
             for mm in WORD.finditer(text):
                 w = mm.group()
                 for part in re.split(r"[-‐‑'’ʼ]", w):

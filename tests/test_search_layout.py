@@ -40,3 +40,11 @@ def test_one_sorts_and_one_date_parser():
     assert defining == {"options.py"}
     from search.options import parse_date
     assert str(parse_date("2020-02", end=True)) == "2020-02-29 23:59:59"
+
+
+def test_no_function_over_80_lines():
+    long = [f"{path.relative_to(ROOT)}:{node.name} {node.end_lineno - node.lineno + 1}"
+            for path in _modules() for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.end_lineno - node.lineno >= 80]
+    assert long == []

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
-from flask import Flask, Response, g, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable
 from werkzeug.routing import PathConverter
@@ -342,6 +342,240 @@ def _to_datetime(iso: str) -> datetime | None:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
+# -------------------------------------------------------------------------------------- request context
+
+def ui() -> str:
+    """The interface language of this request."""
+    return getattr(g, "ui", DEFAULT_UI)
+
+
+def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) -> str:
+    """The URL of a search: ``params`` with ``changes``, without empty or default values."""
+    merged = {**params, **changes}
+    if "page" not in changes:
+        merged["page"] = 1  # a new filter or sort starts again at page 1
+    args = {}
+    for key in ("q", "lang", "source", "since", "until", "sort", "limit", "page"):
+        value = merged.get(key)
+        if not value:
+            continue
+        if key == "page" and value == 1 or key == "limit" and value == DEFAULT_LIMIT:
+            continue
+        if key == "sort" and value == ("relevance" if merged.get("q") else "date"):
+            continue
+        args[key] = value
+    return url_for(endpoint, **args)
+
+
+def ui_switch_url() -> str:
+    """This page in the other interface language: only our own parameters are carried over (any other
+    key reached url_for as one of its arguments, "endpoint" or "_external", and was a 500)."""
+    args: dict[str, Any] = {k: v for k in PAGE_PARAMS if (v := request.args.get(k))}
+    args["ui"] = "fr" if ui() == "en" else "en"
+    sid = (request.view_args or {}).get("sid")
+    if request.endpoint in ("statement", "related") and isinstance(sid, str):
+        return url_for(request.endpoint, sid=sid, **args)
+    return url_for("index", **args)
+
+
+def lang_name(code: str) -> str:
+    return MESSAGES[ui()].get(f"lang_{code}", code)
+
+
+def _choose_ui() -> None:
+    requested = request.args.get("ui")
+    g.ui = choose_ui(requested, request.cookies.get(UI_COOKIE), request.accept_languages)
+    g.set_ui_cookie = requested in UI_LANGS
+
+
+def _check_host() -> None:
+    hosts = current_app.config["PRESSE_HOSTS"]
+    header = request.headers.get("Host")
+    if hosts is None or header is None:  # no Host header (HTTP/1.0): no browser, no rebinding
+        return
+    name = _host_name(header)
+    if name not in hosts:
+        shown = header[:100]
+        raise BadRequest(MESSAGES[ui()]["bad_host"].format(
+            host=shown, name=f"[{name}]" if name and ":" in name else (name or shown)))
+
+
+def _vary_and_cookie(response: Response) -> Response:
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    if getattr(g, "set_ui_cookie", False):
+        response.set_cookie(UI_COOKIE, g.ui, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    return {"t": MESSAGES[ui()], "ui": ui(), "search_url": search_url, "ui_switch_url": ui_switch_url,
+            "safe_href": safe_href, "host_of": host_of, "lang_name": lang_name, "max_query": MAX_QUERY}
+
+
+def _searchers() -> SearcherPool:
+    return current_app.extensions["presse_searchers"]
+
+
+def search_dict(params: dict[str, Any]) -> dict[str, Any]:
+    with _searchers().searcher() as s:
+        return _as_dict(run_search(s, params))
+
+
+def browse_dict(params: dict[str, Any]) -> dict[str, Any]:
+    """Newest statements without a query: the search layer lists a filter's statements, newest first."""
+    return search_dict({**params, "since": params["since"] or BROWSE_SINCE, "sort": "date"})
+
+
+# ------------------------------------------------------------------------------------------------- errors
+
+def _lenient_params() -> dict[str, Any]:
+    """What to put back in the search box on an error page."""
+    return {"q": (request.args.get("q") or "")[:MAX_QUERY]}
+
+
+def not_found(key: str = "not_found_text") -> NotFound:
+    exc = NotFound()
+    exc.presse_message = MESSAGES[ui()][key]  # type: ignore[attr-defined]
+    return exc
+
+
+def _bad_parameter(exc: BadParameter):
+    message = exc.message(ui())
+    if request.path.startswith("/api/"):
+        return _json({"error": message}, 400)
+    if request.endpoint == "feed":
+        return Response(message + "\n", status=400, mimetype="text/plain")
+    return render_template("error.html", status=400, title=MESSAGES[ui()]["error_title"],
+                           message=message, params=_lenient_params()), 400
+
+
+def _http_error(exc: HTTPException):
+    t = MESSAGES[ui()]
+    status = exc.code or 500
+    if status == 404:
+        title, message = t["not_found"], getattr(exc, "presse_message", None) or t["not_found_text"]
+    else:
+        title, message = f"{status} {exc.name}", exc.description or ""
+    if request.path.startswith("/api/"):
+        return _json({"error": message}, status)
+    return render_template("error.html", status=status, title=title, message=message,
+                           params=_lenient_params()), status
+
+
+def _server_error(exc: Exception):
+    log.exception("request failed: %s", request.full_path)
+    message = MESSAGES[ui()]["server_error"]
+    if request.path.startswith("/api/"):
+        return _json({"error": message}, 500)
+    return render_template("error.html", status=500, title="500", message=message,
+                           params=_lenient_params()), 500
+
+
+# ------------------------------------------------------------------------------------------------- routes
+
+def index():
+    related = request.args.get("related")
+    if related:
+        return redirect(url_for("related", sid=related))
+    params = parse_params(request.args)
+    filtered = any(params[k] for k in ("lang", "source", "since", "until"))
+    results = search_dict(params) if params["q"] else browse_dict(params)
+    pages = min(MAX_PAGE, math.ceil(int(results.get("total") or 0) / params["limit"]))
+    return render_template("search.html", params=params, results=results, pages=pages,
+                           filtered=filtered, feed_url=search_url(params, "feed", sort=None, limit=None),
+                           api_url=search_url(params, "api_search"))
+
+
+def statement(sid: str):
+    with _searchers().searcher() as s:
+        doc = s.statement(sid)
+    if doc is None:
+        raise not_found("statement_not_found")
+    return render_template("statement.html", doc=doc, paragraphs=_paragraphs(doc.get("body", "")),
+                           params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
+
+
+def related(sid: str):
+    limit = _parse_int("limit", request.args.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+    with _searchers().searcher() as s:
+        doc = s.statement(sid)
+        if doc is None:
+            raise not_found("statement_not_found")
+        results = _as_dict(s.related(sid, limit=limit))
+    return render_template("related.html", doc=doc, results=results,
+                           params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
+
+
+def feed():
+    params = parse_params(request.args, default_limit=FEED_LIMIT)
+    params.update(sort="date", page=1)
+    results = search_dict(params) if params["q"] else browse_dict(params)
+    return Response(_atom(results, params["q"]), mimetype="application/atom+xml")
+
+
+def _atom(results: dict[str, Any], q: str) -> bytes:
+    t = MESSAGES[ui()]
+    fg = FeedGenerator()
+    q, url = _xml_text(q), _xml_text(request.url)  # a control character in the query was a 500
+    fg.id(url)
+    fg.title(t["feed_title"].format(q=q) if q else t["feed_title_all"])
+    fg.subtitle(t["feed_subtitle"].format(q=q) if q else t["feed_subtitle_all"])
+    fg.link(href=url, rel="self", type="application/atom+xml")
+    page_args = {k: v for k, v in request.args.items() if k in ("q", "lang", "source", "since", "until")}
+    fg.link(href=url_for("index", _external=True, sort="date", **page_args), rel="alternate",
+            type="text/html")
+    fg.language(ui())
+    fg.generator("presse")
+    newest: datetime | None = None
+    for hit in results.get("results", []):
+        when = _atom_entry(fg, hit)
+        newest = max(newest, when) if newest else when
+    fg.updated(newest or datetime.now(UTC))
+    return fg.atom_str(pretty=True)
+
+
+def _atom_entry(fg: FeedGenerator, hit: dict[str, Any]) -> datetime:
+    """One hit as a feed entry; its date (now when it has none)."""
+    local = url_for("statement", sid=hit["id"], _external=True)
+    entry = fg.add_entry(order="append")
+    entry.id(local)
+    entry.title(_xml_text(hit.get("title") or hit["id"]))
+    entry.link(href=safe_href(hit.get("url")) or local, rel="alternate")
+    when = _to_datetime(hit.get("date", "")) or datetime.now(UTC)
+    entry.updated(when)
+    entry.published(when)
+    summary = snippet_text(hit.get("snippet"))
+    if summary:
+        entry.summary(_xml_text(summary))
+    if hit.get("source"):
+        entry.author({"name": _xml_text(hit["source"])})
+    if hit.get("lang"):
+        entry.category(term=hit["lang"], label=lang_name(hit["lang"]))
+    return when
+
+
+def api_search():
+    return _json(search_dict(parse_params(request.args)))
+
+
+def api_statement(sid: str):
+    with _searchers().searcher() as s:
+        doc = s.statement(sid)
+    if doc is None:
+        raise not_found("statement_not_found")
+    return _json(doc)
+
+
+def healthz():
+    return _json({"ok": True})
+
+
+ROUTES = (("/", index), ("/statement/<sid:sid>", statement), ("/related/<sid:sid>", related),
+          ("/feed", feed), ("/api/search", api_search), ("/api/statements/<sid:sid>", api_statement),
+          ("/healthz", healthz))
+
+
 # ----------------------------------------------------------------------------------------------------- app
 
 def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
@@ -354,6 +588,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.config["PRESSE_HOSTS"] = hosts
     app.url_map.converters["sid"] = StatementId
     app.wsgi_app = _security_headers(app.wsgi_app)  # type: ignore[method-assign]
     if searcher is not None:
@@ -361,216 +596,18 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
     else:
         pool = SearcherPool(lambda: Searcher(index_dir), size=threads)
     app.extensions["presse_searchers"] = pool
-
-    # ---------------------------------------------------------------------------------- request context
-    @app.before_request
-    def _choose_ui() -> None:
-        requested = request.args.get("ui")
-        g.ui = choose_ui(requested, request.cookies.get(UI_COOKIE), request.accept_languages)
-        g.set_ui_cookie = requested in UI_LANGS
-
-    @app.before_request
-    def _check_host() -> None:
-        header = request.headers.get("Host")
-        if hosts is None or header is None:  # no Host header (HTTP/1.0): no browser, no rebinding
-            return
-        name = _host_name(header)
-        if name not in hosts:
-            shown = header[:100]
-            raise BadRequest(MESSAGES[ui()]["bad_host"].format(
-                host=shown, name=f"[{name}]" if name and ":" in name else (name or shown)))
-
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
-        if getattr(g, "set_ui_cookie", False):
-            response.set_cookie(UI_COOKIE, g.ui, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
-        return response
-
-    def ui() -> str:
-        return getattr(g, "ui", DEFAULT_UI)
-
-    def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) -> str:
-        """The URL of a search: ``params`` with ``changes``, without empty or default values."""
-        merged = {**params, **changes}
-        if "page" not in changes:
-            merged["page"] = 1  # a new filter or sort starts again at page 1
-        args = {}
-        for key in ("q", "lang", "source", "since", "until", "sort", "limit", "page"):
-            value = merged.get(key)
-            if not value:
-                continue
-            if key == "page" and value == 1 or key == "limit" and value == DEFAULT_LIMIT:
-                continue
-            if key == "sort" and value == ("relevance" if merged.get("q") else "date"):
-                continue
-            args[key] = value
-        return url_for(endpoint, **args)
-
-    def ui_switch_url() -> str:
-        """This page in the other interface language: only our own parameters are carried over (any other
-        key reached url_for as one of its arguments, "endpoint" or "_external", and was a 500)."""
-        args: dict[str, Any] = {k: v for k in PAGE_PARAMS if (v := request.args.get(k))}
-        args["ui"] = "fr" if ui() == "en" else "en"
-        sid = (request.view_args or {}).get("sid")
-        if request.endpoint in ("statement", "related") and isinstance(sid, str):
-            return url_for(request.endpoint, sid=sid, **args)
-        return url_for("index", **args)
-
-    def lang_name(code: str) -> str:
-        return MESSAGES[ui()].get(f"lang_{code}", code)
-
-    @app.context_processor
-    def _globals() -> dict[str, Any]:
-        return {"t": MESSAGES[ui()], "ui": ui(), "search_url": search_url, "ui_switch_url": ui_switch_url,
-                "safe_href": safe_href, "host_of": host_of, "lang_name": lang_name, "max_query": MAX_QUERY}
-
+    app.before_request(_choose_ui)
+    app.before_request(_check_host)
+    app.after_request(_vary_and_cookie)
+    app.context_processor(_template_globals)
     app.add_template_filter(snippet_html, "snippet")
     app.add_template_filter(lambda iso: format_date(iso, ui()), "fdate")
     app.add_template_filter(lambda n: format_number(int(n), ui()), "fnum")
-
-    def search_dict(params: dict[str, Any]) -> dict[str, Any]:
-        with pool.searcher() as s:
-            return _as_dict(run_search(s, params))
-
-    def browse_dict(params: dict[str, Any]) -> dict[str, Any]:
-        """Newest statements without a query: the search layer lists a filter's statements, newest first."""
-        return search_dict({**params, "since": params["since"] or BROWSE_SINCE, "sort": "date"})
-
-    # ------------------------------------------------------------------------------------------ errors
-    @app.errorhandler(BadParameter)
-    def _bad_parameter(exc: BadParameter):
-        message = exc.message(ui())
-        if request.path.startswith("/api/"):
-            return _json({"error": message}, 400)
-        if request.endpoint == "feed":
-            return Response(message + "\n", status=400, mimetype="text/plain")
-        return render_template("error.html", status=400, title=MESSAGES[ui()]["error_title"],
-                               message=message, params=_lenient_params()), 400
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        t = MESSAGES[ui()]
-        status = exc.code or 500
-        if status == 404:
-            title, message = t["not_found"], getattr(exc, "presse_message", None) or t["not_found_text"]
-        else:
-            title, message = f"{status} {exc.name}", exc.description or ""
-        if request.path.startswith("/api/"):
-            return _json({"error": message}, status)
-        return render_template("error.html", status=status, title=title, message=message,
-                               params=_lenient_params()), status
-
-    @app.errorhandler(Exception)
-    def _server_error(exc: Exception):
-        log.exception("request failed: %s", request.full_path)
-        message = MESSAGES[ui()]["server_error"]
-        if request.path.startswith("/api/"):
-            return _json({"error": message}, 500)
-        return render_template("error.html", status=500, title="500", message=message,
-                               params=_lenient_params()), 500
-
-    def _lenient_params() -> dict[str, Any]:
-        """What to put back in the search box on an error page."""
-        return {"q": (request.args.get("q") or "")[:MAX_QUERY]}
-
-    def not_found(key: str = "not_found_text") -> NotFound:
-        exc = NotFound()
-        exc.presse_message = MESSAGES[ui()][key]  # type: ignore[attr-defined]
-        return exc
-
-    # ------------------------------------------------------------------------------------------ routes
-    @app.get("/")
-    def index():
-        related = request.args.get("related")
-        if related:
-            return redirect(url_for("related", sid=related))
-        params = parse_params(request.args)
-        filtered = any(params[k] for k in ("lang", "source", "since", "until"))
-        results = search_dict(params) if params["q"] else browse_dict(params)
-        pages = min(MAX_PAGE, math.ceil(int(results.get("total") or 0) / params["limit"]))
-        return render_template("search.html", params=params, results=results, pages=pages,
-                               filtered=filtered, feed_url=search_url(params, "feed", sort=None, limit=None),
-                               api_url=search_url(params, "api_search"))
-
-    @app.get("/statement/<sid:sid>", merge_slashes=False)
-    def statement(sid: str):
-        with pool.searcher() as s:
-            doc = s.statement(sid)
-        if doc is None:
-            raise not_found("statement_not_found")
-        return render_template("statement.html", doc=doc, paragraphs=_paragraphs(doc.get("body", "")),
-                               params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
-
-    @app.get("/related/<sid:sid>", merge_slashes=False)
-    def related(sid: str):
-        limit = _parse_int("limit", request.args.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
-        with pool.searcher() as s:
-            doc = s.statement(sid)
-            if doc is None:
-                raise not_found("statement_not_found")
-            results = _as_dict(s.related(sid, limit=limit))
-        return render_template("related.html", doc=doc, results=results,
-                               params={"q": (request.args.get("q") or "")[:MAX_QUERY]})
-
-    @app.get("/feed")
-    def feed():
-        params = parse_params(request.args, default_limit=FEED_LIMIT)
-        params.update(sort="date", page=1)
-        results = search_dict(params) if params["q"] else browse_dict(params)
-        return Response(_atom(results, params["q"]), mimetype="application/atom+xml")
-
-    def _atom(results: dict[str, Any], q: str) -> bytes:
-        t = MESSAGES[ui()]
-        fg = FeedGenerator()
-        q, url = _xml_text(q), _xml_text(request.url)  # a control character in the query was a 500
-        fg.id(url)
-        fg.title(t["feed_title"].format(q=q) if q else t["feed_title_all"])
-        fg.subtitle(t["feed_subtitle"].format(q=q) if q else t["feed_subtitle_all"])
-        fg.link(href=url, rel="self", type="application/atom+xml")
-        page_args = {k: v for k, v in request.args.items() if k in ("q", "lang", "source", "since", "until")}
-        fg.link(href=url_for("index", _external=True, sort="date", **page_args), rel="alternate",
-                type="text/html")
-        fg.language(ui())
-        fg.generator("presse")
-        newest: datetime | None = None
-        for hit in results.get("results", []):
-            local = url_for("statement", sid=hit["id"], _external=True)
-            entry = fg.add_entry(order="append")
-            entry.id(local)
-            entry.title(_xml_text(hit.get("title") or hit["id"]))
-            entry.link(href=safe_href(hit.get("url")) or local, rel="alternate")
-            when = _to_datetime(hit.get("date", "")) or datetime.now(UTC)
-            newest = max(newest, when) if newest else when
-            entry.updated(when)
-            entry.published(when)
-            summary = snippet_text(hit.get("snippet"))
-            if summary:
-                entry.summary(_xml_text(summary))
-            if hit.get("source"):
-                entry.author({"name": _xml_text(hit["source"])})
-            if hit.get("lang"):
-                entry.category(term=hit["lang"], label=lang_name(hit["lang"]))
-        fg.updated(newest or datetime.now(UTC))
-        return fg.atom_str(pretty=True)
-
-    @app.get("/api/search")
-    def api_search():
-        return _json(search_dict(parse_params(request.args)))
-
-    @app.get("/api/statements/<sid:sid>", merge_slashes=False)
-    def api_statement(sid: str):
-        with pool.searcher() as s:
-            doc = s.statement(sid)
-        if doc is None:
-            raise not_found("statement_not_found")
-        return _json(doc)
-
-    @app.get("/healthz")
-    def healthz():
-        return _json({"ok": True})
-
+    app.register_error_handler(BadParameter, _bad_parameter)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+    for rule, view in ROUTES:
+        app.add_url_rule(rule, view_func=view, methods=["GET"], merge_slashes=False if "<" in rule else None)
     return app
 
 
