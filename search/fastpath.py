@@ -86,7 +86,7 @@ EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
 # Reading Whoosh's files in bulk
 
 
-def _lazy_buffer_files() -> bool:
+def lazy_buffer_files() -> bool:
     """Make Whoosh's ``BufferFile`` copy its buffer into a ``BytesIO`` only when something reads it as a
     stream (seek/read), not when it is opened.
 
@@ -94,7 +94,8 @@ def _lazy_buffer_files() -> bool:
     the part into a ``BytesIO``: the whole postings file (180 MB on the 59,000-statement index, ~115 ms)
     at open and the stored fields (120 MB, ~60 ms) at the first hit, although random access goes through
     ``get()``, which reads the mmap directly. The fast path only uses ``get()``; Whoosh's own matchers still
-    get their ``BytesIO``, made on first use. Same behaviour, less start-up time and memory.
+    get their ``BytesIO``, made on first use. Same behaviour, less start-up time and memory. Called by
+    ``Searcher`` before it opens an index (not on import: importing a module changes nothing); idempotent.
     """
     from whoosh.filedb import structfile
 
@@ -139,9 +140,6 @@ def _lazy_buffer_files() -> bool:
     cls.close = close
     cls._presse_lazy = True
     return True
-
-
-_lazy_buffer_files()
 
 
 def _leaf_postings_fast(seg, fieldname: str, tbytes: bytes):

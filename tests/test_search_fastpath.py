@@ -231,10 +231,10 @@ def test_phrase_positions_decode(one_segment):
 
 
 def test_no_whoosh_stream_copy_at_open(one_segment):
-    """Opening a searcher does not copy the postings file into memory (see fastpath._lazy_buffer_files)."""
+    """Opening a searcher does not copy the postings file into memory (see fastpath.lazy_buffer_files)."""
     from whoosh.filedb.structfile import BufferFile
-    assert getattr(BufferFile, "_presse_lazy", False)
     s = Searcher(one_segment)
+    assert getattr(BufferFile, "_presse_lazy", False)
     try:
         reader = s._s.reader()
         seg = reader.leaf_readers()[0][0]
