@@ -378,7 +378,8 @@ def text_blocks(root: Tag) -> list[str]:
 
 
 def _stable_id(prefix: str, value: str) -> str:
-    return f"{prefix}-{hashlib.blake2b(value.encode('utf-8'), digest_size=8).hexdigest()}"
+    # surrogatepass: a file name that is not UTF-8 (surrogate escapes) hashes too; valid text is unchanged
+    return f"{prefix}-{hashlib.blake2b(value.encode('utf-8', 'surrogatepass'), digest_size=8).hexdigest()}"
 
 
 def canonical_url(url: str) -> str:
@@ -399,12 +400,15 @@ def normalize_id(value: str) -> str:
     """An id a URL and a terminal can carry: white space runs (newlines too) become one space, other control
     and format characters (NUL, ESC, bidi overrides, zero-width) go, ends are stripped."""
     value = _ID_SPACE.sub(" ", value)
+    # A file name that is not UTF-8 arrives with its bytes as surrogate escapes: "\xe9" keeps it unique.
+    value = _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", value)
     if not value.isprintable():
         value = "".join(c for c in value if c == " " or unicodedata.category(c) not in _ID_DROP)
     return value.strip()
 
 
 _ID_DROP = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def id_for(record: dict[str, Any] | None, url: str, default_id: str, origin: str) -> str:

@@ -549,3 +549,15 @@ def test_ids_with_newlines_are_normalised_at_the_ingester(tmp_path: Path) -> Non
     (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r) for r in recs), encoding="utf-8")
     sts, _ = items([tmp_path / "r.jsonl"])
     assert [s.id for s in sts] == ["2021-100", "a b ]8;;xc"]
+
+
+def test_a_file_name_that_is_not_utf8_gives_a_printable_distinct_id(tmp_path: Path) -> None:
+    """H2 on the ingester's side: the bytes of a Latin-1 name stay in its id as \\xe9, not a surrogate."""
+    folder = os.fsencode(tmp_path)
+    for name in (b"communiqu\xe9.html", b"communiqu\xe8.html"):
+        with open(folder + b"/" + name, "wb") as f:
+            f.write(page(FR).encode())
+    sts, probs = items([tmp_path])
+    assert not probs
+    assert sorted(s.id for s in sts) == ["communiqu\\xe8.html", "communiqu\\xe9.html"]
+    assert all(s.id.isprintable() for s in sts)
