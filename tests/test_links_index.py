@@ -130,6 +130,10 @@ def test_web_page_links_the_other_version(yukon_index):
     assert "Aussi en français" in page
     api = client.get("/api/search", query_string={"q": "caribou"}).get_json()
     assert all("translations" in h and "duplicates" in h for h in api["results"])
+    # The bilingual view is the searcher's: the web asks for it as the CLI does (--bilingual).
+    api = client.get("/api/search", query_string={"q": "décès", "lang": "en", "bilingual": "1"}).get_json()
+    assert api["bilingual"] is True and api["results"]
+    assert all(h["lang"] == "en" for h in api["results"] if h["translations"])
 
 
 # -- incremental links and exact duplicates ------------------------------------------------------------------

@@ -247,6 +247,22 @@ def test_api_search_is_the_cli_json_object(client, index_dir):
     assert set(data["facets"]) == {"lang", "source", "year"}
 
 
+def test_api_search_takes_recency_and_the_bilingual_view_as_the_cli_does(client, index_dir):
+    from search import Searcher
+
+    params = {"q": "caribou", "recency": "0.5", "bilingual": "1", "lang": "en"}
+    r = client.get("/api/search", query_string=params)
+    assert r.status_code == 200
+    with Searcher(index_dir) as s:
+        expected = s.search("caribou", lang="en", recency=0.5, bilingual=True).to_dict()
+    assert r.get_json() == expected and expected["bilingual"] is True
+    page = client.get("/?q=caribou&recency=0.5&bilingual=1").get_data(as_text=True)
+    assert 'name="recency" value="0.5"' in page and 'name="bilingual" value="True"' in page
+    for bad in ({"recency": "2"}, {"recency": "nan"}, {"recency": "soon"}, {"bilingual": "maybe"}):
+        r = client.get("/api/search", query_string={"q": "caribou", **bad})
+        assert r.status_code == 400 and next(iter(bad)) in r.get_json()["error"]
+
+
 def test_api_statement(client):
     hit = client.get("/api/search?q=caribou&limit=1").get_json()["results"][0]
     r = client.get(f"/api/statements/{hit['id']}")

@@ -47,7 +47,8 @@ BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest firs
 REFRESH_INTERVAL = 1.0  # seconds between two index refresh checks
 UI_COOKIE = "presse_ui"
 # The parameters of our own pages: the only ones a link built from the current URL carries over.
-PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page")
+PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page", "recency", "bilingual")
+_YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 # Host names served by default (DNS rebinding: a page of evil.example resolving to 127.0.0.1 must not read
 # the index); `presse serve --allow-host NAME` adds others, "*" allows any.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -210,14 +211,37 @@ def parse_params(args, default_limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     limit = _parse_int("limit", args.get("limit"), default_limit, MAX_LIMIT)
     page = _parse_int("page", args.get("page"), 1, MAX_PAGE)
     return {"q": q, "lang": lang, "source": source, "since": since, "until": until, "sort": sort,
-            "limit": limit, "page": page}
+            "limit": limit, "page": page, "recency": _parse_recency(args.get("recency")),
+            "bilingual": _parse_flag("bilingual", args.get("bilingual"))}
+
+
+def _parse_recency(value: str | None) -> float:
+    """recency: 0 (BM25 only, the default) to 1 (newest first among the best matches)."""
+    text = (value or "").strip()
+    try:
+        number = float(text) if text else 0.0
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:  # also NaN
+        raise BadParameter("bad_param", name="recency", value=text[:20])
+    return number
+
+
+def _parse_flag(name: str, value: str | None) -> bool:
+    text = (value or "").strip().lower()
+    if text not in _YES + _NO:
+        raise BadParameter("bad_param", name=name, value=text[:20])
+    return text in _YES
 
 
 def run_search(searcher: Any, p: dict[str, Any]) -> Any:
+    """The search layer's results for checked parameters: recency and the bilingual view (see
+    ``Searcher.search``) are passed only when asked for."""
+    extra = {k: p[k] for k in ("recency", "bilingual") if p.get(k)}
     try:
         res = searcher.search(p["q"], lang=p["lang"] or None, source=p["source"] or None,
                               since=p["since"] or None, until=p["until"] or None, sort=p["sort"],
-                              limit=p["limit"], page=p["page"])
+                              limit=p["limit"], page=p["page"], **extra)
     except IndexUnavailable as exc:  # damaged or refused index (indexer.integrity): not the query's fault
         raise ServiceUnavailable(str(exc)) from exc
     except SearchError as exc:
@@ -355,7 +379,7 @@ def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) 
     if "page" not in changes:
         merged["page"] = 1  # a new filter or sort starts again at page 1
     args = {}
-    for key in ("q", "lang", "source", "since", "until", "sort", "limit", "page"):
+    for key in PAGE_PARAMS:
         value = merged.get(key)
         if not value:
             continue
