@@ -5,6 +5,10 @@ Each command parses its options, makes one library call and prints the result; t
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
+
 import click
 
 
@@ -22,11 +26,33 @@ from search.cli import related_command, search_command  # noqa: E402
 main.add_command(search_command)
 main.add_command(related_command)
 
+index_option = click.option("--index", "index_dir", default=None,
+                            type=click.Path(file_okay=False, path_type=str), help=INDEX_HELP)
+
+
+@contextlib.contextmanager
+def update_errors() -> Iterator[None]:
+    """The errors of a command that writes the index, each one line (exit code 1), never a traceback."""
+    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress
+
+    try:
+        yield
+    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:  # IndexMissing: damaged or refused too
+        raise click.ClickException(str(e)) from None
+
+
+def echo_report(report, as_json: bool = False) -> None:
+    """An update's report: its lines, or one JSON object."""
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+
 
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
-@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help=INDEX_HELP)
+@index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--prune", is_flag=True,
               help="Also remove from the index every input that is not under PATHS.")
@@ -34,10 +60,9 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, 
     """Build the index from PATHS (files or folders), or bring it up to date: new statements are added,
     changed ones replaced, those whose file or record is gone from PATHS removed; unchanged files are not
     read. What was indexed from other paths stays (see --prune and `presse remove`)."""
-    import json
     import sys
 
-    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress, update
+    from indexer import update
 
     bar = None
     if sys.stderr.isatty() and not as_json:
@@ -53,30 +78,21 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, 
         bar.update(max(0, done_bytes - done[0]))
         done[0] = max(done[0], done_bytes)
 
-    try:
+    with update_errors():
         if bar is not None:
             with bar:
                 report = update(paths, index_dir, progress=progress, prune=prune)
         else:
             report = update(paths, index_dir, prune=prune)
-    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:  # IndexMissing: an untrusted index
-        raise click.ClickException(str(e)) from None
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.lines():
-            click.echo(line)
+    echo_report(report, as_json)
 
 
 @main.command("stats")
-@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help=INDEX_HELP)
+@index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def stats_command(index_dir: str | None, as_json: bool) -> None:
     """What the index holds: statements per language, source and year, date range, size, last update,
     inputs, and the statements in languages other than French and English."""
-    import json
-
     from indexer import IndexMissing, stats, stats_lines
 
     try:
@@ -92,70 +108,47 @@ def stats_command(index_dir: str | None, as_json: bool) -> None:
 
 @main.command("remove")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help=INDEX_HELP)
+@index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def remove_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) -> None:
     """Remove from the index every statement read from a file under PATHS (files or folders), whether the
     files still exist or not."""
-    import json
+    from indexer import remove
 
-    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress, remove
-
-    try:
+    with update_errors():
         report = remove(paths, index_dir)
-    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:
-        raise click.ClickException(str(e)) from None
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.lines():
-            click.echo(line)
+    echo_report(report, as_json)
 
 
 @main.command("optimize")
-@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help=INDEX_HELP)
+@index_option
 def optimize_command(index_dir: str | None) -> None:
     """Merge the index into one segment without deleted statements: smaller, faster to search."""
-    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress, optimize
+    from indexer import optimize
 
-    try:
+    with update_errors():
         report = optimize(index_dir)
-    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:
-        raise click.ClickException(str(e)) from None
-    for line in report.lines():
-        click.echo(line)
+    echo_report(report)
 
 
 @main.command("check")
-@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help=INDEX_HELP)
+@index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check_command(index_dir: str | None, as_json: bool) -> None:
     """Verify every file of the index: the table of contents, each segment's files, every posting list,
     every stored statement, and the manifest. Says what is wrong and exits with 1 when it is damaged
     (`presse index PATH...` then rebuilds it)."""
-    import json
+    from indexer import check
 
-    from indexer import IndexMissing, check
-
-    try:
+    with update_errors():
         report = check(index_dir)
-    except IndexMissing as e:
-        raise click.ClickException(str(e)) from None
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.lines():
-            click.echo(line)
+    echo_report(report, as_json)
     if not report.ok:
         raise SystemExit(1)
 
 
 @main.command("serve")
-@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help=INDEX_HELP)
+@index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
@@ -190,8 +183,7 @@ def serve_command(index_dir: str, host: str, port: int, threads: int, watch_path
 
 @main.command("watch")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help=INDEX_HELP)
+@index_option
 @click.option("--quiet", default=0.5, show_default=True, type=click.FloatRange(0, 60),
               help="Seconds without a change before a batch of changes is indexed.")
 @click.option("--max-delay", default=5.0, show_default=True, type=click.FloatRange(0, 600),
@@ -212,7 +204,6 @@ def watch_command(paths: tuple[str, ...], index_dir: str | None, quiet: float, m
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one statement per line, all fields.")
 def extract_command(paths: tuple[str, ...], as_json: bool) -> None:
     """Show what the ingester makes of FILES (HTML, JSON Lines, WARC; folders are walked)."""
-    import json
     from pathlib import Path
 
     from corpus import Problem, Summary, read_paths
