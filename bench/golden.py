@@ -12,12 +12,12 @@ since, until), sort by date, recency, pages 1-3, bilingual, typos, odd input, ba
 Each runs through the library as ``presse search --json`` / ``presse related --json`` run it, and a subset
 through the web API (``/api/search``); the output is the JSON line those commands print (or the error
 message). ``compare`` reuses the indexes saved by ``record``, so only the search side is compared.
+``compare --whoosh`` runs the library's queries on the Whoosh matcher alone (the web API keeps the default).
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import random
 import re
@@ -201,28 +201,18 @@ def queries(docs: list[dict[str, Any]], seed: int = SEED) -> list[dict[str, Any]
 
 
 def _search(s, q: str, opts: dict[str, Any]):
-    """`presse search --json`: the same call, bilingual through whatever the library offers for it."""
-    from search import links
-
-    kwargs = {**CLI_DEFAULTS, **{k: v for k, v in opts.items() if k != "bilingual"}}
-    if opts.get("bilingual"):
-        if "bilingual" in inspect.signature(s.search).parameters:
-            return s.search(q, bilingual=True, **kwargs)
-        return links.search_bilingual(s, q, **kwargs)
-    res = s.search(q, **kwargs)
-    if hasattr(links, "attach_links"):
-        links.attach_links(s, res.hits)
-    return res
+    """`presse search --json`: the same call (the CLI's defaults, --bilingual included)."""
+    return s.search(q, **{**CLI_DEFAULTS, **opts})
 
 
-def run_cases(index_dir: Path, cases: list[dict[str, Any]]) -> list[str]:
+def run_cases(index_dir: Path, cases: list[dict[str, Any]], fast: bool = True) -> list[str]:
     """One output line per case: the command's JSON line, or "ERROR: message"."""
     from search import Searcher, SearchError
     from search.cli import json_line
 
     out: list[str] = []
     web_cases = []
-    with Searcher(index_dir) as s:
+    with Searcher(index_dir, fast=fast) as s:
         for i, c in enumerate(cases):
             if c["kind"] == "web":
                 web_cases.append(i)
@@ -231,9 +221,6 @@ def run_cases(index_dir: Path, cases: list[dict[str, Any]]) -> list[str]:
             try:
                 if c["kind"] == "related":
                     res = s.related(c["id"], **c["opts"])
-                    from search import links
-                    if hasattr(links, "attach_links"):
-                        links.attach_links(s, res.hits)
                 else:
                     res = _search(s, c["q"], c["opts"])
                 out.append(json_line(res.to_dict()))
@@ -296,11 +283,11 @@ def record(folder: Path) -> None:
         print(f"{name}: {len(cases)} cases recorded in {folder / (name + '.jsonl')}")
 
 
-def compare(folder: Path, verbose: int = 3) -> int:
+def compare(folder: Path, verbose: int = 3, fast: bool = True) -> int:
     total = differ = 0
     for name in SETS:
         rows = [json.loads(x) for x in (folder / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
-        outputs = run_cases(folder / f"index-{name}", [r["case"] for r in rows])
+        outputs = run_cases(folder / f"index-{name}", [r["case"] for r in rows], fast=fast)
         for r, new in zip(rows, outputs, strict=True):
             total += 1
             if new == r["output"]:
@@ -319,11 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("action", choices=["record", "compare"])
     ap.add_argument("folder", type=Path)
     ap.add_argument("-v", "--verbose", type=int, default=3, help="differences shown per case")
+    ap.add_argument("--whoosh", action="store_true",
+                    help="library queries through the Whoosh matcher only (Searcher(fast=False))")
     a = ap.parse_args(argv)
     if a.action == "record":
         record(a.folder)
         return 0
-    return compare(a.folder, a.verbose)
+    return compare(a.folder, a.verbose, fast=not a.whoosh)
 
 
 if __name__ == "__main__":
