@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 from whoosh import collectors
 from whoosh import query as wq
+from whoosh.matching import AndNotMatcher
 
 from indexer.analysis import fold
 from search import fastpath, ranking
@@ -120,11 +121,34 @@ class _AllDocsTopCollector(collectors.TopCollector):
         return super().collect(sub_docnum)
 
 
+class _AndNotMatcher(AndNotMatcher):
+    """Whoosh 2.7.5's AndNotMatcher, its first document checked too: Whoosh moves the excluded matcher
+    forward only when both start on the same document, so a first document that the excluded words reach
+    later was kept ("Kindergarten -Grade" listed a statement saying "Grade")."""
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+
+class _AndNot(wq.AndNot):
+    def matcher(self, searcher, context=None):
+        return _AndNotMatcher(self.a.matcher(searcher, context),
+                              self.b.matcher(searcher, searcher.boolean_context()))
+
+
+def _fixed(q):
+    """q with every AndNot evaluated by :class:`_AndNotMatcher`."""
+    if isinstance(q, wq.AndNot):
+        return _AndNot(_fixed(q.a), _fixed(q.b))
+    return q.apply(_fixed)
+
+
 class WhooshMatch:
     """Documents a query matches through Whoosh; the best ``pool`` of them kept from the same pass."""
 
     def __init__(self, matcher: WhooshMatcher, q, filt: set | None, sort: str, pool: int):
-        self.q, self.filt, self.sort, self.pool = q, filt, sort, pool
+        self.q, self.filt, self.sort, self.pool = (None if q is None else _fixed(q)), filt, sort, pool
         self._s = matcher.searcher
         self.best: ranking.Ranked | None = None
         self.docs = self._collect() if q is not None else set()
