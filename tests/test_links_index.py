@@ -153,9 +153,9 @@ def test_links_follow_incremental_updates(tmp_path):
     docs = stored(index_dir)
     assert docs["msg-7-fr"]["translation"] == "msg-7-en" and docs["msg-7-en"]["translation"] == "msg-7-fr"
     assert report.added == 1 and report.updated == 0
-    # The English version goes: the French one is unlinked.
+    # The English version goes (its folder, given again, is gone): the French one is unlinked.
     shutil.rmtree(tmp_path / "en")
-    update([tmp_path / "fr"], index_dir)
+    update([tmp_path / "fr", tmp_path / "en"], index_dir)
     docs = stored(index_dir)
     assert set(docs) == {"msg-7-fr", "other-fr"} and docs["msg-7-fr"]["translation"] == ""
 
@@ -187,7 +187,7 @@ def test_exact_duplicate_is_indexed_once_and_listed_then_promoted_when_the_kept_
         assert s.search("", source="office b").total == 0
     # The kept statement's file goes: its copy comes back as a searchable statement.
     (tmp_path / "a.jsonl").unlink()
-    update([tmp_path / "b.jsonl"], index_dir)
+    update([tmp_path / "b.jsonl"], index_dir, prune=True)  # a.jsonl is not among the paths: --prune
     docs = stored(index_dir)
     assert set(docs) == {"copy"} and not docs["copy"].get("duplicate_of")
     with Searcher(index_dir) as s:
