@@ -13,8 +13,8 @@ from indexer.store import INDEX_HELP
 from search.engine import Results, Searcher, SearchError
 from search.links import also_in_line
 from search.options import SORTS
+from search.snippets import Snippet
 
-_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 # Terminal escapes in indexed text (titles, URLs, snippets, sources, ids): whole ESC sequences (CSI; OSC such
 # as \x1b]8;; hyperlinks or window titles, and DCS/SOS/PM/APC strings, up to their terminator; two-character
 # ones), then any other C0/C1 control or DEL, one by one (a lone C1 byte is usually mojibake, not a command).
@@ -64,15 +64,12 @@ def _fail(e: Exception) -> None:
     sys.exit(2)
 
 
-def _snippet_text(snippet: str, color: bool) -> str:
-    """The search layer's snippet (escaped text with <mark>) as terminal text, marks in bold yellow."""
-    import html
-
-    parts = _MARK.split(snippet)  # text, marked, text, marked, ..., text
+def terminal_snippet(snippet: Snippet, color: bool) -> str:
+    """A snippet as terminal text (see terminal_text), matched words in bold yellow when ``color``."""
     out = []
-    for i, part in enumerate(parts):
-        text = terminal_text(html.unescape(part))  # unescaped first: "&#27;" must not become an ESC
-        out.append(click.style(text, bold=True, fg="yellow") if i % 2 and color else text)
+    for span in snippet.spans:
+        text = terminal_text(span.text)
+        out.append(click.style(text, bold=True, fg="yellow") if span.matched and color else text)
     return "".join(out)
 
 
@@ -96,7 +93,8 @@ def print_results(res: Results, color: bool) -> None:
             click.echo("Few statements contain all the words: statements matching some of them follow.")
     if d.get("suggestion"):
         click.echo(f"Did you mean: {d['suggestion']}")
-    for i, hit in enumerate(d["results"], (res.page - 1) * res.limit + 1):
+    for i, (hit, snippet) in enumerate(zip(d["results"], (h["snippet"] for h in res.hits), strict=True),
+                                       (res.page - 1) * res.limit + 1):
         title = click.style(hit["title"], bold=True) if color else hit["title"]
         click.echo(f"\n{i}. {title}")
         meta = " | ".join(x for x in (hit["date"], hit["source"], hit["lang"]) if x)
@@ -104,8 +102,8 @@ def print_results(res: Results, color: bool) -> None:
         if hit["url"]:
             click.echo(f"   {hit['url']}")
         click.echo(f"   id: {hit['id']}")
-        if hit["snippet"]:
-            click.echo("   " + _snippet_text(hit["snippet"], color))
+        if snippet:
+            click.echo("   " + terminal_snippet(snippet, color))
         for entry in hit.get("translations") or ():
             click.echo("   " + also_in_line(entry))
         if hit.get("duplicates"):

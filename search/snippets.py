@@ -1,83 +1,142 @@
-"""Snippets: 1-3 fragments of the body around the words that matched, marked with <mark>.
+"""Snippets: 1-3 fragments of the body around the words that matched, as spans of text (matched or not).
 
-Matching reuses the analysis chain word by word (`indexer.analysis.split_word` and the cached `normalize`),
-so what is marked is what the index matched: "cooperation" marks "coopération" and "coopérations", in the
-original accented, capitalised text. Everything else is HTML-escaped.
+The words are found by the analysis chain itself (`indexer.analysis.analyzer`, whose tokens carry character
+offsets), so what is marked is what the index matched: "cooperation" marks "coopération" and
+"coopérations", in the original accented, capitalised text.
+
+A snippet is a `Snippet`: its spans, for each front end to format (`html`, `plain`; the CLI adds colour),
+and, as its string value, the HTML form (escaped text, matched words in ``<mark>``): the ``snippet`` field of
+the JSON output.
 """
 
 from __future__ import annotations
 
-import html
+import html as _html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from indexer.analysis import JOINERS, WORD, normalize, split_word
+from indexer.analysis import WORD, analyzer
 
 ELLIPSIS = " … "
 
 
-def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple,
-             size: int = 0) -> list[tuple[int, int, str]]:
+class Span(NamedTuple):
+    """A piece of a snippet's text, and whether it is a word the query matched."""
+
+    text: str
+    matched: bool = False
+
+
+def html(spans: Iterable[Span]) -> str:
+    """Spans as HTML: text escaped, matched words in <mark>."""
+    return "".join("<mark>" + _html.escape(s.text, quote=False) + "</mark>" if s.matched
+                   else _html.escape(s.text, quote=False) for s in spans)
+
+
+class Snippet(str):
+    """A snippet: ``.spans`` to format, and its HTML form (:func:`html`) as the string itself, which is the
+    JSON field ``snippet``."""
+
+    spans: tuple[Span, ...]
+
+    def __new__(cls, spans: Iterable[Span] = ()) -> Snippet:
+        spans = tuple(s for s in spans if s.text)
+        self = super().__new__(cls, html(spans))
+        self.spans = spans
+        return self
+
+    def __reduce__(self):  # pickled or copied as a snippet, not as its HTML
+        return (Snippet, (self.spans,))
+
+
+def plain(snippet: Snippet) -> str:
+    """A snippet as plain text."""
+    return "".join(s.text for s in snippet.spans)
+
+
+Match = tuple[int, int, str]  # start, end, indexed term
+
+
+def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int = 0) -> list[Match]:
     """(start, end, term) of each word of text whose indexed form is a query term.
 
-    With size > 0 the scan stops `size` characters after every term has been seen once: enough for the
-    best fragments, and fast on long statements.
+    A compound whose whole matched ("COVID-19") is marked whole, else its matching parts are. With size > 0
+    the scan stops `size` characters after every term has been seen once: enough for the best fragments,
+    and fast on long statements.
     """
     if not terms and not prefixes:
         return []
-    out = []
+    out: list[Match] = []
     found: set[str] = set()
     want = len(terms) + (1 if prefixes else 0)
     stop = -1
-    search_joiner = JOINERS.search
-    for m in WORD.finditer(text):
-        if stop >= 0 and m.start() > stop:
-            break
-        word = m.group()
-        if search_joiner(word):
-            whole, parts = split_word(word, lang)
-            offset = word.find(whole) if whole else 0
-            n = normalize(JOINERS.sub("", whole), lang) if whole else ""
-            if n and _hit(n, terms, prefixes):
-                out.append((m.start() + offset, m.start() + offset + len(whole), n))
-            else:
-                if not parts and whole:
-                    parts = [(offset, whole)]
-                for off, part in parts:
-                    n = normalize(part, lang)
-                    if n and _hit(n, terms, prefixes):
-                        out.append((m.start() + off, m.start() + off + len(part), n))
+    word_start = word_end = -1  # the word being read: a compound's whole comes first and spans its parts
+    word_hit = whole_hit = False
+    for t in analyzer(lang)(text, chars=True):
+        s, e = t.startchar, t.endchar
+        if s >= word_end:  # a new word
+            if size and stop < 0 and word_hit and out[-1][2] not in found:
+                found.add(out[-1][2] if out[-1][2] in terms else "*")
+                if len(found) >= want:
+                    stop = WORD.match(text, word_start).end() + size
+            if stop >= 0 and s > stop and _word_start(text, s) > stop:
+                break
+            word_start, word_end, word_hit = s, e, False
+            first = True
+        elif whole_hit:
+            continue  # the whole compound matched: its parts are not marked again
         else:
-            n = normalize(word, lang)
-            if n and (n in terms or (prefixes and n.startswith(prefixes))):
-                out.append((m.start(), m.end(), n))
-        if size and stop < 0 and out and out[-1][2] not in found:
-            found.add(out[-1][2] if out[-1][2] in terms else "*")
-            if len(found) >= want:
-                stop = m.end() + size
+            first = False
+        n = t.text
+        hit = n in terms or (prefixes and n.startswith(prefixes))
+        if first:
+            whole_hit = hit
+        if hit:
+            out.append((s, e, n))
+            word_hit = True
     return out
 
 
-def _hit(n: str, terms: frozenset, prefixes: tuple) -> bool:
-    return n in terms or (bool(prefixes) and n.startswith(prefixes))
+_WORD_TAIL = re.compile(r"[\w\-‐‑'’ʼ]*\Z")
 
 
-def mark(text: str, spans: list[tuple[int, int, str]], start: int = 0, end: int | None = None) -> str:
-    """Escape text[start:end], wrapping the spans inside it in <mark>."""
+def _word_start(text: str, i: int) -> int:
+    """Where the word holding text[i] starts (before an elided article: "l’" of "l’État")."""
+    lo = i - len(_WORD_TAIL.search(text, max(0, i - 64), i).group())
+    for m in WORD.finditer(text, lo):
+        if m.end() > i:
+            return m.start()
+    return i
+
+
+def _marked(text: str, spans: list[Match], start: int = 0, end: int | None = None) -> list[Span]:
+    """text[start:end] as spans, the matches inside it marked."""
     end = len(text) if end is None else end
     out = []
     pos = start
     for s, e, _ in spans:
         if s < start or e > end:
             continue
-        out.append(html.escape(text[pos:s], quote=False))
-        out.append("<mark>" + html.escape(text[s:e], quote=False) + "</mark>")
+        out.append(Span(text[pos:s]))
+        out.append(Span(text[s:e], True))
         pos = e
-    out.append(html.escape(text[pos:end], quote=False))
-    return "".join(out)
+    out.append(Span(text[pos:end]))
+    return out
 
 
 _SPACE = re.compile(r"\s+")
+
+
+def _one_line(spans: list[Span]) -> list[Span]:
+    """Spans with whitespace runs as one space, and none at either end (matched words hold none)."""
+    out = [Span(_SPACE.sub(" ", s.text), s.matched) for s in spans if s.text]
+    if out and not out[0].matched:
+        out[0] = Span(out[0].text.lstrip())
+    if out and not out[-1].matched:
+        out[-1] = Span(out[-1].text.rstrip())
+    return out
 
 
 @dataclass
@@ -87,8 +146,8 @@ class Snippeter:
     size: int = 200
     max_fragments: int = 3
 
-    def fragments(self, body: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> list[str]:
-        """HTML fragments of the body around matches; [] when nothing in the body matches."""
+    def fragments(self, body: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> list[Snippet]:
+        """Fragments of the body around matches; [] when nothing in the body matches."""
         spans = _matches(body, lang, terms, prefixes, self.size)
         if not spans:
             return []
@@ -108,15 +167,15 @@ class Snippeter:
         chosen.sort()
         out = []
         for i, (ws, we) in enumerate(chosen):
-            frag = _SPACE.sub(" ", mark(body, spans, ws, we)).strip()
+            frag = _one_line(_marked(body, spans, ws, we))
             if i == 0 and ws > 0 and body[ws - 1] != "\n":
-                frag = "… " + frag
+                frag.insert(0, Span("… "))
             if i == len(chosen) - 1 and we < len(body) and body[we] != "\n":
-                frag = frag + " …"
-            out.append(frag)
+                frag.append(Span(" …"))
+            out.append(Snippet(frag))
         return out
 
-    def _windows(self, body: str, spans):
+    def _windows(self, body: str, spans: list[Match]) -> list[tuple[int, int, int, frozenset]]:
         """Candidate windows (score, start, end, terms) anchored a little before each match."""
         size = self.size
         out = []
@@ -148,24 +207,29 @@ class Snippeter:
             out.append((len(terms) * 10 + min(count, 5), ws, we, frozenset(terms)))
         return out
 
-    def snippet(self, body: str, title: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> str:
-        """The HTML snippet of a statement: body fragments, else the marked title, else the body's start."""
+    def snippet(self, body: str, title: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> Snippet:
+        """The snippet of a statement: body fragments, else the marked title, else the body's start."""
         frags = self.fragments(body, lang, terms, prefixes)
         if frags:
-            return ELLIPSIS.join(frags) if len(frags) > 1 else frags[0]
+            joined: list[Span] = []
+            for i, frag in enumerate(frags):
+                if i:
+                    joined.append(Span(ELLIPSIS))
+                joined.extend(frag.spans)
+            return Snippet(joined)
         tspans = _matches(title, lang, terms, prefixes)
         if tspans:
-            return mark(title, tspans)
+            return Snippet(_marked(title, tspans))
         return self.lead(body)
 
-    def lead(self, body: str) -> str:
-        """The first ~size characters of the body, cut at a word boundary, escaped."""
+    def lead(self, body: str) -> Snippet:
+        """The first ~size characters of the body, cut at a word boundary."""
         if len(body) <= self.size:
-            return html.escape(_SPACE.sub(" ", body).strip(), quote=False)
+            return Snippet([Span(_SPACE.sub(" ", body).strip())])
         cut = body.rfind(" ", 0, self.size)
         if cut < self.size // 2:
             cut = self.size
-        return html.escape(_SPACE.sub(" ", body[:cut]).strip(), quote=False) + " …"
+        return Snippet([Span(_SPACE.sub(" ", body[:cut]).strip() + " …")])
 
 
 def _word_bounds(text: str, ws: int, we: int, lo: int, hi: int) -> tuple[int, int]:
@@ -177,8 +241,3 @@ def _word_bounds(text: str, ws: int, we: int, lo: int, hi: int) -> tuple[int, in
         sp = text.rfind(" ", max(ws, we - 30), we)
         we = sp if sp > ws else we
     return ws, we
-
-
-def plain(snippet_html: str) -> str:
-    """A snippet as plain text: marks removed, entities unescaped."""
-    return html.unescape(snippet_html.replace("<mark>", "").replace("</mark>", ""))

@@ -162,3 +162,21 @@ def test_terminal_text_fuzz():
         assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in out), repr(out)
 
     check()
+
+
+def test_terminal_snippet_formats_the_spans():
+    """The terminal form of a snippet comes from its spans: matched words styled, the body's own escape
+    sequences removed (also those the HTML form carries as entities), no HTML."""
+    import click
+
+    from search.cli import terminal_snippet
+    from search.snippets import Snippeter
+
+    snip = Snippeter().snippet("Alerte \x1b[2J &#27;[31m <i>coopération</i> régionale", "", "fr",
+                               frozenset({"cooperation"}))
+    styled = terminal_snippet(snip, color=True)
+    assert click.style("coopération", bold=True, fg="yellow") in styled
+    assert click.unstyle(styled) == terminal_snippet(snip, color=False)
+    assert terminal_snippet(snip, color=False) == "Alerte  &#27;[31m <i>coopération</i> régionale"
+    mark = click.style("coopération", bold=True, fg="yellow")
+    assert "\x1b" not in styled.replace(mark, "")  # only the style's own sequences

@@ -1,3 +1,11 @@
+import copy
+import json
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from search.snippets import Snippeter, plain
 
 BODY = ("La coopération entre les régions progresse.\n\n" + "Texte neutre sans intérêt. " * 20 +
@@ -26,3 +34,50 @@ def test_title_then_lead_when_body_does_not_match():
     title = s.snippet("rien ici", "Coopération", "fr", frozenset({"cooperation"}))
     assert title == "<mark>Coopération</mark>"
     assert s.snippet("rien <ici>", "titre", "fr", frozenset({"zzz"})) == "rien &lt;ici&gt;"
+
+
+def test_snippet_is_spans_with_its_html_as_the_string():
+    """A snippet is a structure (spans of text, matched or not); its string value is the HTML of the JSON
+    field ``snippet``, and ``plain`` reads the spans, not the HTML back."""
+    from search.snippets import Span, html
+
+    snip = Snippeter(size=120).snippet(BODY[-70:], "", "fr", frozenset({"economiqu"}))
+    assert Span("économiques", True) in snip.spans
+    assert all(not s.matched for s in snip.spans if s.text != "économiques")
+    assert snip == html(snip.spans) and "&lt;b&gt;gras&lt;/b&gt; &amp; co." in snip
+    assert plain(snip).endswith("<b>gras</b> & co.")
+    assert json.loads(json.dumps({"snippet": snip})) == {"snippet": str(snip)}
+    assert copy.deepcopy(snip).spans == snip.spans and pickle.loads(pickle.dumps(snip)).spans == snip.spans
+
+
+@pytest.mark.parametrize("text,lang,terms,marked", [
+    ("Les coopérations d’Asie-Pacifique", "fr", {"asie"}, ["Asie"]),  # a part of a compound
+    ("Le virus COVID-19 recule", "fr", {"covid19"}, ["COVID-19"]),  # the whole: marked once, not its parts
+    ("Le virus COVID-19 recule", "fr", {"covid", "19"}, ["COVID", "19"]),
+    ("l’État et l’économie", "fr", {"etat"}, ["État"]),  # the elided article is not marked
+    ("Yukon’s premier", "en", {"yukon"}, ["Yukon"]),  # nor the possessive
+    ("aujourd’hui encore", "fr", {"aujourdhui"}, ["aujourd’hui"]),
+])
+def test_marked_spans_are_the_analyzer_token_offsets(text, lang, terms, marked):
+    from indexer.analysis import analyzer
+
+    snip = Snippeter().snippet(text, "", lang, frozenset(terms))
+    assert [s.text for s in snip.spans if s.matched] == marked
+    offsets = {text[t.startchar:t.endchar] for t in analyzer(lang)(text, chars=True) if t.text in terms}
+    assert set(marked) <= offsets
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["coopération", "l’État", "COVID-19", "d’Asie-Pacifique", "<b>", "&amp;",
+                                 "économiques", "\n\n", "  ", "x" * 30, "Yukon’s", "\x1b[2J", "é"]),
+                max_size=60))
+def test_html_and_plain_are_two_formats_of_the_same_spans(words):
+    """Whatever the body, unescaping the HTML form and dropping its marks gives the plain form."""
+    import html as std_html
+
+    body = " ".join(words)
+    s = Snippeter(size=60)
+    snip = s.snippet(body, "", "fr", frozenset({"cooperation", "etat", "asie", "economi"}), ("covid",))
+    text = std_html.unescape(str(snip).replace("<mark>", "").replace("</mark>", ""))
+    assert text == plain(snip)
+    assert str(snip).count("<mark>") == sum(1 for sp in snip.spans if sp.matched)

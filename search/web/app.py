@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,8 +31,9 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable
 from werkzeug.routing import PathConverter
 
-from search import Searcher, SearchError
+from search import Searcher, SearchError, snippets
 from search.options import SORTS, IndexUnavailable, parse_date
+from search.snippets import Snippet
 from search.web.i18n import DEFAULT_UI, MESSAGES, UI_LANGS, choose_ui, format_date, format_number
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,6 @@ _YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 # the index); `presse serve --allow-host NAME` adds others, "*" allows any.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _LANG_CODE = re.compile(r"[a-z]{2,3}")
-_TAG = re.compile(r"<[^>]*>")
-_NOT_MARK = re.compile(r"<(?!/?mark>)")  # any "<" that does not open or close a <mark>
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -274,15 +272,9 @@ def host_of(url: str) -> str:
     return f"{host} › {path}" if path else host
 
 
-def snippet_html(snippet: Any) -> Markup:
-    """The search layer's snippet (escaped text with <mark>), trusted for <mark> only: other "<" escaped."""
-    if not snippet:
-        return Markup("")
-    return Markup(_NOT_MARK.sub("&lt;", str(snippet)))
-
-
-def snippet_text(snippet: Any) -> str:
-    return unescape(_TAG.sub("", str(snippet or ""))).strip()
+def snippet_html(snippet: Snippet | None) -> Markup:
+    """A snippet as HTML: its text escaped, matched words in <mark>."""
+    return Markup(snippets.html(snippet.spans)) if snippet else Markup("")
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
@@ -569,7 +561,7 @@ def _atom_entry(fg: FeedGenerator, hit: dict[str, Any]) -> datetime:
     when = _to_datetime(hit.get("date", "")) or datetime.now(UTC)
     entry.updated(when)
     entry.published(when)
-    summary = snippet_text(hit.get("snippet"))
+    summary = snippets.plain(hit["snippet"]).strip() if hit.get("snippet") else ""
     if summary:
         entry.summary(_xml_text(summary))
     if hit.get("source"):
