@@ -3,13 +3,16 @@
     python -m bench.linking [--limit N] [--no-cache]
 
 Statements are read by the project's own ingester (``corpus``) and cached as a pickle under the system temp
-folder (keyed by the input's size and mtime), since extraction costs far more than the algorithms measured.
+folder (keyed by the input's size and mtime and by the ingester's source, so that a cache made by other
+extraction code is never reused), since extraction costs far more than the algorithms measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
+import hashlib
 import json
 import os
 import pickle
@@ -22,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+import corpus
 from corpus import Statement, extract_html, read_paths
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -34,9 +38,18 @@ _NSB_ID = re.compile(r"^nsb-(\d+)-(fr|en)$")
 
 # -- loading -----------------------------------------------------------------------------------------------
 
+@functools.cache
+def ingester_version() -> str:
+    """A digest of the ingester's source files: statements cached by other extraction code are not reused."""
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(corpus.__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def _cached(name: str, source: Path, limit: int | None, build, use_cache: bool = True) -> list[Statement]:
     stat = source.stat()
-    key = f"{name}-{limit or 'all'}-{stat.st_size}-{stat.st_mtime_ns}.pkl"
+    key = f"{name}-{limit or 'all'}-{stat.st_size}-{stat.st_mtime_ns}-{ingester_version()}.pkl"
     path = CACHE / key
     if use_cache and path.exists():
         with path.open("rb") as f:
