@@ -53,7 +53,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import corpus
 from corpus.statement import Problem, Statement
@@ -177,8 +177,52 @@ class _Job:
     appended: bool = False  # only the lines appended since the last run are read (inp.start on)
 
 
+# The reader's messages, in this order for each input: Started, then Read and Reported as the input gives
+# them, then Ended; Progress now and then.
+
+class Started(NamedTuple):
+    """An input is about to be read: what the manifest will say of it (-1 and "" when stat failed)."""
+    key: str
+    size: int
+    mtime_ns: int
+    hash: str
+    lines: int
+
+
+class Read(NamedTuple):
+    """A statement. ``doc`` is None when it is known with the same content_hash under the same input
+    (nothing to write), unless its id was already seen in this run (a duplicate carries its document)."""
+    key: str
+    id: str
+    content_hash: str
+    lang: str
+    declared_lang: str
+    doc: dict[str, Any] | None
+
+
+class Reported(NamedTuple):
+    """A problem the ingester reported for the input."""
+    key: str
+    problem: Problem
+
+
+class Ended(NamedTuple):
+    key: str
+
+
+class ReadUpTo(NamedTuple):
+    """The reader is at byte ``done`` of all the jobs' bytes."""
+    done: int
+
+
+Message = Started | Read | Reported | Ended | ReadUpTo
+
+
 def _file_position(path: str, cache: dict[str, int]) -> int | None:
-    """Where this process's open file on ``path`` is (bytes), from /proc: progress inside a big input."""
+    """Where this process's open file on ``path`` is (bytes), from /proc: progress inside a big input.
+
+    The corpus readers open their files themselves (a gzip stream, warcio's iterator over the raw file), so
+    the position is read from the kernel; None where /proc is not there (progress then moves per input)."""
     try:
         fd = cache.get(path)
         if fd is None or os.readlink(f"/proc/self/fd/{fd}") != path:
@@ -202,63 +246,73 @@ def _file_position(path: str, cache: dict[str, int]) -> int | None:
     return None
 
 
-def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
-               share: _Share | None) -> Iterator[list[tuple]]:
-    """Batches of messages: ("start", key, size, mtime_ns, hash, lines), ("s", key, id, content_hash, lang,
-    declared_lang, doc | None), ("p", key, Problem), ("end", key), ("pos", bytes done).
+def _started(job: _Job) -> Started:
+    path = str(job.inp.path)
+    try:
+        st = os.stat(path)
+        if job.hash:
+            digest, lines = job.hash, job.lines
+        else:
+            scan = scan_file(path)
+            digest, lines = scan.hash, scan.lines
+    except OSError:
+        return Started(job.key, -1, -1, "", -1)
+    return Started(job.key, st.st_size, st.st_mtime_ns, digest, lines)
 
-    ``doc`` is None when the statement is known with the same content_hash under the same input (nothing to
-    write), unless its id was already seen in this run (a duplicate must carry its document). With a
-    ``share``, part of the documents come pre-analysed (see :class:`_Share`)."""
+
+class _Documents:
+    """Makes the documents to write, shifting part of the work to the writer or taking part of its work,
+    per :class:`_Share`: a steady rate of ``|share.fraction|`` of the documents takes its turn."""
+
+    def __init__(self, share: _Share | None) -> None:
+        self.share = share
+        self._acc = 0.0
+
+    def make(self, item: Statement, key: str) -> dict[str, Any]:
+        share = self.share
+        doc = statement_fields(item, input=key)
+        self._acc += abs(share.fraction) if share is not None else 0.0
+        turn = self._acc >= 1.0
+        if turn:
+            self._acc -= 1.0
+        if share is None or share.fraction >= 0 or not turn:
+            # computed beside the text; otherwise LinkPass.add computes it in the writer
+            doc[LINK_KEY] = link_record(item)
+        if turn and share.fraction > 0:
+            doc = pre_analyze(doc)
+        return doc
+
+
+def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
+               share: _Share | None) -> Iterator[list[Message]]:
+    """Batches of messages for ``jobs``, in order; ``known``: input key -> {id: content_hash} indexed."""
     seen: set[str] = set()
-    acc = 0.0
+    documents = _Documents(share)
     done_bytes = 0
     fds: dict[str, int] = {}
     for job in jobs:
-        batch: list[tuple] = []
-        path = str(job.inp.path)
-        try:
-            st = os.stat(path)
-            size, mtime_ns = st.st_size, st.st_mtime_ns
-            if job.hash:
-                digest, lines = job.hash, job.lines
-            else:
-                scan = scan_file(path)
-                digest, lines = scan.hash, scan.lines
-        except OSError:
-            size, mtime_ns, digest, lines = -1, -1, "", -1
-        batch.append(("start", job.key, size, mtime_ns, digest, lines))
+        batch: list[Message] = [_started(job)]
         old = known.get(job.key, {})
+        path = os.path.abspath(str(job.inp.path))
         for item in corpus.read_input(job.inp):
             if isinstance(item, Statement):
                 # made from the file name (a page's id is its path): shown as valid UTF-8, like the key
                 item.id, item.origin = display_path(item.id), display_path(item.origin)
                 doc = None
                 if item.id in seen or old.get(item.id) != item.content_hash:
-                    doc = statement_fields(item, input=job.key)
-                    # This document's turn to shift work (see _Share): a steady rate of |fraction|.
-                    acc += abs(share.fraction) if share is not None else 0.0
-                    turn = acc >= 1.0
-                    if turn:
-                        acc -= 1.0
-                    if share is None or share.fraction >= 0 or not turn:
-                        # computed beside the text; otherwise LinkPass.add computes it in the writer
-                        doc[LINK_KEY] = link_record(item)
-                    if turn and share.fraction > 0:
-                        doc = pre_analyze(doc)
+                    doc = documents.make(item, job.key)
                 seen.add(item.id)
-                batch.append(("s", job.key, item.id, item.content_hash, item.lang, item.declared_lang, doc))
+                batch.append(Read(job.key, item.id, item.content_hash, item.lang, item.declared_lang, doc))
             else:
-                batch.append(("p", job.key, item))
+                batch.append(Reported(job.key, item))
             if len(batch) >= BATCH:
-                pos = _file_position(os.path.abspath(path), fds)
+                pos = _file_position(path, fds)
                 if pos is not None:
-                    batch.append(("pos", done_bytes + min(max(pos - job.inp.start, 0), job.size)))
+                    batch.append(ReadUpTo(done_bytes + min(max(pos - job.inp.start, 0), job.size)))
                 yield batch
                 batch = []
         done_bytes += job.size
-        batch.append(("end", job.key))
-        batch.append(("pos", done_bytes))
+        batch += [Ended(job.key), ReadUpTo(done_bytes)]
         yield batch
 
 
@@ -313,7 +367,7 @@ def _worker(conn, jobs, known, share: _Share, parent: int) -> None:
         conn.close()
 
 
-def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: bool) -> Iterator[list[tuple]]:
+def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: bool) -> Iterator[list[Message]]:
     if not use_worker:
         yield from _read_jobs(jobs, known, None)
         return
@@ -642,284 +696,364 @@ def _gone(path: str) -> bool:
     return stat.S_ISDIR(st.st_mode)
 
 
-def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: UpdateReport,
-         progress: Progress | None, workers: bool | None, mode: str) -> None:
-    """``mode``: "update" (inputs under ``paths`` are read; those gone are removed), "prune" (and inputs
-    not under ``paths`` are removed), "remove" (inputs under ``paths`` are removed; nothing is listed)."""
-    skipped: Counter[str] = Counter()
-    warnings: Counter[str] = Counter()
-    disagreements: Counter[str] = Counter()
-    other_langs: Counter[str] = Counter()
+# ---------------------------------------------------------------------------------------------------------
+# One run: plan, read, write.
 
-    def note(problem: Problem) -> None:
-        report.problems.append(problem)
-        (skipped if problem.kind == "skipped" else warnings)[category(problem.reason)] += 1
+class _Tally:
+    """What a run counts as it goes into its report: problems, skipped and duplicate statements, languages."""
 
-    def keep(key: str) -> None:  # an input that could not be looked at: it stays as it was
-        kept.add(key)
+    def __init__(self, report: UpdateReport) -> None:
+        self.report = report
+        self.skipped: Counter[str] = Counter()
+        self.warnings: Counter[str] = Counter()
+        self.disagreements: Counter[str] = Counter()
+        self.other_langs: Counter[str] = Counter()
+
+    def note(self, problem: Problem) -> None:
+        self.report.problems.append(problem)
+        (self.skipped if problem.kind == "skipped" else self.warnings)[category(problem.reason)] += 1
+
+    def duplicate(self) -> None:
+        self.report.duplicates += 1
+        self.skipped[DUPLICATE] += 1
+
+    def unchanged_input(self, entry: InputEntry) -> None:
+        self.report.inputs_unchanged += 1
+        self.report.unchanged += len(entry.ids)
+
+    def close(self, manifest: Manifest) -> None:
+        report = self.report
+        report.statements = manifest.statement_count()
+        report.skipped, report.warnings = dict(self.skipped), dict(self.warnings)
+        report.disagreements, report.other_languages = dict(self.disagreements), dict(self.other_langs)
+
+
+@dataclass
+class _Plan:
+    """What a run reads and removes, from the inputs listed under its paths and the manifest."""
+
+    jobs: list[_Job] = field(default_factory=list)  # inputs to read, in reading order
+    removed: list[str] = field(default_factory=list)  # inputs whose statements go
+    present: set[str] = field(default_factory=set)  # inputs listed and there
+    kept: set[str] = field(default_factory=set)  # inputs that could not be looked at: they stay as they were
+    refused: set[str] = field(default_factory=set)  # files the walker looked at and turned down
+    order: dict[str, int] = field(default_factory=dict)  # inputs in the order they are listed
+    listed: dict[str, Any] = field(default_factory=dict)  # key -> corpus.InputFile
+    touched: bool = False  # an unchanged input's mtime was updated in the manifest: save it
+
+    def keep(self, key: str, manifest: Manifest, report: UpdateReport) -> None:
+        self.kept.add(key)
         report.unchanged += len(manifest.inputs[key].ids) if key in manifest.inputs else 0
 
-    # 2. Which inputs changed, which are gone.
-    roots = [input_key(p) for p in paths]
-    jobs: list[_Job] = []
-    present: set[str] = set()
-    kept: set[str] = set()
-    refused: set[str] = set()  # files the walker looked at and turned down (not a corpus file, ...)
-    order: dict[str, int] = {}  # inputs in the order they are listed (reading order)
-    listed: dict[str, Any] = {}  # key -> corpus.InputFile (its root gives the relative path of a page id)
-    dirty_manifest = False
-    for item in corpus.iter_inputs(paths) if mode != "remove" else ():
+
+def _plan(paths: list[str], manifest: Manifest, mode: str, tally: _Tally) -> _Plan:
+    """Which inputs changed (to read), which are gone (to remove), which are read again for a shadowed id."""
+    plan = _Plan()
+    if mode != "remove":
+        _plan_listed(plan, paths, manifest, tally)
+    _plan_removed(plan, [input_key(p) for p in paths], manifest, mode, tally.report)
+    _plan_shadows(plan, manifest, mode, tally.report)
+    return plan
+
+
+def _plan_listed(plan: _Plan, paths: list[str], manifest: Manifest, tally: _Tally) -> None:
+    for item in corpus.iter_inputs(paths):
         if isinstance(item, Problem):
-            note(item)
+            tally.note(item)
             if not item.incomplete:
-                refused.add(input_key(item.path))
+                plan.refused.add(input_key(item.path))
             continue
         key = input_key(item.path)
-        if key in present or key in kept:
+        if key in plan.present or key in plan.kept:
             continue
-        order[key] = len(order)
-        try:
-            st = os.stat(item.path)
-        except OSError as err:
-            note(Problem(key, f"unreadable: {err.strerror or err}", incomplete=True))
-            keep(key)
-            continue
-        present.add(key)
-        listed[key] = item
-        entry = manifest.inputs.get(key)
-        if entry is not None and entry.hash and entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
-            report.inputs_unchanged += 1
-            report.unchanged += len(entry.ids)
-            continue
-        if entry is not None and entry.hash and entry.size == st.st_size:
-            try:
-                scan = scan_file(item.path)
-            except OSError as err:
-                note(Problem(key, f"unreadable: {err.strerror or err}", incomplete=True))
-                present.discard(key)
-                keep(key)
-                continue
-            if scan.hash == entry.hash:  # touched, not changed
-                entry.mtime_ns = st.st_mtime_ns
-                dirty_manifest = True
-                report.inputs_unchanged += 1
-                report.unchanged += len(entry.ids)
-                continue
-            jobs.append(_Job(key, item, st.st_size, scan.hash, scan.lines))
-            continue
-        jobs.append(_grown_job(key, item, entry, st.st_size))
-    removed_inputs: list[str] = []
+        plan.order[key] = len(plan.order)
+        job = _job_for(plan, key, item, manifest, tally)
+        if job is not None:
+            plan.jobs.append(job)
+
+
+def _job_for(plan: _Plan, key: str, item: Any, manifest: Manifest, tally: _Tally) -> _Job | None:
+    """The job reading a listed input; None when it is unchanged, or cannot be looked at (then kept)."""
+    try:
+        st = os.stat(item.path)
+    except OSError as err:
+        tally.note(Problem(key, f"unreadable: {err.strerror or err}", incomplete=True))
+        plan.keep(key, manifest, tally.report)
+        return None
+    plan.present.add(key)
+    plan.listed[key] = item
+    entry = manifest.inputs.get(key)
+    if entry is None or not entry.hash or entry.size != st.st_size:
+        return _grown_job(key, item, entry, st.st_size)
+    if entry.mtime_ns == st.st_mtime_ns:
+        tally.unchanged_input(entry)
+        return None
+    try:
+        scan = scan_file(item.path)
+    except OSError as err:
+        tally.note(Problem(key, f"unreadable: {err.strerror or err}", incomplete=True))
+        plan.present.discard(key)
+        plan.keep(key, manifest, tally.report)
+        return None
+    if scan.hash == entry.hash:  # touched, not changed
+        entry.mtime_ns = st.st_mtime_ns
+        plan.touched = True
+        tally.unchanged_input(entry)
+        return None
+    return _Job(key, item, st.st_size, scan.hash, scan.lines)
+
+
+def _plan_removed(plan: _Plan, roots: list[str], manifest: Manifest, mode: str, report: UpdateReport) -> None:
     for key, entry in manifest.inputs.items():
-        if key in present or key in kept:
+        if key in plan.present or key in plan.kept:
             continue
         if _under(key, roots):
-            if mode == "remove" or key in refused or _gone(entry.real_path(key)):
-                removed_inputs.append(key)
+            if mode == "remove" or key in plan.refused or _gone(entry.real_path(key)):
+                plan.removed.append(key)
             else:  # there, but not listed: under a folder that could not be read, say
-                keep(key)
+                plan.keep(key, manifest, report)
         elif mode == "prune":
-            removed_inputs.append(key)
-    # An input holding a losing copy of a duplicate id is read again when the winner may go.
+            plan.removed.append(key)
+
+
+def _plan_shadows(plan: _Plan, manifest: Manifest, mode: str, report: UpdateReport) -> None:
+    """An input holding a losing copy of a duplicate id is read again when the winner may go."""
     shadows: dict[str, list[str]] = {}
     for key, entry in manifest.inputs.items():
         for sid in entry.shadowed:
             shadows.setdefault(sid, []).append(key)
-    if shadows:
-        queued = {job.key for job in jobs}
-        leaving = [*queued, *removed_inputs]
-        going = set(removed_inputs)
-        extra = {key for gone in leaving if gone in manifest.inputs
-                 for sid in manifest.inputs[gone].ids for key in shadows.get(sid, ())
-                 if key not in queued and key not in going and key not in kept
-                 and (key in present or mode == "remove")}
-        for key in sorted(extra):
-            real = manifest.inputs[key].real_path(key)
-            for item in [listed[key]] if key in listed else corpus.iter_inputs([real]):
-                if isinstance(item, Problem):
-                    continue
-                try:
-                    size = os.stat(real).st_size
-                except OSError:
-                    continue
-                jobs.append(_Job(key, item, size))
-                if key in present:  # counted as unchanged above
-                    report.inputs_unchanged -= 1
-                    report.unchanged -= len(manifest.inputs[key].ids)
-        jobs.sort(key=lambda job: (order.get(job.key, len(order)), job.key))
-
-    if not jobs and not removed_inputs:
-        if dirty_manifest:
-            manifest.save(index_dir)
-        report.statements = manifest.statement_count()
-        report.skipped, report.warnings = dict(skipped), dict(warnings)
+    if not shadows:
         return
+    queued = {job.key for job in plan.jobs}
+    going = set(plan.removed)
+    extra = {key for gone in [*queued, *plan.removed] if gone in manifest.inputs
+             for sid in manifest.inputs[gone].ids for key in shadows.get(sid, ())
+             if key not in queued and key not in going and key not in plan.kept
+             and (key in plan.present or mode == "remove")}
+    for key in sorted(extra):
+        real = manifest.inputs[key].real_path(key)
+        for item in [plan.listed[key]] if key in plan.listed else corpus.iter_inputs([real]):
+            if isinstance(item, Problem):
+                continue
+            try:
+                size = os.stat(real).st_size
+            except OSError:
+                continue
+            plan.jobs.append(_Job(key, item, size))
+            if key in plan.present:  # counted as unchanged above
+                report.inputs_unchanged -= 1
+                report.unchanged -= len(manifest.inputs[key].ids)
+    plan.jobs.sort(key=lambda job: (plan.order.get(job.key, len(plan.order)), job.key))
 
-    # 3-4. Read and write.
-    owners = manifest.owners()
-    known = {job.key: manifest.inputs[job.key].ids for job in jobs if job.key in manifest.inputs}
-    reading = {job.key for job in jobs}
-    going = set(removed_inputs)
-    appended = {job.key for job in jobs if job.appended}
-    total_bytes = sum(job.size for job in jobs)
+
+def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: UpdateReport,
+         progress: Progress | None, workers: bool | None, mode: str) -> None:
+    """``mode``: "update" (inputs under ``paths`` are read; those gone are removed), "prune" (and inputs
+    not under ``paths`` are removed), "remove" (inputs under ``paths`` are removed; nothing is listed)."""
+    tally = _Tally(report)
+    plan = _plan(paths, manifest, mode, tally)
+    if not plan.jobs and not plan.removed:
+        if plan.touched:
+            manifest.save(index_dir)
+        tally.close(manifest)
+        return
+    known = {job.key: manifest.inputs[job.key].ids for job in plan.jobs if job.key in manifest.inputs}
+    total_bytes = sum(job.size for job in plan.jobs)
     use_worker = workers if workers is not None else total_bytes >= WORKER_MIN_BYTES
-    fresh = not owners  # an empty index: nothing to delete, ever
-    writer = open_writer(ix, limitmb=WRITER_LIMITMB)
-    adder = _Adder(ix, SEGMENT_DOCS if use_worker else None, compound=not use_worker)
-    searcher = None if fresh else writer.searcher()
-    deleted_committed: set[str] = set()
-
-    def raw_delete(sid: str) -> None:
-        if sid in owners and sid not in deleted_committed:
-            deleted_committed.add(sid)
-            writer.delete_by_term("id", sid, searcher=searcher)
-
-    links = LinkPass(adder, searcher, raw_delete)
-
-    def delete_committed(sid: str) -> None:
-        if sid in owners and sid not in deleted_committed:
-            links.deleted(sid)
-        raw_delete(sid)
-
-    run_ids: dict[str, tuple[str, tuple[int, int] | None]] = {}  # id -> (input key, place if written)
-    new_ids: dict[str, dict[str, str]] = {}
-    shadowed: dict[str, set[str]] = {}  # input key -> ids whose copy from that input lost to a later one
-    entries: dict[str, InputEntry] = {}
-    problem_counts: Counter[str] = Counter()
-    incomplete: set[str] = set()  # inputs whose reader could not read everything
-    read_count = 0
+    writing = _Writing(ix, manifest, plan, tally, use_worker)
     try:
-        for batch in _batches(jobs, known, use_worker):
-            links.look_ahead([msg[2] for msg in batch if msg[0] == "s" and msg[6] is not None])
-            for msg in batch:
-                tag = msg[0]
-                if tag == "s":
-                    _, key, sid, chash, lang, declared, doc = msg
-                    read_count += 1
-                    if declared and declared != lang:
-                        disagreements[f"{declared}→{lang}"] += 1
-                    prev = run_ids.get(sid)
-                    docnum = None
-                    if prev is not None:  # the same id again in this run: the input sorting last wins
-                        report.duplicates += 1
-                        skipped[DUPLICATE] += 1
-                        pkey, pdocnum = prev
-                        if key < pkey:  # this copy loses; the one already taken stays
-                            shadowed.setdefault(key, set()).add(sid)
-                            continue
-                        new_ids[pkey].pop(sid, None)
-                        if pkey != key:
-                            shadowed.setdefault(pkey, set()).add(sid)
-                        if pdocnum is not None:
-                            adder.delete(pdocnum)
-                            links.forget(sid)
-                        if doc is not None:
-                            delete_committed(sid)
-                            docnum = links.add(doc, owners)
-                    else:
-                        owner = owners.get(sid)
-                        okey = owner[0] if owner is not None else None
-                        if owner is not None and owner == (key, chash):
-                            report.unchanged += 1
-                        elif (okey is not None and okey != key and okey not in reading
-                              and okey not in going and key < okey):
-                            # An input not read again holds it and sorts after this one: it keeps it.
-                            report.duplicates += 1
-                            skipped[DUPLICATE] += 1
-                            shadowed.setdefault(key, set()).add(sid)
-                            continue
-                        else:
-                            if doc is None:  # cannot happen: the reader sends a document for any change
-                                raise RuntimeError(f"no document for changed statement {sid}")
-                            if okey is not None:
-                                if okey not in reading and okey not in going and okey in manifest.inputs:
-                                    # Moved from an input that is not read again: it is a duplicate there.
-                                    manifest.inputs[okey].ids.pop(sid, None)
-                                    if sid not in manifest.inputs[okey].shadowed:
-                                        manifest.inputs[okey].shadowed.append(sid)
-                                    report.duplicates += 1
-                                    skipped[DUPLICATE] += 1
-                                delete_committed(sid)
-                                report.updated += 1
-                            else:
-                                report.added += 1
-                            if lang not in ("fr", "en"):
-                                other_langs[lang or "unknown"] += 1
-                            docnum = links.add(doc, owners)
-                    run_ids[sid] = (key, docnum)
-                    new_ids.setdefault(key, {})[sid] = chash
-                elif tag == "p":
-                    note(msg[2])
-                    problem_counts[msg[1]] += 1
-                    if msg[2].incomplete:
-                        incomplete.add(msg[1])
-                elif tag == "start":
-                    _, key, size, mtime_ns, digest, lines = msg
-                    entries[key] = InputEntry(kind="", size=size, mtime_ns=mtime_ns, hash=digest, lines=lines)
-                    # an appended-to file keeps the statements of its earlier lines
-                    new_ids.setdefault(key, dict(manifest.inputs[key].ids) if key in appended else {})
-                elif tag == "end":
-                    report.inputs_read += 1
-                elif tag == "pos":
-                    adder.reading_at(msg[1], total_bytes)
-                    if progress is not None:
-                        progress(msg[1], total_bytes, read_count)
+        for batch in _batches(plan.jobs, known, use_worker):
+            writing.apply(batch, total_bytes, progress)
+        writing.delete_gone()
+        writing.commit()
+    except BaseException:
+        writing.cancel()
+        raise
+    writing.save_manifest(index_dir)
+    tally.close(manifest)
 
-        # Statements that disappeared: from inputs read again, and from inputs gone.
+
+Place = tuple[int, int]  # where a document written this run is (see _Adder.add)
+
+
+class _Writing:
+    """The writing side of a run: applies the reader's messages to the index (a new id is added, a changed
+    one replaced, duplicate ids follow the one rule of the module doc), deletes the statements that went,
+    links, commits, then writes the manifest."""
+
+    def __init__(self, ix, manifest: Manifest, plan: _Plan, tally: _Tally, use_worker: bool) -> None:
+        self.ix, self.manifest, self.plan, self.tally, self.report = ix, manifest, plan, tally, tally.report
+        self.owners = manifest.owners()
+        self.reading = {job.key for job in plan.jobs}
+        self.going = set(plan.removed)
+        self.appended = {job.key for job in plan.jobs if job.appended}
+        self.writer = open_writer(ix, limitmb=WRITER_LIMITMB)
+        self.adder = _Adder(ix, SEGMENT_DOCS if use_worker else None, compound=not use_worker)
+        # an empty index: nothing to delete, ever
+        self.searcher = None if not self.owners else self.writer.searcher()
+        self.deleted: set[str] = set()  # committed ids deleted this run
+        self.links = LinkPass(self.adder, self.searcher, self._raw_delete)
+        self.run_ids: dict[str, tuple[str, Place | None]] = {}  # id -> (input key, place if written)
+        self.new_ids: dict[str, dict[str, str]] = {}  # input key -> {id: content_hash} for the manifest
+        self.shadowed: dict[str, set[str]] = {}  # input key -> ids whose copy from it lost to a later one
+        self.entries: dict[str, InputEntry] = {}
+        self.problem_counts: Counter[str] = Counter()
+        self.incomplete: set[str] = set()  # inputs whose reader could not read everything
+        self.read_count = 0
+
+    def _raw_delete(self, sid: str) -> None:
+        if sid in self.owners and sid not in self.deleted:
+            self.deleted.add(sid)
+            self.writer.delete_by_term("id", sid, searcher=self.searcher)
+
+    def _delete(self, sid: str) -> None:
+        """Delete the committed statement ``sid`` (if any), telling the link pass."""
+        if sid in self.owners and sid not in self.deleted:
+            self.links.deleted(sid)
+        self._raw_delete(sid)
+
+    def _stays(self, key: str) -> bool:
+        """The input ``key`` is neither read again nor removed this run."""
+        return key not in self.reading and key not in self.going
+
+    def apply(self, batch: list[Message], total_bytes: int, progress: Progress | None) -> None:
+        self.links.look_ahead([m.id for m in batch if isinstance(m, Read) and m.doc is not None])
+        for msg in batch:
+            if isinstance(msg, Read):
+                self._statement(msg)
+            elif isinstance(msg, Reported):
+                self.tally.note(msg.problem)
+                self.problem_counts[msg.key] += 1
+                if msg.problem.incomplete:
+                    self.incomplete.add(msg.key)
+            elif isinstance(msg, Started):
+                self.entries[msg.key] = InputEntry(kind="", size=msg.size, mtime_ns=msg.mtime_ns,
+                                                   hash=msg.hash, lines=msg.lines)
+                # an appended-to file keeps the statements of its earlier lines
+                earlier = dict(self.manifest.inputs[msg.key].ids) if msg.key in self.appended else {}
+                self.new_ids.setdefault(msg.key, earlier)
+            elif isinstance(msg, Ended):
+                self.report.inputs_read += 1
+            else:
+                self.adder.reading_at(msg.done, total_bytes)
+                if progress is not None:
+                    progress(msg.done, total_bytes, self.read_count)
+
+    def _statement(self, msg: Read) -> None:
+        self.read_count += 1
+        if msg.declared_lang and msg.declared_lang != msg.lang:
+            self.tally.disagreements[f"{msg.declared_lang}→{msg.lang}"] += 1
+        prev = self.run_ids.get(msg.id)
+        taken, place = self._again(msg, *prev) if prev is not None else self._first(msg)
+        if taken:
+            self.run_ids[msg.id] = (msg.key, place)
+            self.new_ids.setdefault(msg.key, {})[msg.id] = msg.content_hash
+
+    def _again(self, msg: Read, pkey: str, pplace: Place | None) -> tuple[bool, Place | None]:
+        """The same id again in this run: the copy from the input sorting last wins. (Taken?, its place.)"""
+        self.tally.duplicate()
+        sid, key = msg.id, msg.key
+        if key < pkey:  # this copy loses; the one already taken stays
+            self.shadowed.setdefault(key, set()).add(sid)
+            return False, None
+        self.new_ids[pkey].pop(sid, None)
+        if pkey != key:
+            self.shadowed.setdefault(pkey, set()).add(sid)
+        if pplace is not None:
+            self.adder.delete(pplace)
+            self.links.forget(sid)
+        if msg.doc is None:
+            return True, None
+        self._delete(sid)
+        return True, self.links.add(msg.doc, self.owners)
+
+    def _first(self, msg: Read) -> tuple[bool, Place | None]:
+        """The first copy of an id in this run, against what the index holds. (Taken?, its place.)"""
+        sid, key = msg.id, msg.key
+        owner = self.owners.get(sid)
+        okey = owner[0] if owner is not None else None
+        if owner is not None and owner == (key, msg.content_hash):
+            self.report.unchanged += 1
+            return True, None
+        if okey is not None and okey != key and self._stays(okey) and key < okey:
+            # An input not read again holds it and sorts after this one: it keeps it.
+            self.tally.duplicate()
+            self.shadowed.setdefault(key, set()).add(sid)
+            return False, None
+        if msg.doc is None:  # cannot happen: the reader sends a document for any change
+            raise RuntimeError(f"no document for changed statement {sid}")
+        if okey is None:
+            self.report.added += 1
+        else:
+            if self._stays(okey) and okey in self.manifest.inputs:
+                # Moved from an input that is not read again: it is a duplicate there.
+                self.manifest.inputs[okey].ids.pop(sid, None)
+                if sid not in self.manifest.inputs[okey].shadowed:
+                    self.manifest.inputs[okey].shadowed.append(sid)
+                self.tally.duplicate()
+            self._delete(sid)
+            self.report.updated += 1
+        if msg.lang not in ("fr", "en"):
+            self.tally.other_langs[msg.lang or "unknown"] += 1
+        return True, self.links.add(msg.doc, self.owners)
+
+    def delete_gone(self) -> None:
+        """Statements that disappeared: from inputs read again, and from inputs gone."""
+        report, inputs, run_ids = self.report, self.manifest.inputs, self.run_ids
         to_delete: set[str] = set()
-        for job in jobs:
-            old = manifest.inputs.get(job.key)
+        for job in self.plan.jobs:
+            old = inputs.get(job.key)
             if old is None:
                 continue
             if job.appended:  # its earlier lines stay, unless an appended line replaced one of them
                 report.unchanged += sum(1 for sid in old.ids if sid not in run_ids)
-            elif job.key in incomplete:  # what it did not give this time may still be there: kept
+            elif job.key in self.incomplete:  # what it did not give this time may still be there: kept
                 unread = {sid: chash for sid, chash in old.ids.items() if sid not in run_ids}
-                new_ids.setdefault(job.key, {}).update(unread)
+                self.new_ids.setdefault(job.key, {}).update(unread)
                 report.unchanged += len(unread)
             else:
                 to_delete.update(sid for sid in old.ids if sid not in run_ids)
-        for key in removed_inputs:
-            to_delete.update(sid for sid in manifest.inputs[key].ids if sid not in run_ids)
+        for key in self.plan.removed:
+            to_delete.update(sid for sid in inputs[key].ids if sid not in run_ids)
         for sid in to_delete:
-            delete_committed(sid)
+            self._delete(sid)
         report.removed = len(to_delete)
-        report.inputs_removed = len(removed_inputs)
+        report.inputs_removed = len(self.plan.removed)
 
-        # Translation links and duplicate groups over what changed (rewrites only what differs).
-        links.finish()
-        report.exact_duplicates = links.exact_duplicates
-        report.linked = links.links_written
+    def commit(self) -> None:
+        """Translation links and duplicate groups over what changed (rewrites only what differs), then the
+        one atomic commit."""
+        self.links.finish()
+        self.report.exact_duplicates = self.links.exact_duplicates
+        self.report.linked = self.links.links_written
+        if self.searcher is not None:
+            self.searcher.close()
+            self.searcher = None
+        _commit(self.writer, self.adder.finish())
 
-        if searcher is not None:
-            searcher.close()
-            searcher = None
-        _commit(writer, adder.finish())
-    except BaseException:
-        if searcher is not None:
-            searcher.close()
-        adder.cancel()
-        writer.cancel()
-        raise
+    def cancel(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
+        self.adder.cancel()
+        self.writer.cancel()
 
-    # 5. The manifest, after the commit.
-    for job in jobs:
-        entry = entries.get(job.key) or InputEntry(size=-1, mtime_ns=-1, hash="")
-        entry.kind = job.inp.kind
-        entry.raw = raw_name(job.inp.path)
-        entry.ids = new_ids.get(job.key, {})
-        entry.problems = problem_counts[job.key]
-        entry.incomplete = job.key in incomplete
-        entry.shadowed = sorted(shadowed.get(job.key, ()))
-        if job.appended:  # what its earlier lines reported stays
-            earlier = manifest.inputs[job.key]
-            entry.problems += earlier.problems
-            entry.shadowed = sorted({*earlier.shadowed, *entry.shadowed})
-        manifest.inputs[job.key] = entry
-    for key in removed_inputs:
-        del manifest.inputs[key]
-    manifest.generation = ix.latest_generation()
-    manifest.save(index_dir)
-
-    report.statements = manifest.statement_count()
-    report.skipped, report.warnings = dict(skipped), dict(warnings)
-    report.disagreements, report.other_languages = dict(disagreements), dict(other_langs)
+    def save_manifest(self, index_dir: Path) -> None:
+        """The manifest, after the commit."""
+        manifest = self.manifest
+        for job in self.plan.jobs:
+            entry = self.entries.get(job.key) or InputEntry(size=-1, mtime_ns=-1, hash="")
+            entry.kind = job.inp.kind
+            entry.raw = raw_name(job.inp.path)
+            entry.ids = self.new_ids.get(job.key, {})
+            entry.problems = self.problem_counts[job.key]
+            entry.incomplete = job.key in self.incomplete
+            entry.shadowed = sorted(self.shadowed.get(job.key, ()))
+            if job.appended:  # what its earlier lines reported stays
+                earlier = manifest.inputs[job.key]
+                entry.problems += earlier.problems
+                entry.shadowed = sorted({*earlier.shadowed, *entry.shadowed})
+            manifest.inputs[job.key] = entry
+        for key in self.plan.removed:
+            del manifest.inputs[key]
+        manifest.generation = self.ix.latest_generation()
+        manifest.save(index_dir)
