@@ -46,8 +46,9 @@ def input_of(origin: str) -> str:
 _WORDS = re.compile(r"\w+")
 
 
-def _words(text: str) -> str:
-    return " ".join(map(folded.__getitem__, _WORDS.findall(text)))  # folded words, through a cache
+def folded_words(text: str) -> str:
+    """The words of ``text``, case- and accent-folded, joined by spaces: what makes two titles the same."""
+    return " ".join(map(folded.__getitem__, _WORDS.findall(text)))  # through a cache
 
 
 def group_key(title: str, date: str, body: str = "") -> str:
@@ -57,7 +58,7 @@ def group_key(title: str, date: str, body: str = "") -> str:
     differs in its boilerplate; the date keeps routine titles that recur on other days apart. A statement
     without a title is grouped by its folded body words and date instead (exact duplicates only).
     """
-    key = _words(title) if title.strip() else "\x1fbody\x1f" + _words(body)
+    key = folded_words(title) if title.strip() else "\x1fbody\x1f" + folded_words(body)
     return hashlib.blake2b(f"{key}\x1f{date}".encode(), digest_size=8).hexdigest()
 
 

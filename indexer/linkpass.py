@@ -37,7 +37,7 @@ from typing import Any
 from whoosh import query as wq
 
 from corpus.statement import Statement
-from indexer.documents import _words, group_key, statement_fields
+from indexer.documents import folded_words, group_key, statement_fields
 from indexer.duplicates import Sketch, near_duplicate_groups, sketch
 from indexer.linking import feature_hashes, id_stem, link_translations
 
@@ -119,7 +119,7 @@ def stub_document(doc: dict[str, Any], kept: str, group: str) -> dict[str, Any]:
 
 
 def _same_title_key(st: Statement) -> str:
-    words = _words(st.title)
+    words = folded_words(st.title)
     return f"{words}\x1f{st.date}" if words and st.date else ""
 
 
@@ -278,20 +278,36 @@ class LinkPass:
             self._rewrite_committed(doc)
 
     def finish(self) -> None:
+        """Fix translation links and duplicate groups over what this run changed, rewriting what differs."""
         if not self.enabled or (not self.written and not self.gone and not self.stubs):
             return
-        s = self.searcher
         run_ids = set(self.written) | set(self.stubs)
         gone = {sid for sid in self.gone if sid not in run_ids}
-        # Index documents that stay as they are (not deleted, not rewritten by this run).
-        stays = lambda fields: fields["id"] not in run_ids and fields["id"] not in self.gone  # noqa: E731
 
-        # 1. Stubs whose kept statement went: promote the first, point the others at it.
+        def stays(fields: dict[str, Any]) -> bool:  # an index document neither deleted nor rewritten here
+            return fields["id"] not in run_ids and fields["id"] not in self.gone
+
+        self._promote_orphans(gone, stays)
+        affected = set(self.written) | gone
+        stored = self._candidates(affected, gone, run_ids, stays)
+        fields_of = {**stored, **self.written}
+        records = dict(self.records)
+        for sid, fields in stored.items():
+            records[sid] = link_record(to_statement(fields))
+        # Statements without their bodies: what linking and grouping need of a body is in the records.
+        statements = [to_statement(f, body=False) for f in fields_of.values()]
+        final = self._links(statements, records, stored, affected)
+        group = self._groups(statements, records, fields_of, stored, affected, gone)
+        new_groups = self._rewrite_changed(fields_of, final, group)
+        self._regroup_stubs(new_groups, stays)
+
+    def _promote_orphans(self, gone: set[str], stays: Callable[[dict[str, Any]], bool]) -> None:
+        """Stubs whose kept statement went: promote the first, point the others at it."""
         orphans: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        if s is not None:
+        if self.searcher is not None:
             for kept in gone:
                 for d in self._committed("duplicate_of", kept):
-                    fields = dict(s.stored_fields(d))
+                    fields = dict(self.searcher.stored_fields(d))
                     if stays(fields):
                         orphans[kept].append(fields)
         for stub in self.stubs.values():
@@ -312,50 +328,55 @@ class LinkPass:
                 if other["id"] in self.stubs:
                     self.stubs[other["id"]] = redo
 
-        # 2. The statements to link: this run's, and the index's candidates.
-        affected = set(self.written) | gone
-        stored: dict[str, dict[str, Any]] = {}  # id -> stored fields of index candidates
-        if s is not None:
-            docnums: set[int] = set()
-            dates: set[dt.date] = set()
-            for fields in [*self.written.values(), *(self.gone[g] for g in gone)]:
-                value = fields.get("date")
-                if isinstance(value, dt.datetime):
-                    dates.add(value.date())
-            for day in sorted(dates):
-                lo = dt.datetime.combine(day - dt.timedelta(days=WINDOW_DAYS), dt.time())
-                hi = dt.datetime.combine(day + dt.timedelta(days=WINDOW_DAYS), dt.time(23, 59, 59))
-                docnums.update(s.docs_for_query(wq.DateRange("date", lo, hi)))
-            for sid in affected:
-                docnums.update(self._committed("translation", sid))
-                stem, _ = id_stem(sid)
-                if stem:
-                    for other in ("fr", "en"):
-                        docnums.update(self._committed("id", stem.replace("{}", other)))
-            for fields in [*self.written.values(), *(self.gone[g] for g in gone)]:
-                docnums.update(self._committed("group", fields.get("group") or ""))
-                docnums.update(self._committed("release", fields.get("release") or ""))
-            for d in docnums:
-                fields = s.stored_fields(d)
-                if stays(fields) and not fields.get("duplicate_of"):
-                    stored[fields["id"]] = dict(fields)
-            for fields in list(stored.values()):  # and their current partners, to judge their links
-                partner = fields.get("translation")
-                if partner and partner not in stored and partner not in run_ids:
-                    for d in self._committed("id", partner):
-                        pf = s.stored_fields(d)
-                        if stays(pf) and not pf.get("duplicate_of"):
-                            stored[partner] = dict(pf)
-        fields_of = {**stored, **self.written}
-        records = dict(self.records)
-        for sid, fields in stored.items():
-            records[sid] = link_record(to_statement(fields))
-        # Statements without their bodies: what linking and grouping need of a body is in the records.
-        statements = [to_statement(f, body=False) for f in fields_of.values()]
-        by_id = {st.id: st for st in statements}
+    def _candidates(self, affected: set[str], gone: set[str], run_ids: set[str],
+                    stays: Callable[[dict[str, Any]], bool]) -> dict[str, dict[str, Any]]:
+        """The index's statements to link with this run's (id -> stored fields): those near in date, linked
+        to an affected one, of its id stem, group or release; and their current partners."""
+        s = self.searcher
+        if s is None:
+            return {}
+        stored: dict[str, dict[str, Any]] = {}
+        for d in self._candidate_docnums(affected, gone):
+            fields = s.stored_fields(d)
+            if stays(fields) and not fields.get("duplicate_of"):
+                stored[fields["id"]] = dict(fields)
+        for fields in list(stored.values()):  # and their current partners, to judge their links
+            partner = fields.get("translation")
+            if partner and partner not in stored and partner not in run_ids:
+                for d in self._committed("id", partner):
+                    pf = s.stored_fields(d)
+                    if stays(pf) and not pf.get("duplicate_of"):
+                        stored[partner] = dict(pf)
+        return stored
 
-        # 3. Translation links: this run's statements take what the linker says; links between untouched
-        # statements stay unless a side lost its partner.
+    def _candidate_docnums(self, affected: set[str], gone: set[str]) -> set[int]:
+        s = self.searcher
+        docnums: set[int] = set()
+        dates: set[dt.date] = set()
+        changed = [*self.written.values(), *(self.gone[g] for g in gone)]
+        for fields in changed:
+            value = fields.get("date")
+            if isinstance(value, dt.datetime):
+                dates.add(value.date())
+        for day in sorted(dates):
+            lo = dt.datetime.combine(day - dt.timedelta(days=WINDOW_DAYS), dt.time())
+            hi = dt.datetime.combine(day + dt.timedelta(days=WINDOW_DAYS), dt.time(23, 59, 59))
+            docnums.update(s.docs_for_query(wq.DateRange("date", lo, hi)))
+        for sid in affected:
+            docnums.update(self._committed("translation", sid))
+            stem, _ = id_stem(sid)
+            if stem:
+                for other in ("fr", "en"):
+                    docnums.update(self._committed("id", stem.replace("{}", other)))
+        for fields in changed:
+            docnums.update(self._committed("group", fields.get("group") or ""))
+            docnums.update(self._committed("release", fields.get("release") or ""))
+        return docnums
+
+    def _links(self, statements: list[Statement], records: dict[str, tuple[Sketch, bytes]],
+               stored: dict[str, dict[str, Any]], affected: set[str]) -> dict[str, str]:
+        """Translation links (id -> partner or ""): this run's statements take what the linker says; links
+        between untouched statements stay unless a side lost its partner."""
         computed = link_translations(statements, features={sid: r[1] for sid, r in records.items()})
         final: dict[str, str] = {sid: "" for sid in self.written}
         for sid, fields in stored.items():
@@ -372,9 +393,13 @@ class LinkPass:
         for a, b in pairs:
             if not final.get(a) and not final.get(b):
                 final[a], final[b] = b, a
+        return final
 
-        # 4. Groups: the key of the canonical statement; untouched statements change only when their group
-        # involves a statement of this run or a deleted one.
+    def _groups(self, statements: list[Statement], records: dict[str, tuple[Sketch, bytes]],
+                fields_of: dict[str, dict[str, Any]], stored: dict[str, dict[str, Any]], affected: set[str],
+                gone: set[str]) -> dict[str, str]:
+        """Groups (id -> group): the key of the canonical statement; untouched statements change only when
+        their group involves a statement of this run or a deleted one."""
         canon = duplicate_groups(statements, {sid: r[0] for sid, r in records.items()},
                                  lambda st: _body(fields_of[st.id]) or st.title)
         key_of = {st.id: group_key(st.title, st.date, "" if st.title.strip() else _body(fields_of[st.id]))
@@ -385,7 +410,8 @@ class LinkPass:
         for sid, head in canon.items():
             members[head].add(sid)
         group: dict[str, str] = {}
-        for sid in by_id:
+        for st in statements:
+            sid = st.id
             head = canon.get(sid)
             new = key_of[head] if head else key_of[sid]
             if sid in stored:
@@ -394,9 +420,12 @@ class LinkPass:
                 group[sid] = new if involved else old
             else:
                 group[sid] = new
+        return group
 
-        # 5. Rewrite what differs.
-        new_groups: dict[str, str] = {}  # kept id -> its new group, for the stubs
+    def _rewrite_changed(self, fields_of: dict[str, dict[str, Any]], final: dict[str, str],
+                         group: dict[str, str]) -> dict[str, str]:
+        """Rewrite the statements whose link or group differs; the new groups (kept id -> group)."""
+        new_groups: dict[str, str] = {}
         for sid, fields in fields_of.items():
             want_t, want_g = final.get(sid, ""), group.get(sid, "")
             have_t, have_g = fields.get("translation") or "", fields.get("group") or ""
@@ -415,18 +444,20 @@ class LinkPass:
                 doc = full_document(dict(fields, translation=want_t, group=want_g))
                 doc["translation"] = want_t
                 self._rewrite_committed(doc)
-        # Stubs follow their kept statement's group.
+        return new_groups
+
+    def _regroup_stubs(self, new_groups: dict[str, str], stays: Callable[[dict[str, Any]], bool]) -> None:
+        """Stubs follow their kept statement's group: this run's, and the index's."""
         for sid, stub in list(self.stubs.items()):
             kept = stub["duplicate_of"]
             want = new_groups.get(kept) or (self.written[kept].get("group") if kept in self.written else None)
             if want and want != stub.get("group"):
                 stub = self.stubs[sid] = dict(stub, group=want)
                 self._rewrite_run_doc(sid, stub)
-        if s is not None:
-            for kept, want in new_groups.items():
-                if kept in self.written and kept not in stored:
-                    pass
-                for d in self._committed("duplicate_of", kept):
-                    fields = dict(s.stored_fields(d))
-                    if stays(fields) and fields.get("group") != want:
-                        self._rewrite_committed(dict(fields, group=want))
+        if self.searcher is None:
+            return
+        for kept, want in new_groups.items():
+            for d in self._committed("duplicate_of", kept):
+                fields = dict(self.searcher.stored_fields(d))
+                if stays(fields) and fields.get("group") != want:
+                    self._rewrite_committed(dict(fields, group=want))
