@@ -175,10 +175,33 @@ def serve_command(index_dir: str, host: str, port: int, threads: int, watch_path
     limits = {"header_timeout": header_timeout, "per_ip_connections": per_ip_connections}
     limits = {k: v for k, v in limits.items() if v is not None}  # else search.web's defaults
     try:
-        serve(index_dir, host=host, port=port, threads=threads, watch=list(watch_paths) or None,
-              allow_hosts=allow_hosts, **limits)
+        companion = _ServeWatch(watch_paths, index_dir) if watch_paths else None
+        serve(index_dir, host=host, port=port, threads=threads, allow_hosts=allow_hosts, companion=companion,
+              **limits)
     except (SearchError, OSError) as e:
         raise click.ClickException(str(e)) from None
+
+
+class _ServeWatch:
+    """``serve --watch``: the indexer's Watcher beside the server (the web package does not drive indexing).
+    With no index yet, the first update runs here, before the server opens the index; after each update
+    the server's searchers refresh."""
+
+    def __init__(self, paths: tuple[str, ...], index_dir: str | None) -> None:
+        from indexer.store import index_exists
+        from indexer.watch import Watcher
+
+        self.watcher = Watcher(paths, index_dir)
+        self.built = not index_exists(self.watcher.index_dir)
+        if self.built:
+            self.watcher.update_once(initial=True)
+
+    def start(self, index_changed) -> None:
+        self.watcher.on_commit = lambda report: index_changed()
+        self.watcher.start(initial=not self.built)
+
+    def stop(self) -> None:
+        self.watcher.stop()
 
 
 @main.command("watch")

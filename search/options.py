@@ -24,6 +24,15 @@ class IndexUnavailable(SearchError):
     may answer it with a 503 rather than a 400."""
 
 
+class OptionError(SearchError):
+    """A search option out of bounds. ``option`` names it (sort, numbers, recency, since, until; range: since
+    after until) for a front end that words the message itself (the web page, in its language)."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 def parse_date(text: str, end: bool = False) -> dt.datetime | None:
     """YYYY, YYYY-MM or YYYY-MM-DD (or with /) to the first (or, with end=True, the last) instant it covers.
 
@@ -63,7 +72,7 @@ def date_option(value: str | dt.date | None, *, end: bool = False, name: str = "
     try:
         return parse_date(str(value), end=end)
     except (ValueError, OverflowError):
-        raise SearchError(f"Bad {name} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD.") from None
+        raise OptionError(f"Bad {name} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD.", name) from None
 
 
 @dataclass(frozen=True)
@@ -92,20 +101,20 @@ class SearchOptions:
              bilingual: bool = False) -> SearchOptions:
         """The options checked and bounded (limit at most MAX_LIMIT); raises SearchError."""
         if sort not in SORTS:
-            raise SearchError(f"Unknown sort {sort!r}: use relevance or date.")
+            raise OptionError(f"Unknown sort {sort!r}: use relevance or date.", "sort")
         try:
             limit = int(limit)
             page = int(page)
             recency = float(recency or 0.0)
         except (TypeError, ValueError):
-            raise SearchError("limit and page must be whole numbers, recency a number.") from None
+            raise OptionError("limit and page must be whole numbers, recency a number.", "numbers") from None
         if limit < 1 or page < 1:
-            raise SearchError("limit and page must be at least 1.")
+            raise OptionError("limit and page must be at least 1.", "numbers")
         if not 0.0 <= recency <= 1.0:
-            raise SearchError("recency must be between 0 and 1.")
+            raise OptionError("recency must be between 0 and 1.", "recency")
         start = date_option(since, name="--since date")
         end = date_option(until, end=True, name="--until date")
         if start and end and start > end:
-            raise SearchError("The --since date is after the --until date.")
+            raise OptionError("The --since date is after the --until date.", "range")
         return cls(query or "", lang or None, source or None, start, end, sort, min(limit, MAX_LIMIT), page,
                    recency, bool(bilingual))

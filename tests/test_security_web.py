@@ -219,7 +219,7 @@ def test_no_path_traversal_test_client(client, path):
 def server(index_dir):
     import threading
 
-    from search.web.app import make_server
+    from search.web.server import make_server
 
     srv = make_server(str(index_dir), port=0, threads=4)
     t = threading.Thread(target=srv.run, daemon=True)
@@ -249,7 +249,7 @@ def test_server_binds_to_localhost_by_default(server, index_dir):
     import inspect
 
     from cli import serve_command
-    from search.web.app import make_server, serve
+    from search.web.server import make_server, serve
 
     assert server.effective_host == "127.0.0.1"
     for fn in (make_server, serve):
@@ -334,7 +334,9 @@ def test_every_error_carries_the_security_headers(index_dir, monkeypatch):
     def failing(*a, **k):
         raise RuntimeError("template broken")
 
-    monkeypatch.setattr(webapp, "render_template", failing)
+    from search.web import context
+
+    monkeypatch.setattr(context, "render_template", failing)  # every page is rendered there
     for path in ("/?q=x", "/nope", "/?limit=0"):
         r = client.get(path)
         assert r.status_code == 500
@@ -372,7 +374,7 @@ def test_host_refusal_is_in_the_interface_language(client):
 
 
 def test_allowed_hosts():
-    from search.web.app import allowed_hosts
+    from search.web.security import allowed_hosts
 
     assert allowed_hosts() == {"127.0.0.1", "localhost", "::1"}
     assert allowed_hosts("0.0.0.0") == allowed_hosts("::") == allowed_hosts()
@@ -384,7 +386,8 @@ def test_allowed_hosts():
 
 
 def test_allow_host_and_feed_links(index_dir):
-    from search.web.app import allowed_hosts, create_app
+    from search.web.app import create_app
+    from search.web.security import allowed_hosts
 
     client = create_app(str(index_dir), threads=1,
                         hosts=allowed_hosts("0.0.0.0", ["news.example"])).test_client()
@@ -412,7 +415,7 @@ def _raw(port, target: str, host: str) -> tuple[int, bytes]:
 def test_host_allowlist_on_a_real_server(server, index_dir):
     import threading
 
-    from search.web.app import make_server
+    from search.web.server import make_server
 
     port = server.effective_port
     assert _raw(port, "/?q=hostileprobe", f"127.0.0.1:{port}")[0] == 200

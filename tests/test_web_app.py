@@ -379,7 +379,7 @@ def test_hostile_query_is_echoed_as_text(client):
 def test_snippet_filter_formats_the_spans():
     """The page formats the snippet's spans itself: text escaped, matched words (only) in <mark>."""
     from search.snippets import Snippet, Span
-    from search.web.app import snippet_html
+    from search.web.context import snippet_html
 
     snip = Snippet([Span("a "), Span("b", True), Span(" <c> <mark>d</mark>")])
     assert snippet_html(snip) == "a <mark>b</mark> &lt;c&gt; &lt;mark&gt;d&lt;/mark&gt;"
@@ -394,7 +394,7 @@ def test_snippet_filter_formats_the_spans():
     (None, False), ("https://", False), ("vbscript:msgbox", False),
 ])
 def test_safe_href(url, ok):
-    from search.web.app import safe_href
+    from search.web.urls import safe_href
 
     assert (safe_href(url) is not None) is ok
 
@@ -488,7 +488,7 @@ def test_serve_defaults_to_localhost():
     import inspect
 
     from cli import serve_command
-    from search.web.app import serve
+    from search.web.server import serve
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     host = next(p for p in serve_command.params if p.name == "host")
@@ -556,7 +556,7 @@ def test_newline_id_on_a_real_server(nasty_app, tmp_path):
     import socket
     import threading
 
-    from search.web.app import make_server
+    from search.web.server import make_server
 
     app, ids = nasty_app
     srv = make_server(app.extensions["presse_searchers"].index_dir, port=0, threads=2)

@@ -30,7 +30,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server():
     """`serve()`'s waitress server over the test index, on 127.0.0.1 and a free port, in a thread."""
-    from search.web.app import make_server
+    from search.web.server import make_server
 
     srv = make_server(str(web_index()), host="127.0.0.1", port=0, threads=4)
     closing = threading.Event()

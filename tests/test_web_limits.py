@@ -39,7 +39,7 @@ def running(index_dir: Path, **limits) -> Iterator:
     """make_server on 127.0.0.1 and a free port, run in a thread; everything closed and joined after."""
     from waitress import wasyncore
 
-    from search.web.app import make_server
+    from search.web.server import make_server
 
     srv = make_server(str(index_dir), port=0, threads=4, limits=limits)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -1,0 +1,74 @@
+"""The search views: the page (``/``), its JSON twin (``/api/search``, the CLI's ``--json`` object) and
+``/healthz``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import redirect, request
+from werkzeug.exceptions import ServiceUnavailable
+
+from search.options import IndexUnavailable, SearchError
+from search.web.context import json_response, page, searchers
+from search.web.params import MAX_PAGE, BadParameter, parse_params
+from search.web.urls import search_url, statement_url
+
+BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest first
+
+
+def run_search(searcher: Any, p: dict[str, Any]) -> Any:
+    """The search layer's results for checked parameters: recency and the bilingual view (see
+    ``Searcher.search``) are passed only when asked for."""
+    extra = {k: p[k] for k in ("recency", "bilingual") if p.get(k)}
+    try:
+        res = searcher.search(p["q"], lang=p["lang"] or None, source=p["source"] or None,
+                              since=p["since"] or None, until=p["until"] or None, sort=p["sort"],
+                              limit=p["limit"], page=p["page"], **extra)
+    except IndexUnavailable as exc:  # damaged or refused index (indexer.integrity): not the query's fault
+        raise ServiceUnavailable(str(exc)) from exc
+    except SearchError as exc:
+        raise BadParameter("bad_search", reason=str(exc)) from exc
+    return res
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    return obj if isinstance(obj, dict) else obj.to_dict()
+
+
+def search_dict(params: dict[str, Any]) -> dict[str, Any]:
+    """A search's results as the JSON object."""
+    with searchers().searcher() as s:
+        return as_dict(run_search(s, params))
+
+
+def page_dict(params: dict[str, Any]) -> dict[str, Any]:
+    """What a page (or feed) lists: the search's results; without a query, the newest statements of the
+    filters."""
+    if params["q"]:
+        return search_dict(params)
+    return search_dict({**params, "since": params["since"] or BROWSE_SINCE, "sort": "date"})
+
+
+def index() -> Any:
+    related = request.args.get("related")
+    if related:
+        return redirect(statement_url(related, "related"))
+    params = parse_params(request.args)
+    filtered = any(params[k] for k in ("lang", "source", "since", "until"))
+    results = page_dict(params)
+    pages = min(MAX_PAGE, math.ceil(int(results.get("total") or 0) / params["limit"]))
+    return page("search.html", params=params, results=results, pages=pages,
+                filtered=filtered, feed_url=search_url(params, "feed", sort=None, limit=None),
+                api_url=search_url(params, "api_search"))
+
+
+def api_search() -> Any:
+    return json_response(search_dict(parse_params(request.args)))
+
+
+def healthz() -> Any:
+    return json_response({"ok": True})
+
+
+ROUTES = (("/", index), ("/api/search", api_search), ("/healthz", healthz))

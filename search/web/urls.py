@@ -1,0 +1,92 @@
+"""Every URL the app builds, in one place: its routes' ids in paths, search links, the language switch,
+and which outside addresses may become links."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+from werkzeug.routing import PathConverter
+
+from search.web.context import ui
+
+DEFAULT_LIMIT = 10
+# The parameters of our own pages: the only ones a link built from the current URL carries over.
+PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page", "recency", "bilingual")
+
+
+class StatementId(PathConverter):
+    """Any stored id in a URL path: newlines, a leading slash or "//" included (the path converter stops at a
+    newline, and a leading slash is not one of its values). Quoted by Werkzeug when a URL is built."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False  # it spans slashes (Werkzeug infers this only from a "/" in the regex)
+
+    def to_url(self, value: Any) -> str:
+        url = super().to_url(value)
+        if any(part in (".", "..") for part in str(value).split("/")):
+            url = url.replace("/", "%2F")  # one segment: a browser would resolve "a/../b" to "b"
+        return url
+
+
+def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) -> str:
+    """The URL of a search: ``params`` with ``changes``, without empty or default values."""
+    merged = {**params, **changes}
+    if "page" not in changes:
+        merged["page"] = 1  # a new filter or sort starts again at page 1
+    args = {}
+    for key in PAGE_PARAMS:
+        value = merged.get(key)
+        if not value:
+            continue
+        if key == "page" and value == 1 or key == "limit" and value == DEFAULT_LIMIT:
+            continue
+        if key == "sort" and value == ("relevance" if merged.get("q") else "date"):
+            continue
+        args[key] = value
+    return url_for(endpoint, **args)
+
+
+def statement_url(sid: str, endpoint: str = "statement", **kwargs: Any) -> str:
+    """/statement/ID, /related/ID or /api/statements/ID of any stored id."""
+    return url_for(endpoint, sid=sid, **kwargs)
+
+
+def newest_first_url(args: dict[str, Any]) -> str:
+    """The absolute URL of the search page of ``args``, newest first (a feed's page)."""
+    return url_for("index", _external=True, sort="date", **args)
+
+
+def ui_switch_url() -> str:
+    """This page in the other interface language: only our own parameters are carried over (any other
+    key reached url_for as one of its arguments, "endpoint" or "_external", and was a 500)."""
+    args: dict[str, Any] = {k: v for k in PAGE_PARAMS if (v := request.args.get(k))}
+    args["ui"] = "fr" if ui() == "en" else "en"
+    sid = (request.view_args or {}).get("sid")
+    if request.endpoint in ("statement", "related") and isinstance(sid, str):
+        return url_for(request.endpoint, sid=sid, **args)
+    return url_for("index", **args)
+
+
+def safe_href(url: Any) -> str | None:
+    """The URL if it is an absolute http(s) address, else None: nothing else becomes a clickable link."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if any(ord(c) < 33 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url
+    return None
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    path = " › ".join(p for p in parts.path.split("/") if p)
+    host = parts.netloc.removeprefix("www.")
+    return f"{host} › {path}" if path else host
