@@ -32,14 +32,14 @@ STAGES = [
     ("    language identification (corpus.language.detect)", "corpus/language.py", "detect"),
     ("statement → fields (statement_fields)", "indexer/documents.py", "statement_fields"),
     ("pre-analysis: tokenize, fold, stem (pre_analyze)", "indexer/documents.py", "pre_analyze"),
-    ("writer: add documents (_Adder.add)", "indexer/update.py", "add"),
+    ("writer: add documents (_Adder.add)", "indexer/updating.py", "add"),
     ("  whoosh field.index: analysis chain (tokenize, fold, stem)", "whoosh/fields.py", "index"),
-    ("writer: finish segments (_Adder._finish_current)", "indexer/update.py", "_finish_current"),
+    ("writer: finish segments (_Adder._finish_current)", "indexer/updating.py", "_finish_current"),
     ("  posting lists: sort terms, write blocks (BulkWriter._flush_segment)", "indexer/segments.py",
      "_flush_segment"),
     ("links and duplicates (LinkPass.add, wraps the writer's add)", "indexer/linkpass.py", "add"),
     ("links and duplicates (LinkPass.finish)", "indexer/linkpass.py", "finish"),
-    ("commit (_commit)", "indexer/update.py", "_commit"),
+    ("commit (_commit)", "indexer/updating.py", "_commit"),
 ]
 
 PACKAGES = [("bs4", "bs4 (HTML tree)"), ("lxml", "lxml"), ("html5lib", "html5lib"),
@@ -70,10 +70,10 @@ def package_of(filename: str, func: str) -> str:
 def main(args) -> int:
     require(NSB)
     from bench.indexing import prepare
-    upd = sys.modules.get("indexer.update")
+    upd = sys.modules.get("indexer.updating")
     if upd is None:
         import importlib
-        upd = importlib.import_module("indexer.update")
+        upd = importlib.import_module("indexer.updating")
     upd.WORKER_MIN_BYTES = 1 << 60  # read in this process: one profile for the whole build
     work = Path(tempfile.mkdtemp(prefix="presse-profile-"))
     try:

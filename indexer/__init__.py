@@ -1,18 +1,50 @@
 """The indexer: statements in, one Whoosh index out, kept in step with the corpus files incrementally.
 
 - :func:`update` builds the index the first time and updates it after, :func:`remove` takes inputs out of
-  it, :func:`optimize` merges it into one segment (:mod:`indexer.update`);
+  it, :func:`optimize` merges it into one segment (:mod:`indexer.updating`);
 - :func:`stats` summarises it (:mod:`indexer.stats`);
 - :func:`open_index` opens it for searching (:mod:`indexer.store`), :func:`default_index_dir` says where;
 - :func:`check` verifies every file of it (:mod:`indexer.integrity`);
 - :func:`statement_fields` is the Whoosh document of a statement (:mod:`indexer.documents`).
+
+The read side (opening an index, its stats) is imported here; the write path (the update with its reader
+process, the ingester, the link pass) and the checker load on first use of their names, so that ``search``
+does not pay for them.
 """
 
-from indexer.documents import statement_fields
-from indexer.integrity import CheckReport, check
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from indexer.stats import stats, stats_lines
 from indexer.store import IndexDamaged, IndexMissing, UpdateInProgress, default_index_dir, open_index
-from indexer.update import IndexNotWritable, OptimizeReport, UpdateReport, optimize, remove, update
+
+if TYPE_CHECKING:
+    from indexer.documents import statement_fields
+    from indexer.integrity import CheckReport, check
+    from indexer.updating import IndexNotWritable, OptimizeReport, UpdateReport, optimize, remove, update
+
+_HOME = {
+    "CheckReport": "integrity",
+    "IndexNotWritable": "updating",
+    "OptimizeReport": "updating",
+    "UpdateReport": "updating",
+    "check": "integrity",
+    "optimize": "updating",
+    "remove": "updating",
+    "statement_fields": "documents",
+    "update": "updating",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'indexer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CheckReport",

@@ -305,7 +305,7 @@ def _same(a: Any, b: Any, depth: int = 0) -> bool:
 def _check_schema(schema: Any) -> None:
     """Each field of the index is the one :func:`indexer.schema.make_schema` makes, analyzers included (an
     index from a presse whose analysis differs gives wrong results: it is rebuilt, like a damaged one). An
-    older index may lack fields that later versions add (:mod:`indexer.update` adds them)."""
+    older index may lack fields that later versions add (:mod:`indexer.updating` adds them)."""
     from indexer.schema import make_schema
 
     code = make_schema()

@@ -49,7 +49,7 @@ class BulkWriter(SegmentWriter):
     """A ``SegmentWriter`` that buffers postings per term in memory (see the module doc).
 
     Used like Whoosh's: ``add_document(**fields)``, ``delete_document``, ``commit()`` or, as
-    :class:`indexer.update._Adder` does, ``_finalize_segment()`` to finish a segment for a later commit.
+    :class:`indexer.updating._Adder` does, ``_finalize_segment()`` to finish a segment for a later commit.
     """
 
     def __init__(self, ix, **kwargs: Any) -> None:

@@ -33,7 +33,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from indexer.store import UpdateInProgress, resolve_index_dir
-from indexer.update import UpdateReport, update
+from indexer.updating import UpdateReport, update
 
 QUIET = 0.5  # seconds without an event before a batch runs
 MAX_DELAY = 5.0  # seconds after the first event of a batch at the latest

@@ -424,7 +424,7 @@ def test_nsb_subset_build_noop_and_small_update(tmp_path):
 def test_build_in_several_segments_is_one_commit(tmp_path, index_dir, monkeypatch):
     """A big build finishes a segment every SEGMENT_DOCS statements while reading goes on; the result is
     one commit, and duplicates across segment boundaries still keep the last."""
-    update_module = sys.modules["indexer.update"]
+    update_module = sys.modules["indexer.updating"]
     monkeypatch.setattr(update_module, "SEGMENT_DOCS", 7)
     folder = tmp_path / "seg"
     folder.mkdir()
@@ -469,7 +469,7 @@ def test_worker_build_matches_in_process_build_whatever_the_share(tmp_path, monk
     """The reader worker may pre-analyse documents (share > 0) or leave their link records to the writer
     (share < 0); either way, and with segments rotated near the end of the input, the index is the one an
     in-process build makes, translation links and duplicate groups included."""
-    update_module = sys.modules["indexer.update"]
+    update_module = sys.modules["indexer.updating"]
     monkeypatch.setattr(update_module, "SEGMENT_DOCS", 40)
     fixed = lambda self, blocked: setattr(self, "fraction", fraction)  # noqa: E731
     monkeypatch.setattr(update_module._Share, "adjust", fixed)

@@ -1,7 +1,7 @@
 """``kill -9`` at random moments during ``presse index``: the index always opens, holds exactly the
 statements of one complete commit, and the next run completes.
 
-How the indexer commits (indexer/update.py): one atomic Whoosh commit at the end of a run (the segments a big
+How the indexer commits (indexer.updating): one atomic Whoosh commit at the end of a run (the segments a big
 run finishes early are only published by that commit), then the manifest. So after a kill the index must hold
 exactly the statements of the corpus as it was at the previous complete run, or, when the kill came after the
 commit, of the corpus now: never a mix, never an index that fails to open.

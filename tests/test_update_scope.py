@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
 SAMPLE = ROOT / "sample"
-UPDATE = importlib.import_module("indexer.update")  # the module (``indexer.update`` is also the function)
+UPDATE = importlib.import_module("indexer.updating")
 
 
 def nsb_lines(n: int, start: int = 0) -> list[str]:
