@@ -3,7 +3,8 @@
 Generated queries (hypothesis): any Unicode with control characters, unbalanced quotes and parentheses,
 operators only, field syntax with unknown fields, wildcards, 1,000-10,000-character strings. Each must give a
 result or a clear one-line message (``SearchError``, a 400 with an ``error``), never an exception, each within
-``BOUND`` seconds (a generous bound that only a pathological scan would break, not a timing).
+``BOUND`` seconds: a hang guard that only a runaway scan would break (a quiet machine answers in milliseconds;
+a busy one was seen taking 7.5 s on one query, so the guard is far above that, never a speed requirement).
 
 Default suite: about 550 queries. ``-m slow``: 8,000 on the Python API, 1,000 through ``presse search --json
 -`` in one process, 1,500 through the web API (10,500 in all). The counts tried are printed.
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLE = ROOT / "sample"
-BOUND = 5.0  # seconds per query
+BOUND = 60.0  # seconds per query: a hang guard, not a timing
 
 TRIED: dict[str, int] = {"api": 0, "cli": 0, "web": 0}
 
