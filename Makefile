@@ -21,10 +21,11 @@ demo: $(BIN)/presse
 	@echo "Search page on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/presse serve --index $(INDEX) --port $(PORT)
 
-# The whole suite, slow tests on ../shared included (this is what CI runs).
+# The whole suite, slow tests on ../shared included (this is what CI runs), on two workers: most tests are
+# CPU-bound and the machines have two cores; a test file stays on one worker (its module fixtures are built once).
 test: $(BIN)/presse
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m "slow or not slow" -q
+	$(BIN)/pytest -m "slow or not slow" -q -n 2 --dist loadfile
 
 # Fast tests only (pytest's default).
 test-fast: $(BIN)/presse
