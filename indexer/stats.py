@@ -102,8 +102,9 @@ def stats_lines(data: dict[str, Any], top_sources: int = 20) -> list[str]:
     first, last = data["date_range"]
     out = [
         f"index: {data['index_dir']}",
-        f"statements: {data['statements']} ({counts(data['languages'])})",
-        f"dates: {first or '-'} to {last or '-'}"
+        f"statements: {data['statements']}"
+        + (f" ({counts(data['languages'])})" if data["languages"] else ""),
+        (f"dates: {first} to {last}" if first else "dates: none")
         + (f" ({data['undated']} undated)" if data["undated"] else ""),
         f"size on disk: {data['size_bytes'] / 1e6:.1f} MB",
         f"last update: {data['last_update'] or '-'}",
