@@ -3,8 +3,9 @@
     python -m bench.linking [--limit N] [--no-cache]
 
 Statements are read by the project's own ingester (``corpus``) and cached as a pickle under the system temp
-folder (keyed by the input's size and mtime and by the ingester's source, so that a cache made by other
-extraction code is never reused), since extraction costs far more than the algorithms measured.
+folder (keyed by the input's path, size and mtime and by the ingester's source, so that a cache made by
+other extraction code, or for a copy of the corpus elsewhere, is never reused), since extraction costs far
+more than the algorithms measured.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def ingester_version() -> str:
 
 def _cached(name: str, source: Path, limit: int | None, build, use_cache: bool = True) -> list[Statement]:
     stat = source.stat()
-    key = f"{name}-{limit or 'all'}-{stat.st_size}-{stat.st_mtime_ns}-{ingester_version()}.pkl"
+    # Statements carry their origin path: the same corpus at another place is another cache entry.
+    where = hashlib.blake2b(str(source).encode("utf-8", "surrogateescape"), digest_size=6).hexdigest()
+    key = f"{name}-{limit or 'all'}-{stat.st_size}-{stat.st_mtime_ns}-{where}-{ingester_version()}.pkl"
     path = CACHE / key
     if use_cache and path.exists():
         with path.open("rb") as f:
