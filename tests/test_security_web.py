@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.wire import raw_get
+
 ROOT = Path(__file__).resolve().parents[1]
 XSS = [
     '<script>alert("t")</script>',
@@ -228,20 +230,10 @@ def server(index_dir):
     srv.close()
 
 
-def _raw_get(port: int, target: str) -> tuple[int, str]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"))
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body.decode("utf-8", "replace")
-
-
 @pytest.mark.parametrize("path", TRAVERSALS)
 def test_no_path_traversal_raw_http(server, path):
     """As sent on the wire: no client normalises the dots away."""
-    status, body = _raw_get(server.effective_port, path)
+    status, body = raw_get(server.effective_port, path)
     _no_leak(status, body, path)
 
 

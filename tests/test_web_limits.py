@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.wire import HANG_GUARD, raw_get
+
 ROOT = Path(__file__).resolve().parents[1]
 ATTACKER = "127.0.0.2"
-HANG_GUARD = 60.0  # seconds: the normal client's answer comes within a few seconds on a quiet machine
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +51,6 @@ def running(index_dir: Path, **limits) -> Iterator:
         srv.task_dispatcher.shutdown(timeout=5)
         wasyncore.close_all(srv._map)  # the loop ends when its map is empty
         thread.join(10)
-
-
-def _get(port: int, target: str, host: str = "127.0.0.1", timeout: float = HANG_GUARD) -> tuple[int, str]:
-    """One request as sent on the wire, from 127.0.0.1: (status, body)."""
-    with socket.create_connection(("127.0.0.1", int(port)), timeout=timeout) as s:
-        s.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1"))
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body.decode("utf-8", "replace")
 
 
 class Trickle:
@@ -139,7 +129,7 @@ def test_slowloris_header_deadline_frees_the_server(index_dir):
     with running(index_dir, header_timeout=2, per_ip_connections=1000, connection_limit=100) as srv:
         port = srv.effective_port
         with Trickle(port, 110, every=1.0) as trickle:
-            status, body = _get(port, "/api/search?q=yukon")
+            status, body = raw_get(port, "/api/search?q=yukon")
             assert status == 200 and '"total"' in body
             assert trickle.wait_all_closed(HANG_GUARD), f"{len(trickle.open)} trickling connections open"
             assert trickle.closed == 110
@@ -152,7 +142,7 @@ def test_slowloris_per_address_cap_keeps_other_clients_served(index_dir):
     with running(index_dir, header_timeout=600, per_ip_connections=10, connection_limit=100) as srv:
         port = srv.effective_port
         with Trickle(port, 110, every=1.0) as trickle:
-            status, body = _get(port, "/api/search?q=yukon")
+            status, body = raw_get(port, "/api/search?q=yukon")
             assert status == 200 and '"total"' in body
             end = time.monotonic() + HANG_GUARD
             while len(trickle.open) > 10 and time.monotonic() < end:
@@ -163,7 +153,7 @@ def test_slowloris_per_address_cap_keeps_other_clients_served(index_dir):
 @pytest.mark.timeout(120)
 def test_a_slow_but_steady_request_within_the_deadline_is_served(index_dir):
     """The deadline does not cut honest clients: a request sent in three pieces within it is answered."""
-    with running(index_dir, header_timeout=5) as srv, \
+    with running(index_dir, header_timeout=30) as srv, \
             socket.create_connection(("127.0.0.1", int(srv.effective_port)), timeout=HANG_GUARD) as s:
         for piece in (b"GET /healthz HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n", b"Connection: close\r\n\r\n"):
             s.sendall(piece)
@@ -189,8 +179,8 @@ def test_presse_serve_options(index_dir):
     try:
         line = proc.stderr.readline()  # "presse: serving … at http://127.0.0.1:PORT/ (Ctrl-C to stop)"
         port = int(re.search(r":(\d+)/", line).group(1))
-        assert _get(port, "/healthz", host="news.example")[0] == 200
-        status, body = _get(port, "/healthz", host="evil.example")
+        assert raw_get(port, "/healthz", host="news.example")[0] == 200
+        status, body = raw_get(port, "/healthz", host="evil.example")
         assert status == 400 and "--allow-host" in body
         with Trickle(port, 5, every=0.3, rounds=200) as trickle:
             end = time.monotonic() + HANG_GUARD
@@ -213,7 +203,7 @@ def test_local_address_is_not_capped(index_dir):
         try:
             for s in held:
                 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            assert _get(port, "/healthz")[0] == 200
+            assert raw_get(port, "/healthz")[0] == 200
             for s in held:  # each then completes its request and is answered
                 s.sendall(b"Connection: close\r\n\r\n")
                 assert s.recv(64).startswith(b"HTTP/1.1 200")
