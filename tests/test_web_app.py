@@ -293,6 +293,17 @@ def test_feed_is_atom_newest_first(client):
     assert "<mark>" not in r.get_data(as_text=True)
 
 
+def test_feed_ids_do_not_depend_on_the_servers_address(client):
+    """Feed readers key entries by id: moving the server (other host, port) must not re-announce them."""
+    here = ET.fromstring(client.get("/feed?q=caribou", base_url="http://127.0.0.1:8080").data)
+    there = ET.fromstring(client.get("/feed?q=caribou", base_url="http://localhost:9000").data)
+    ids = [e.findtext(f"{ATOM}id") for e in here.findall(f"{ATOM}entry")]
+    assert ids == [e.findtext(f"{ATOM}id") for e in there.findall(f"{ATOM}entry")]
+    assert here.findtext(f"{ATOM}id") == there.findtext(f"{ATOM}id") == "tag:presse,2024:feed?q=caribou"
+    assert all(i.startswith("tag:presse,2024:statement/") for i in ids) and len(set(ids)) == len(ids)
+    assert not any("127.0.0.1" in i or "localhost" in i for i in ids)
+
+
 def test_feed_filters_and_empty_results(client):
     root = ET.fromstring(client.get("/feed?q=caribou&lang=fr&limit=3").data)
     entries = root.findall(f"{ATOM}entry")

@@ -13,7 +13,7 @@ from search import snippets
 from search.web.context import lang_name, messages, ui
 from search.web.params import parse_params
 from search.web.search_views import page_dict
-from search.web.urls import newest_first_url, safe_href, statement_url
+from search.web.urls import newest_first_url, safe_href, search_tag, statement_tag, statement_url
 
 FEED_LIMIT = 30
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -34,7 +34,7 @@ def atom(results: dict[str, Any], q: str) -> bytes:
     t = messages()
     fg = FeedGenerator()
     q, url = xml_text(q), xml_text(request.url)  # a control character in the query was a 500
-    fg.id(url)
+    fg.id(search_tag(request.args))
     fg.title(t["feed_title"].format(q=q) if q else t["feed_title_all"])
     fg.subtitle(t["feed_subtitle"].format(q=q) if q else t["feed_subtitle_all"])
     fg.link(href=url, rel="self", type="application/atom+xml")
@@ -54,7 +54,7 @@ def _entry(fg: FeedGenerator, hit: dict[str, Any]) -> datetime:
     """One hit as a feed entry; its date (now when it has none)."""
     local = statement_url(hit["id"], _external=True)
     entry = fg.add_entry(order="append")
-    entry.id(local)
+    entry.id(statement_tag(hit["id"]))
     entry.title(xml_text(hit.get("title") or hit["id"]))
     entry.link(href=safe_href(hit.get("url")) or local, rel="alternate")
     when = _to_datetime(hit.get("date", "")) or datetime.now(UTC)

@@ -4,7 +4,7 @@ and which outside addresses may become links."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import request, url_for
 from werkzeug.routing import PathConverter
@@ -51,6 +51,22 @@ def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) 
 def statement_url(sid: str, endpoint: str = "statement", **kwargs: Any) -> str:
     """/statement/ID, /related/ID or /api/statements/ID of any stored id."""
     return url_for(endpoint, sid=sid, **kwargs)
+
+
+# Feed ids are tag URIs (RFC 4151): they name a statement or a search, not the address the server had when a
+# reader subscribed, so moving the server (another host or port) does not re-announce every entry.
+TAG_AUTHORITY = "presse,2024"
+
+
+def statement_tag(sid: str) -> str:
+    """The permanent id of a statement in feeds: tag:presse,2024:statement/ID (the id percent-encoded)."""
+    return f"tag:{TAG_AUTHORITY}:statement/{quote(str(sid), safe='')}"
+
+
+def search_tag(args: dict[str, Any]) -> str:
+    """The permanent id of a feed: its search parameters in a fixed order, not the server's address."""
+    kept = [(k, str(args[k])) for k in PAGE_PARAMS if args.get(k) and k not in ("page", "sort")]
+    return f"tag:{TAG_AUTHORITY}:feed" + (f"?{urlencode(kept)}" if kept else "")
 
 
 def newest_first_url(args: dict[str, Any]) -> str:
