@@ -79,12 +79,12 @@ def test_the_web_app_is_a_factory_over_one_module_per_concern():
     app = ast.parse((web / "app.py").read_text(encoding="utf-8"))
     assert {n.name for n in app.body if isinstance(n, ast.FunctionDef)} == {"create_app", "template_globals"}
     from search.web import app as webapp
-    from search.web import feed, search_views, statement_views
+    from search.web import export_views, feed, search_views, statement_views
 
     rules = [rule for rule, _ in webapp.ROUTES]
     assert len(rules) == len(set(rules))
     assert {"/", "/api/search", "/feed", "/statement/<sid:sid>"} <= set(rules)
-    views = {m.__name__ for m in (feed, search_views, statement_views)}
+    views = {m.__name__ for m in (feed, search_views, statement_views, export_views)}
     assert {v.__module__ for _, v in webapp.ROUTES} == views
     # URLs are built in one module (templates aside), errors are handled in one
     sources = {p.name: p.read_text(encoding="utf-8") for p in web.glob("*.py")}

@@ -6,7 +6,8 @@ search-as-you-type on top. ``/api/search`` answers with the CLI's ``--json`` obj
 feed of any search, newest first.
 
 The app is put together here from one module per concern: the views (``search_views``: the page, the API;
-``statement_views``: a statement, its related ones; ``feed``), the parameters (``params``), the URLs
+``statement_views``: a statement, its related ones; ``feed``; ``export_views``: every match as CSV or
+JSON Lines), the parameters (``params``), the URLs
 (``urls``), the errors (``errors``), the request context (``context``), what every response carries and
 which hosts are answered (``security``), and the searchers the server's threads share (``pool``).
 """
@@ -18,7 +19,7 @@ from typing import Any
 from flask import Flask
 
 from search import Searcher
-from search.web import errors, feed, search_views, statement_views
+from search.web import errors, export_views, feed, search_views, statement_views
 from search.web.context import (
     choose_language,
     fdate,
@@ -34,7 +35,7 @@ from search.web.pool import SearcherPool
 from search.web.security import LOCAL_HOSTS, check_host, security_headers
 from search.web.urls import StatementId, host_of, safe_href, search_url, ui_switch_url
 
-ROUTES = search_views.ROUTES + statement_views.ROUTES + feed.ROUTES
+ROUTES = search_views.ROUTES + statement_views.ROUTES + feed.ROUTES + export_views.ROUTES
 
 
 def template_globals() -> dict[str, Any]:

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import redirect, request
 from werkzeug.exceptions import ServiceUnavailable
 
+from search.export import EXPORT_FORMATS
 from search.options import IndexUnavailable, SearchError
 from search.web.context import json_response, page, searchers
 from search.web.params import MAX_PAGE, BadParameter, parse_params
@@ -17,19 +20,30 @@ from search.web.urls import search_url, statement_url
 BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest first
 
 
-def run_search(searcher: Any, p: dict[str, Any]) -> Any:
-    """The search layer's results for checked parameters: recency and the bilingual view (see
-    ``Searcher.search``) are passed only when asked for."""
+def search_options(p: dict[str, Any]) -> dict[str, Any]:
+    """``Searcher.search``'s options for checked parameters, but the page: recency and the bilingual view
+    are passed only when asked for."""
     extra = {k: p[k] for k in ("recency", "bilingual") if p.get(k)}
+    return dict(lang=p["lang"] or None, source=p["source"] or None, since=p["since"] or None,
+                until=p["until"] or None, sort=p["sort"], **extra)
+
+
+@contextmanager
+def search_errors() -> Iterator[None]:
+    """The search layer's errors as HTTP answers: a damaged or refused index is a 503 (not the query's
+    fault), anything else the search refuses a 400 in the interface language."""
     try:
-        res = searcher.search(p["q"], lang=p["lang"] or None, source=p["source"] or None,
-                              since=p["since"] or None, until=p["until"] or None, sort=p["sort"],
-                              limit=p["limit"], page=p["page"], **extra)
-    except IndexUnavailable as exc:  # damaged or refused index (indexer.integrity): not the query's fault
+        yield
+    except IndexUnavailable as exc:  # damaged or refused index (indexer.integrity)
         raise ServiceUnavailable(str(exc)) from exc
     except SearchError as exc:
         raise BadParameter("bad_search", reason=str(exc)) from exc
-    return res
+
+
+def run_search(searcher: Any, p: dict[str, Any]) -> Any:
+    """The search layer's results for checked parameters (one page)."""
+    with search_errors():
+        return searcher.search(p["q"], limit=p["limit"], page=p["page"], **search_options(p))
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
@@ -60,7 +74,9 @@ def index() -> Any:
     pages = min(MAX_PAGE, math.ceil(int(results.get("total") or 0) / params["limit"]))
     return page("search.html", params=params, results=results, pages=pages,
                 filtered=filtered, feed_url=search_url(params, "feed", sort=None, limit=None),
-                api_url=search_url(params, "api_search"))
+                api_url=search_url(params, "api_search"),
+                export_urls={fmt: search_url(params, f"export_{fmt}", limit=None)
+                             for fmt in EXPORT_FORMATS})
 
 
 def api_search() -> Any:
