@@ -58,7 +58,7 @@ from typing import Any, NamedTuple
 import corpus
 from corpus.statement import Problem, Statement
 from corpus.summary import category
-from indexer import integrity
+from indexer import integrity, typos
 from indexer.documents import pre_analyze, statement_fields
 from indexer.linkpass import LINK_FIELDS, LINK_KEY, LinkPass, link_record
 from indexer.manifest import (
@@ -578,6 +578,7 @@ def _update(paths: Iterable[str | Path], index_dir: Path | str | None, *, mode: 
             manifest = rebuild_from_index(ix, manifest)
         with _fewer_collections():
             _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers, mode)
+        typos.refresh(index_dir, ix)  # the typo index follows the words of the commit (indexer.typos)
     report.seconds = time.monotonic() - start
     return report
 

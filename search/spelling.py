@@ -1,10 +1,30 @@
-"""Did you mean: suggest a corrected query when a word is unknown to the index.
+"""Typo tolerance and "did you mean": query words matched, and corrected, through indexed words one or two
+edits away.
 
-A word is unknown when its analysed form (stem) is in no title or body field of any language. Candidates
-are indexed stems within edit distance 1 (2 for words of 6+ letters) of its stem, with the same first letter,
-in the French and English body fields; the closest, then most frequent, wins. Stems are not readable
-("economiqu"), so the suggestion uses a surface form: the first word of a statement containing the stem
-whose analysed form is that stem, lower-cased ("économique").
+Typo tolerance (:meth:`Speller.expand`, called by the searcher's plan, as Meilisearch does it). A plain query
+word of MIN_TYPO to MAX_WORD letters that no statement contains, or that is very rare (in at most RARE_DF
+statements, when a neighbour is in RARE_RATIO times as many), is also matched by the indexed words within
+:func:`indexer.typos.max_edits` of it (one edit, two from 8 letters on; a transposition is one edit): the
+closest ones, most frequent first, at most MAX_VARIANTS. Each is analysed like any query word and its term
+is added beside the typed word's term in every field clause of both compiled queries (AND and OR), with a
+lower boost (TYPO_BOOST): a statement containing the typed word itself ranks above one found through a
+typo. An unknown word is replaced by its best correction in the answer's ``corrected_query`` ("showing
+results for …"), in the proximity terms and the highlighted terms. The words come from the typo index built
+at index time (:mod:`indexer.typos`: a deletion neighbourhood, a few sorted-array lookups a word); each
+candidate is checked against the live index (a word of deleted statements is not used). An index without a
+typo index falls back to the bounded scan below for unknown words.
+
+What ranking sees (:class:`Typos`, on the searcher's ``Plan.typos``): ``variants`` (query word -> the indexed
+words it also matches, with their edit distance), ``terms`` ((field, term) -> (query word, edits) for every
+term matched only through a typo) and :meth:`Typos.words` (the query's words with each unknown word replaced
+by its correction).
+
+Did you mean (:meth:`Speller.suggest`). A word is unknown when its analysed form (stem) is in no title or body
+field of any language. Its correction is the closest, then most frequent, indexed word of the typo index; or,
+for an index without one, the closest indexed stem within edit distance 1 (2 for words of 6+ letters) of its
+stem, with the same first letter, in the French and English body fields. Stems are not readable
+("economiqu"), so the suggestion uses a surface form: the word as written in a statement containing it
+("économique").
 
 The work per query is bounded (a query of long made-up words held a server thread for seconds: Whoosh's
 multi-segment ``terms_within`` is a pure-Python Damerau-Levenshtein over every term with the same first
@@ -16,19 +36,54 @@ most MAX_COMPARISONS edit distances are computed a query. Past a budget the quer
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from whoosh import query as wq
 from whoosh.support.levenshtein import distance
 
-from indexer.analysis import LANGS, WORD, normalize
-from search.query import analyse_query
+try:  # C edit distances, when installed; Whoosh's pure-Python one otherwise
+    from rapidfuzz.distance.OSA import distance as _osa
+    from rapidfuzz.process import extract as _extract
+except ImportError:  # pragma: no cover - depends on the environment
+    _osa = _extract = None
+
+from indexer import typos as typo_index
+from indexer.analysis import LANGS, WORD, fold, normalize
+from search.query import Compiled, analyse_query, proximity_terms
 from search.results import body_text
 
 MAX_WORD = 20  # letters: longer words are not typos we can fix, and their comparisons cost the most
 MAX_WORDS = 4  # unknown words corrected per query
 MAX_SCAN = 20_000  # terms read per query while looking for candidates (about 10 µs each)
 MAX_COMPARISONS = 1_500  # edit distances computed per query
+SURFACE_DOCS = 5  # statements read for the written form of a stem closest to a typo (without a typo index)
+MIN_TYPO = 4  # letters: a shorter word has too many neighbours to guess which one was meant
+RARE_DF = 2  # a known word in at most this many statements is also matched through its typos...
+RARE_RATIO = 20  # ... by neighbours found in at least this many times as many statements
+MAX_VARIANTS = 3  # indexed words a typo is matched by (the closest, most frequent first)
+TYPO_BOOST = 0.5  # weight of a typo's term beside the typed word's (an unknown word's best correction: 1)
+_UNKNOWN = 1 << 30  # the frequency of a word that cannot be a typo (a stopword, several terms)
+
+
+@dataclass
+class Typos:
+    """The typo tolerance applied to one query: what ranking and the answer see."""
+
+    # query word -> [(indexed word it is also matched by, edits)]
+    variants: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # unknown query word -> its correction, as a statement writes it
+    corrections: dict[str, str] = field(default_factory=dict)
+    # (field, term) matched only through a typo -> (query word, edits)
+    terms: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    corrected_query: str | None = None  # the query with each unknown word replaced by its correction
+
+    def words(self, words: list[str]) -> list[str]:
+        """``words`` with each unknown word replaced by its correction (folded)."""
+        return [fold(self.corrections[w]) if w in self.corrections else w for w in words]
 
 
 class _Budget:
@@ -44,10 +99,136 @@ class _Budget:
 
 
 class Speller:
-    def __init__(self, searcher):
+    """Typo tolerance and suggestions over one open Whoosh searcher (and its index directory's typo index)."""
+
+    def __init__(self, searcher, index_dir: str | Path | None = None):
         self._s = searcher
+        self._dir = Path(index_dir) if index_dir is not None else None
         self._cache: dict[str, str | None] = {}
+        self._near: dict[str, tuple[int, list[tuple[str, int, int]]]] = {}  # folded word -> (df, neighbours)
+        self._arrays: typo_index.TypoArrays | None = None
+        self._stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the typo index loaded
         self.comparisons = 0  # edit distances computed since this speller was made
+
+    # -- the typo index -----------------------------------------------------------------------------------
+
+    def typo_arrays(self) -> typo_index.TypoArrays | None:
+        """The index directory's typo index (reloaded when an update rewrote it), or None."""
+        if self._dir is None:
+            return None
+        try:
+            st = os.stat(self._dir / typo_index.TYPOS_NAME)
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
+            self._stamp, self._arrays = stamp, typo_index.load(self._dir) if stamp else None
+            self._near.clear()
+            self._cache.clear()
+        return self._arrays
+
+    def frequency(self, word: str) -> int:
+        """Statements containing a folded word in their title or body, in the busiest field (its analysed
+        term in one language field); _UNKNOWN for a word that is no typo candidate (stopword, compound)."""
+        reader = self._s.reader()
+        best = 0
+        for lang in LANGS:
+            terms = [t for _, t in analyse_query(word, lang)]
+            if len(terms) != 1:
+                return _UNKNOWN
+            for kind in ("title", "body"):
+                best = max(best, reader.doc_frequency(f"{kind}_{lang}", terms[0]))
+        return best
+
+    def neighbours(self, word: str, budget: _Budget | None = None) -> tuple[int, list[tuple[str, int, int]]]:
+        """(frequency of the folded ``word``, [(indexed word, edits, statements)]): for a word in at most
+        RARE_DF statements, the indexed words at the smallest distance within its edits, most frequent
+        first (the typo index's counts of surface words). Without a typo index, the one correction of the
+        bounded scan, for an unknown word."""
+        if word in self._near:
+            return self._near[word]
+        budget = budget or _Budget()
+        own = self.frequency(word)
+        found: list[tuple[str, int, int]] = []
+        arrays = self.typo_arrays()
+        if own > RARE_DF:
+            pass
+        elif arrays is not None:
+            counts = {c: n for c, n in arrays.candidates(word, typo_index.max_edits(word)) if c != word}
+            for limit in range(1, typo_index.max_edits(word) + 1):  # the closest tier only
+                found = [(c, d, counts[c]) for c, d in self._close(word, list(counts), limit, budget)
+                         if self.frequency(c)]  # 0: only in statements deleted since
+                if found:
+                    break
+        elif not own:
+            fix = self._closest(word, budget)
+            if fix and fold(fix) != word:
+                found.append((fold(fix), distance(word, fold(fix)), self.frequency(fold(fix))))
+        found.sort(key=lambda c: (c[1], -c[2], c[0]))
+        if not budget.spent:
+            if len(self._near) > 5000:
+                self._near.clear()
+            self._near[word] = (own, found)
+        return own, found
+
+    def _close(self, word: str, cands: list[str], limit: int, budget: _Budget) -> list[tuple[str, int]]:
+        """(candidate, edits) for the candidates within ``limit`` edits of ``word`` (transposition: one)."""
+        cands = [c for c in cands if abs(len(c) - len(word)) <= limit]
+        if _osa is not None:  # rapidfuzz: one C call for them all
+            hits = _extract(word, cands, scorer=_osa, score_cutoff=limit, limit=None)
+            return [(c, int(d)) for c, d, _ in hits]
+        out = []
+        for c in cands:
+            if budget.spent:
+                break
+            budget.comparisons -= 1
+            self.comparisons += 1
+            if (d := distance(word, c, limit=limit)) <= limit:
+                out.append((c, d))
+        return out
+
+    # -- typo tolerance -----------------------------------------------------------------------------------
+
+    def expand(self, compiled: Compiled, query: str) -> Typos:
+        """Match the query's unknown or very rare words through their typos too (see the module doc):
+        ``compiled`` is rewritten in place; the returned :class:`Typos` says what was done."""
+        typos = Typos()
+        budget = _Budget()
+        for w in list(dict.fromkeys(compiled.words))[:MAX_WORDS]:
+            f = fold(w)
+            if not (MIN_TYPO <= len(f) <= MAX_WORD and f.isalpha()) or budget.spent:
+                continue
+            own, found = self.neighbours(f, budget)
+            if own > RARE_DF:
+                continue
+            if own:  # a rare word: only far more frequent neighbours, it may well be what was meant
+                found = [c for c in found if c[2] >= RARE_RATIO * own]
+            if not found:
+                continue
+            typos.variants[w] = [(c, d) for c, d, _ in found if d == found[0][1]][:MAX_VARIANTS]
+            if not own:
+                typos.corrections[w] = self._display(found[0][0])
+        if typos.variants:
+            _rewrite(compiled, typos)
+        if typos.corrections:
+            out = query
+            for w, fix in typos.corrections.items():
+                out = re.sub(r"(?<!\w)" + re.escape(w) + r"(?!\w)", fix, out, count=1)
+            typos.corrected_query = out
+        return typos
+
+    def _display(self, word: str) -> str:
+        """A folded indexed word as a statement writes it ("securite" -> "sécurité"), lower-cased."""
+        reader = self._s.reader()
+        for lang in LANGS:
+            terms = [t for _, t in analyse_query(word, lang)]
+            for kind in ("title", "body"):
+                fname = f"{kind}_{lang}"
+                if len(terms) == 1 and (fname, terms[0]) in reader:
+                    return self._surface(fname, lang, terms[0], word) or word
+        return word
+
+    # -- did you mean -------------------------------------------------------------------------------------
 
     def _known(self, word: str) -> bool:
         reader = self._s.reader()
@@ -68,14 +249,17 @@ class Speller:
         budget = budget or _Budget()
         result = None
         if 3 <= len(word) <= MAX_WORD and word.isalpha() and not self._known(word):
-            result = self._closest(word, budget)
+            if self.typo_arrays() is not None:
+                found = self.neighbours(fold(word), budget)[1]
+                result = self._display(found[0][0]) if found else None
+            else:
+                result = self._closest(word, budget)
         if budget.spent:
             return result  # maybe not the best: not remembered
         if len(self._cache) > 5000:
             self._cache.clear()
         self._cache[word] = result
         return result
-
     def _closest(self, word: str, budget: _Budget) -> str | None:
         reader = self._s.reader()
         best = None  # (distance, -freq, lang, term)
@@ -93,7 +277,7 @@ class Speller:
                     best = key
         if best is None:
             return None
-        return self._surface(f"body_{best[2]}", best[2], best[3])
+        return self._surface(f"body_{best[2]}", best[2], best[3], near=word)
 
     def _within(self, reader, fname: str, stem: str, maxdist: int, budget: _Budget):
         """(distance, term) for the terms of ``fname`` within ``maxdist`` of ``stem`` with its first letter,
@@ -121,20 +305,27 @@ class Speller:
         except Exception:  # noqa: BLE001 - a spelling hint must never break a search
             return
 
-    def _surface(self, fname: str, lang: str, term: str) -> str | None:
+    def _surface(self, fname: str, lang: str, term: str, word: str | None = None,
+                 near: str | None = None) -> str | None:
+        """How a statement containing ``term`` writes the folded ``word`` or, without one, a word analysed
+        as ``term``: the first found, or (``near``) the closest to ``near`` in the first SURFACE_DOCS."""
         reader = self._s.reader()
         try:
-            m = reader.postings(fname, term)
-            docnum = m.id()
+            docs = reader.postings(fname, term).all_ids()
         except Exception:  # noqa: BLE001
             return term
-        fields = reader.stored_fields(docnum)
-        for text in (fields.get("title") or "", body_text(fields)):
-            for mm in WORD.finditer(text):
-                w = mm.group()
-                for part in re.split(r"[-‐‑'’ʼ]", w):
-                    if part and normalize(part, lang) == term:
-                        return part.lower()
+        forms: set[str] = set()
+        for docnum, _ in zip(docs, range(SURFACE_DOCS if near else 1), strict=False):
+            fields = reader.stored_fields(docnum)
+            for text in (fields.get("title") or "", body_text(fields)):
+                for mm in WORD.finditer(text):
+                    for part in re.split(r"[-‐‑'’ʼ]", mm.group()):
+                        if part and (fold(part) == word if word else normalize(part, lang) == term):
+                            if not near:
+                                return part.lower()
+                            forms.add(part.lower())
+        if forms:
+            return min(sorted(forms), key=lambda f: distance(fold(near), fold(f)))
         return term
 
     def suggest(self, query: str, words: list[str]) -> str | None:
@@ -153,3 +344,42 @@ class Speller:
                 out = re.sub(r"(?<!\w)" + re.escape(w) + r"(?!\w)", fix, out, count=1)
                 changed = True
         return out if changed else None
+
+
+def _rewrite(compiled: Compiled, typos: Typos) -> None:
+    """Add each typo's terms beside the typed word's, in both compiled queries, the highlighted terms and
+    (for an unknown word, replaced) the proximity terms; record them in ``typos.terms``."""
+    extra: dict[tuple[str, str], dict[str, float]] = {}  # (field, typed term) -> {typo term: boost}
+    for w, variants in typos.variants.items():
+        for lang in LANGS:
+            typed = [t for _, t in analyse_query(w, lang)]
+            if len(typed) != 1:
+                continue
+            highlight, prefixes = compiled.highlight.get(lang, (frozenset(), ()))
+            for rank, (v, edits) in enumerate(variants):
+                term = [t for _, t in analyse_query(v, lang)]
+                if len(term) != 1 or term[0] == typed[0]:
+                    continue
+                boost = 1.0 if rank == 0 and w in typos.corrections else TYPO_BOOST
+                for kind in ("title", "body"):
+                    fname = f"{kind}_{lang}"
+                    extra.setdefault((fname, typed[0]), {}).setdefault(term[0], boost)
+                    typos.terms.setdefault((fname, term[0]), (w, edits))
+                highlight = highlight | {term[0]}
+            compiled.highlight[lang] = (frozenset(highlight), prefixes)
+    compiled.must_query = _with_typos(compiled.must_query, extra)
+    compiled.any_query = _with_typos(compiled.any_query, extra)
+    if typos.corrections:
+        compiled.proximity = proximity_terms(typos.words(compiled.words))
+
+
+def _with_typos(q, extra: dict[tuple[str, str], dict[str, float]]):
+    """q with each Term of a typed word widened to an Or of it and its typos' terms (boosted lower)."""
+    if q is None:
+        return None
+    if isinstance(q, wq.Term):
+        alts = extra.get((q.fieldname, q.text))
+        if not alts:
+            return q
+        return wq.Or([q, *(wq.Term(q.fieldname, t, boost=q.boost * b) for t, b in alts.items())])
+    return q.apply(lambda sub: _with_typos(sub, extra))

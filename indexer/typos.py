@@ -1,0 +1,298 @@
+"""The typo index: the folded words of the indexed statements and their deletion neighbourhood.
+
+The index stores stemmed terms per language; a typo is a slip on a *word*, so typo tolerance needs the
+surface words: every run of 3 to MAX_WORD letters in a statement's title and body, folded (case and accents,
+:func:`indexer.analysis.fold`), unstemmed ("vaccination", "securite"). A query word is matched to words
+within one edit (two from 8 letters on) by a symmetric-delete search (SymSpell): each indexed word is
+filed under the strings obtained by deleting up to two letters of its first PREFIX letters; a query word
+looks up the deletions of its own first PREFIX letters and checks the few words found with a true edit
+distance. A lookup reads a few dozen sorted keys, not the vocabulary.
+
+Stored as ``presse-typos.npz`` in the index directory: plain numpy arrays (``np.load(...,
+allow_pickle=False)``: reading it never runs code), written to a temporary file and renamed, so a reader
+sees the old file or the new one. Arrays:
+
+- ``words`` (S20): the folded words, in the order they were added; ``counts`` (uint32): the statements
+  each was counted in (approximate: a statement deleted since, or read again after a merge of segments,
+  still counts until a rebuild; used to rank candidates only); ``word_prefix`` (int32): each word's
+  prefix number; ``prefix_order`` / ``prefix_start``: the words of prefix p are
+  ``words[prefix_order[prefix_start[p]:prefix_start[p + 1]]]``;
+- ``keys`` (uint32, sorted): CRC-32 of each deletion of each prefix; ``key_prefix`` (int32): its prefix
+  number. A CRC collision only adds a candidate, which the distance check removes;
+- ``meta``: JSON (as bytes): format version and the Whoosh segments whose statements were read.
+
+:func:`refresh` keeps it in step at the end of each update run (``indexer.updating``): the statements of
+segments it has not read yet are read and their new words added; when those are most of the index, or the
+file is missing, damaged or of another version, it is rebuilt from all statements. Words of deleted
+statements stay until a rebuild: the searcher checks each candidate against the live index
+(:mod:`search.spelling`), so a stale word is never used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import time
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.analysis import fold
+from indexer.linkpass import to_statement
+
+TYPOS_NAME = "presse-typos.npz"
+VERSION = 1
+PREFIX = 7  # letters of a word its deletions are taken from (SymSpell's prefix length)
+MIN_WORD = 3  # letters: shorter words are neither indexed here nor corrected
+MAX_WORD = 20  # letters: longer runs are not words a person types
+REBUILD_SHARE = 0.5  # unread statements past this share of the index: rebuild from all statements
+_LETTERS = re.compile(rf"[^\W\d_]{{{MIN_WORD},{MAX_WORD}}}(?![^\W\d_])")  # a whole run of letters
+
+
+def max_edits(word: str) -> int:
+    """Edits a word of this length may carry: one, two from 8 letters on (as Meilisearch: short words
+    have too many neighbours for two)."""
+    return 2 if len(word) >= 8 else 1
+
+
+def _deletes(prefix: str, depth: int) -> set[str]:
+    """The strings made by deleting up to ``depth`` letters of ``prefix`` (itself included)."""
+    out = {prefix}
+    frontier = {prefix}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w)) if len(w) > 1}
+        out |= frontier
+    return out
+
+
+def _key(s: str) -> int:
+    return zlib.crc32(s.encode("ascii"))
+
+
+def _prefix_depth(prefix: str) -> int:
+    """Deletions filed for a prefix: two when a word reached with two edits can start with it (a query
+    word of 8+ letters is within two edits only of words of 6+ letters)."""
+    return 2 if len(prefix) >= 6 else 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Words of statements
+
+
+def text_words(text: str, into: Counter[str]) -> None:
+    """Count the distinct raw letter runs of one statement's ``text`` in ``into`` (folded later, once per
+    distinct run)."""
+    into.update(set(_LETTERS.findall(text)))
+
+
+def fold_words(raw: Counter[str]) -> Counter[str]:
+    """The typo-index words of counted raw letter runs: folded, ASCII letters only, MIN_WORD to MAX_WORD
+    long, with the summed counts of the runs that fold to them."""
+    out: Counter[str] = Counter()
+    for w, n in raw.items():
+        f = fold(w)
+        if MIN_WORD <= len(f) <= MAX_WORD and f.isascii() and f.isalpha():
+            out[f] += n
+    return out
+
+
+def _segment_words(reader, into: Counter[str]) -> None:
+    """Count the raw letter runs of the live statements of one segment reader, once a statement."""
+    for d in range(reader.doc_count_all()):
+        if reader.is_deleted(d):
+            continue
+        fields = reader.stored_fields(d)
+        if fields.get("duplicate_of"):  # a stored-only stub: its kept copy has the words
+            continue
+        st = to_statement(fields)
+        text_words(f"{st.title}\n{st.body}", into)
+
+
+def _leaves(reader) -> Iterator:
+    """The segment readers of a reader (none for an empty index)."""
+    for leaf, _ in reader.leaf_readers():
+        if leaf.segment() is not None:
+            yield leaf
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The arrays
+
+
+@dataclass
+class TypoArrays:
+    words: np.ndarray
+    counts: np.ndarray
+    word_prefix: np.ndarray
+    prefix_order: np.ndarray
+    prefix_start: np.ndarray
+    keys: np.ndarray
+    key_prefix: np.ndarray
+    segments: list[str]
+
+    @classmethod
+    def empty(cls) -> TypoArrays:
+        i32 = np.zeros(0, dtype=np.int32)
+        return cls(np.zeros(0, dtype=f"S{MAX_WORD}"), np.zeros(0, dtype=np.uint32), i32, i32,
+                   np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint32), i32, [])
+
+    @property
+    def prefix_count(self) -> int:
+        return len(self.prefix_start) - 1
+
+    def prefixes(self) -> dict[str, int]:
+        """Prefix -> its number, from the words (each prefix has at least one word)."""
+        out: dict[str, int] = {}
+        for w, p in zip(self.words.tolist(), self.word_prefix.tolist(), strict=True):
+            out.setdefault(w[:PREFIX].decode("ascii"), p)
+        return out
+
+    def add(self, new_words: Counter[str]) -> TypoArrays:
+        """These arrays with the counts of ``new_words`` added, and the words they lack (the old ones keep
+        their numbers)."""
+        at_word = {w.decode("ascii"): i for i, w in enumerate(self.words.tolist())}
+        counts = self.counts.astype(np.int64)
+        old = [(at_word[w], n) for w, n in new_words.items() if w in at_word]
+        if old:
+            np.add.at(counts, np.fromiter((i for i, _ in old), dtype=np.int64, count=len(old)),
+                      np.fromiter((n for _, n in old), dtype=np.int64, count=len(old)))
+        counts = np.minimum(counts, np.iinfo(np.uint32).max).astype(np.uint32)
+        fresh = sorted(w for w in new_words if w not in at_word)
+        if not fresh:
+            return dataclasses.replace(self, counts=counts)
+        prefixes = self.prefixes()
+        word_prefix, keys, key_prefix = [], [], []
+        for w in fresh:
+            p = w[:PREFIX]
+            num = prefixes.get(p)
+            if num is None:
+                num = prefixes[p] = len(prefixes)
+                for s in _deletes(p, _prefix_depth(p)):
+                    keys.append(_key(s))
+                    key_prefix.append(num)
+            word_prefix.append(num)
+        all_prefix = np.concatenate([self.word_prefix, np.asarray(word_prefix, dtype=np.int32)])
+        new_keys = np.asarray(keys, dtype=np.uint32)
+        order = np.argsort(new_keys, kind="stable")
+        new_keys, new_kp = new_keys[order], np.asarray(key_prefix, dtype=np.int32)[order]
+        at = np.searchsorted(self.keys, new_keys)
+        prefix_order = np.argsort(all_prefix, kind="stable").astype(np.int32)
+        bounds = np.arange(len(prefixes) + 1)
+        prefix_start = np.searchsorted(all_prefix[prefix_order], bounds).astype(np.int64)
+        return TypoArrays(np.concatenate([self.words, np.asarray(fresh, dtype=f"S{MAX_WORD}")]),
+                          np.concatenate([counts, np.asarray([new_words[w] for w in fresh], np.uint32)]),
+                          all_prefix, prefix_order, prefix_start, np.insert(self.keys, at, new_keys),
+                          np.insert(self.key_prefix, at, new_kp), list(self.segments))
+
+    # -- lookups ------------------------------------------------------------------------------------------
+
+    def candidates(self, word: str, max_dist: int) -> list[tuple[str, int]]:
+        """(indexed word, statements it was counted in) for the words that may be within ``max_dist`` edits
+        of ``word`` (a superset: check the distance): the words of the prefixes that share a deletion with
+        the word's prefix, of a length within ``max_dist`` of its length."""
+        if not len(self.keys):
+            return []
+        hashes = np.fromiter((_key(s) for s in _deletes(word[:PREFIX], max_dist)), dtype=np.uint32)
+        lo = np.searchsorted(self.keys, hashes, "left")
+        hi = np.searchsorted(self.keys, hashes, "right")
+        hit = [self.key_prefix[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
+        if not hit:
+            return []
+        out = []
+        for p in np.unique(np.concatenate(hit)).tolist():
+            ids = self.prefix_order[self.prefix_start[p]:self.prefix_start[p + 1]]
+            out.extend((w.decode("ascii"), n) for w, n in zip(self.words[ids].tolist(),
+                                                              self.counts[ids].tolist(), strict=True)
+                       if abs(len(w) - len(word)) <= max_dist)
+        return out
+
+    # -- file ---------------------------------------------------------------------------------------------
+
+    def save(self, index_dir: Path) -> None:
+        path = index_dir / TYPOS_NAME
+        tmp = index_dir / f".{TYPOS_NAME}.{os.getpid()}.tmp"
+        meta = json.dumps({"version": VERSION, "prefix": PREFIX, "segments": sorted(self.segments)})
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, **{name: getattr(self, name) for name in ARRAYS},
+                         meta=np.frombuffer(meta.encode(), dtype=np.uint8))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+ARRAYS = ("words", "counts", "word_prefix", "prefix_order", "prefix_start", "keys", "key_prefix")
+
+
+def load(index_dir: Path | str) -> TypoArrays | None:
+    """The typo index of ``index_dir``; None when there is none, or it is damaged or of another version
+    (the searcher then falls back to its slower speller, and the next update rebuilds it)."""
+    path = Path(index_dir) / TYPOS_NAME
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+            if meta.get("version") != VERSION or meta.get("prefix") != PREFIX:
+                return None
+            arrays = {name: z[name] for name in ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile):  # missing, damaged
+        return None
+    t = TypoArrays(**arrays, segments=list(meta.get("segments") or []))
+    if (t.words.dtype != np.dtype(f"S{MAX_WORD}") or len(t.word_prefix) != len(t.words)
+            or len(t.counts) != len(t.words)
+            or len(t.prefix_order) != len(t.words) or len(t.key_prefix) != len(t.keys)
+            or len(t.prefix_start) < 1 or t.prefix_start[-1] != len(t.words)):
+        return None
+    return t
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Keeping it in step with the index
+
+
+@dataclass
+class TypoReport:
+    rebuilt: bool = False  # read every statement (else: only those of new segments, or none)
+    statements_read: int = 0
+    words: int = 0
+    seconds: float = 0.0
+    error: str = ""  # the file could not be written
+
+
+def refresh(index_dir: Path | str, ix) -> TypoReport:
+    """Bring the typo index of ``index_dir`` in step with the open Whoosh index ``ix`` (its latest
+    commit): read the statements of the segments it has not read; rebuild it when those are most of the
+    index or it is unusable. Writes nothing when every segment was read already."""
+    start = time.monotonic()
+    index_dir = Path(index_dir)
+    report = TypoReport()
+    old = load(index_dir)
+    with ix.reader() as reader:
+        leaves = list(_leaves(reader))
+        done = set(old.segments) if old is not None else set()
+        todo = [leaf for leaf in leaves if leaf.segment().segment_id() not in done]
+        if old is not None and not todo:
+            return report
+        unread = sum(leaf.doc_count() for leaf in todo)
+        if old is None or unread > REBUILD_SHARE * max(1, reader.doc_count()):
+            old, todo, report.rebuilt = TypoArrays.empty(), leaves, True
+        raw: Counter[str] = Counter()
+        for leaf in todo:
+            _segment_words(leaf, raw)
+            report.statements_read += leaf.doc_count()
+        arrays = old.add(fold_words(raw))
+        arrays.segments = sorted(leaf.segment().segment_id() for leaf in leaves)  # all read now
+    try:
+        arrays.save(index_dir)
+    except OSError as e:  # the committed index stands; the old typo index (if any) stays, checked per query
+        report.error = f"{index_dir / TYPOS_NAME}: {e.strerror or e}"
+        return report
+    report.words = len(arrays.words)
+    report.seconds = time.monotonic() - start
+    return report
