@@ -345,9 +345,9 @@ def rank_of(ids: list[str], relevant: set[str] | list[str], k: int = 10) -> int 
 
 def metrics(queries: list[Query], ranked: dict[str, list[str]], lang: dict[str, str] | None = None,
             trans: dict[str, set[str]] | None = None) -> dict[str, float]:
-    """MRR@10, success@1, success@10; with ``lang``: right language at rank 1 (the first hit is relevant and
-    in the target's language); with ``trans``: pairs in two slots (lists holding a statement and its
-    translation)."""
+    """MRR@10, success@1, success@10; with ``lang``: right language at rank 1 (of the lookups whose first
+    hit is relevant, the share where it is in the target's language: the statement, not its translation);
+    with ``trans``: pairs in two slots (lists holding a statement and its translation)."""
     n = len(queries) or 1
     mrr = s1 = s10 = right = pairs = 0.0
     for q in queries:
@@ -357,13 +357,13 @@ def metrics(queries: list[Query], ranked: dict[str, list[str]], lang: dict[str, 
             mrr += 1 / r
             s1 += r == 1
             s10 += 1
-        if lang is not None and ids and ids[0] in q.relevant and lang.get(ids[0]) == q.lang:
+        if lang is not None and r == 1 and lang.get(ids[0]) == q.lang:
             right += 1
         if trans is not None and two_slots(ids, trans):
             pairs += 1
     out = {"mrr@10": mrr / n, "success@1": s1 / n, "success@10": s10 / n}
     if lang is not None:
-        out["right_lang@1"] = right / n
+        out["right_lang@1"] = right / (s1 or 1)
     if trans is not None:
         out["pairs_two_slots"] = pairs / n
     return out
@@ -517,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     la = os.getloadavg()
     print(f"load average {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}")
-    print(table(m, args.half))
+    for part in (("tune", "test", "all") if args.half == "all" else (args.half,)):
+        print(table(m, part))
     if args.verbose:
         print("\nmisses (presse, rank 1 not relevant):\n" + misses(m, args.half))
     return 0

@@ -95,7 +95,7 @@ def test_metrics_on_a_hand_made_ranking():
     assert m["mrr@10"] == pytest.approx((1 + 1 + 0.1 + 0) / 4)
     assert m["success@1"] == pytest.approx(0.5)
     assert m["success@10"] == pytest.approx(0.75)
-    assert m["right_lang@1"] == pytest.approx(0.25)
+    assert m["right_lang@1"] == pytest.approx(0.5)  # of the two lookups answered at rank 1, one in its language
     assert m["pairs_two_slots"] == pytest.approx(0.25)
     typos = [ki.Query("q1-typo", "x", "A", "en", ["A"], None),
              ki.Query("q2-typo", "y", "B", "fr", ["B"], None)]
