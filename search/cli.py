@@ -11,7 +11,7 @@ import click
 
 from indexer.store import INDEX_HELP
 from search.engine import Results, Searcher, SearchError
-from search.links import also_in_line
+from search.links import LANG_NAMES, also_in_line
 from search.options import SORTS
 from search.snippets import Snippet
 
@@ -81,10 +81,23 @@ def _facet_line(name: str, counts: dict, top: int = 6) -> str:
     return f"  {name}: {shown}" if shown else ""
 
 
+def other_languages_line(counts: dict[str, int]) -> str:
+    """ "In other languages: 26 statements in English (--lang en)." for a search that found none in its
+    --lang; "" when the other languages have none either."""
+    parts = [f"{n} statement{'' if n == 1 else 's'} in {LANG_NAMES.get(code, (code,))[0]} (--lang {code})"
+             for code, n in counts.items()]
+    return f"In other languages: {', '.join(parts)}." if parts else ""
+
+
 def print_results(res: Results, color: bool) -> None:
     d = _terminal_safe(res.to_dict())
-    if d["total"] == 0:
+    if d.get("mode") == "related":
+        click.echo(f"{d['total']} similar statement{'' if d['total'] == 1 else 's'}, most similar first "
+                   "(score: similarity, 0..1)." if d["total"] else "No statement is similar enough.")
+    elif d["total"] == 0:
         click.echo(f"No statement matches {d['query']!r}.")
+        if d.get("other_languages"):
+            click.echo(other_languages_line(d["other_languages"]))
     else:
         first = (res.page - 1) * res.limit + 1
         click.echo(f"{d['total']} statements match {d['query']!r} "
@@ -97,7 +110,8 @@ def print_results(res: Results, color: bool) -> None:
                                        (res.page - 1) * res.limit + 1):
         title = click.style(hit["title"], bold=True) if color else hit["title"]
         click.echo(f"\n{i}. {title}")
-        meta = " | ".join(x for x in (hit["date"], hit["source"], hit["lang"]) if x)
+        similarity = f"similarity {hit['score']:.2f}" if d.get("mode") == "related" else ""
+        meta = " | ".join(x for x in (hit["date"], hit["source"], hit["lang"], similarity) if x)
         click.echo(f"   {meta}")
         if hit["url"]:
             click.echo(f"   {hit['url']}")

@@ -40,11 +40,11 @@ from whoosh import query as wq
 
 from indexer import safe_pickle
 from indexer.analysis import LANGS
-from search import fastpath, links, ranking
+from search import fastpath, language, links, ranking
 from search.matching import FastMatcher, Matcher, WhooshMatcher, fast_covers, filter_clauses
 from search.options import SORTS, IndexUnavailable, SearchError, SearchOptions
 from search.query import Compiled, compile_query, prune
-from search.results import DocStore, Results, body_text, empty_facets, page_hits
+from search.results import DocStore, Results, body_text, empty_facets, hit_facets, other_version, page_hits
 from search.snippets import Snippeter
 from search.spelling import Speller
 
@@ -52,6 +52,8 @@ __all__ = ["SORTS", "IndexUnavailable", "Plan", "Results", "SearchError", "Searc
 
 # Queries of more plain words than this read as sentences (questions): AND-first is not forced on them.
 LONG_QUERY_WORDS = 3
+RELATED_TERMS = 15  # key terms of each version a related search looks for
+RELATED_MIN = 0.1  # the least similarity (0..1) of a related statement
 LONG_MODE = "blend"  # "blend": AND if it fills a page, else plain BM25 over any word; "or": always BM25 OR
 
 
@@ -121,6 +123,7 @@ class Plan:
     sort: str  # the order used ("date" for a filter-only listing)
     long_query: bool
     pool: int  # candidates ranked: enough for the page, the recency and the proximity re-ranking
+    prefer: str | None = None  # the language shown first (search.language): the query's, or lang asked for
 
 
 class Searcher:
@@ -147,6 +150,8 @@ class Searcher:
         self.whoosh = WhooshMatcher(self._s)
         self._numpy: FastMatcher | None = None
         self.speller = Speller(self._s)
+        self.languages = language.QueryLanguage(self._s)  # the query's language (search.language)
+        self.pairs = links.Pairs(self._s)  # the two versions of a statement: one result
 
     def numpy_matcher(self) -> FastMatcher:
         """The fast matcher, its arrays read on first use."""
@@ -205,24 +210,38 @@ class Searcher:
         """Search; see the module docstring for matching, ranking, duplicates, bilingual search and facets."""
         opts = SearchOptions.make(query, lang=lang, source=source, since=since, until=until, sort=sort,
                                   limit=limit, page=page, recency=recency, bilingual=bilingual)
-        if not opts.bilingual:
-            return self._search(opts)
-        res = self._search(dataclasses.replace(opts, lang=None))
-        if opts.lang:
-            res.hits = links.in_language(res.hits, opts.lang, self.store.statement, self.snippeter.lead)
-        res.extra["bilingual"] = True
+        if opts.bilingual:  # both languages searched, each statement shown in lang when it has a version
+            res = self._search(dataclasses.replace(opts, lang=None), opts.lang)
+            res.extra["bilingual"] = True
+        else:
+            res = self._search(opts, opts.lang)
+        res.extra["other_languages"] = {}
+        if opts.lang and not opts.bilingual and not res.total and opts.query.strip():
+            res.extra["other_languages"] = self._other_languages(opts)
         return res
 
-    def _search(self, opts: SearchOptions) -> Results:
+    def _other_languages(self, opts: SearchOptions) -> dict[str, int]:
+        """How many statements the query finds in the other languages, when it finds none in ``opts.lang``."""
+        anywhere = self._search(dataclasses.replace(opts, lang=None, page=1, limit=1), None)
+        return {k: n for k, n in anywhere.facets.get("lang", {}).items() if k != opts.lang and n}
+
+    def _search(self, opts: SearchOptions, prefer: str | None) -> Results:
+        """One search; ``prefer``: the language shown first (None: the query's, inferred from its words)."""
+        inferred = self.languages.infer(opts.query) if opts.query.strip() else None
         plan = self._plan(opts)
         if isinstance(plan, Results):
+            plan.extra["query_lang"] = inferred
             return plan
+        plan.prefer = prefer or inferred
+        res = None
         if self.fast and fast_covers(plan.compiled, plan.sort, self._s.schema):
             try:
-                return self._evaluate(plan, self.numpy_matcher())
+                res = self._evaluate(plan, self.numpy_matcher())
             except fastpath.Unsupported:
                 pass
-        return self._evaluate(plan, self.whoosh)
+        res = res or self._evaluate(plan, self.whoosh)
+        res.extra["query_lang"] = inferred
+        return res
 
     def _plan(self, opts: SearchOptions) -> Plan | Results:
         """The query parsed, compiled and pruned against this index; or, when nothing can be searched, the
@@ -266,6 +285,7 @@ class Searcher:
             if len(more) > len(must):
                 mode, found = "any", more
         res.mode, res.total, res.facets = mode, len(found), matcher.facets(found)
+        res.total -= self.pairs.folded(found.docs)  # statements, not versions (search.links)
         if compiled.words and (len(must) < opts.limit or mode == "any"):
             res.suggestion = self.speller.suggest(opts.query, compiled.words)
         if not res.total:
@@ -274,7 +294,7 @@ class Searcher:
             must, mode = more, "all"
         ranked = self._rank(plan, matcher, must, more if mode == "any" else None)
         res.hits, collapsed = page_hits(ranked, opts.page, opts.limit, self.store, matcher.group_members,
-                                        self.snippeter, compiled)
+                                        self.snippeter, compiled, plan.prefer)
         res.extra["collapsed"] = collapsed
         return res
 
@@ -297,7 +317,30 @@ class Searcher:
         if recency:
             fresh = ranking.freshness(matcher.date_ticks(), fastpath.ticks(dt.datetime.now()))
             ranked = ranking.by_part(ranked, n_must, lambda part: ranking.blend_recency(part, recency, fresh))
+        if plan.prefer:  # the query's language first, softly (search.language)
+            prefer, lang_of = plan.prefer, matcher.lang_of
+            ranked = ranking.by_part(ranked, n_must, lambda part: language.prefer(part, prefer, lang_of))
         return ranked
+
+    def _similar(self, q: wq.Query, versions: list[int], exclude: set[int], n: int) -> ranking.Ranked:
+        """The ``n`` best matches of q outside ``exclude``, scored by their share of the best score of the
+        statement's own versions (0..1), at least RELATED_MIN."""
+        best, own = None, 0.0
+        if self.fast and fastpath.supported(q, self._s.schema):
+            try:
+                found = self.numpy_matcher().match(q, None, "relevance", n)
+                own = max(float(found.scores[v]) for v in versions)
+                best = [(d, s) for d, s in found.top(n + len(exclude)) if d not in exclude][:n]
+            except fastpath.Unsupported:
+                best = None
+        if best is None:  # Whoosh's matchers: the same scores
+            own = max((h.score or 0.0 for h in self._s.search(q, limit=2, filter=set(versions))), default=0.0)
+            best = [(h.docnum, h.score or 0.0) for h in self._s.search(q, limit=n, mask=exclude)]
+        if not own:
+            return []
+        return [(d, min(1.0, s / own)) for d, s in best if s / own >= RELATED_MIN]
+
+    # -- statements -------------------------------------------------------------------------------------
 
     # -- statements -------------------------------------------------------------------------------------
 
@@ -308,29 +351,34 @@ class Searcher:
 
     @_index_errors
     def related(self, id, *, limit: int = 10) -> Results:
-        """Statements most like a given one (more-like-this over its language's body and title terms)."""
+        """The ``limit`` statements most like a given one, in either language: more-like-this over the key
+        terms of the statement and of its other-language version, each in its own language's fields. A
+        hit's ``score`` is its similarity, 0..1 (its match over the statement's own); ``total`` is the
+        number returned (those at least RELATED_MIN similar), one result a statement as in a search."""
         d = self.store.docnum(id)
         if d is None:
             raise SearchError(f"No statement with id {id!r} in the index.")
         fields = self.store.fields(d)
-        lang = fields.get("lang") or ""
-        tl = lang if lang in LANGS else "xx"
-        text = (fields.get("title") or "") + "\n" + body_text(fields)
-        kts = self._s.key_terms_from_text(f"body_{tl}", text, numterms=15)
+        versions = [(d, fields)]
+        other = other_version(d, fields, self.store)
+        if other is not None:
+            versions.append(other)
         res = Results(query=f"related:{id}", total=0, hits=[], facets=empty_facets(), limit=limit,
-                      mode="related")
-        if not kts:
+                      mode="related", extra={"source_id": str(id)})
+        clauses = []
+        exclude: set[int] = set()
+        for doc, f in versions:
+            tl = f.get("lang") if f.get("lang") in LANGS else "xx"
+            text = (f.get("title") or "") + "\n" + body_text(f)
+            kts = self._s.key_terms_from_text(f"body_{tl}", text, numterms=RELATED_TERMS)
+            clauses += [wq.Term(f"{kind}_{tl}", term, boost=weight) for term, weight in kts
+                        for kind in ("body", "title")]
+            exclude |= {doc} | (set(self.whoosh.group_members(f["group"])) if f.get("group") else set())
+        if not clauses:
             return res
-        q = wq.Or([wq.Term(f"{kind}_{tl}", term, boost=weight)
-                   for term, weight in kts for kind in ("body", "title")])
-        exclude = {d}
-        if fields.get("group"):
-            exclude |= set(self.whoosh.group_members(fields["group"]))
-        docs = set(q.docs(self._s)) - exclude
-        res.total = len(docs)
-        res.facets = self.whoosh.docs_facets(docs)
-        hits = self._s.search(q, limit=limit * 2 + len(exclude) + 10, mask=exclude)
-        ranked = [(h.docnum, h.score or 0.0) for h in hits]
-        res.hits, _ = page_hits(ranked, 1, limit, self.store, self.whoosh.group_members, self.snippeter, None)
-        res.extra["source_id"] = str(id)
+        ranked = self._similar(wq.Or(clauses), [doc for doc, _ in versions], exclude, 3 * limit + 10)
+        res.hits, _ = page_hits(ranked, 1, limit, self.store, self.whoosh.group_members, self.snippeter, None,
+                                fields.get("lang") or None)
+        res.total = len(res.hits)
+        res.facets = hit_facets(res.hits)
         return res

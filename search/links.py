@@ -1,19 +1,21 @@
 """Translation links on search results, and searching across languages through them.
 
 The indexer stores on each statement the id of its other-language version (``translation``, see
-:mod:`indexer.linkpass`). The searcher (:mod:`search.results`) fills each hit's ``translations``:
-``[{"lang", "id", "url", "title"}]`` (an empty list when none is known) with :func:`translation_of`, and a
-bilingual search (``Searcher.search(..., bilingual=True)``) searches both languages and shows each result in
-the language asked for with :func:`in_language`: a French query finds an English statement through its
-French version (which is what matched), and the other version is listed in ``translations``. Results with
-no version in that language are kept as they are (a statement that exists only in the other language is
-still found).
+:mod:`indexer.linkpass`). One statement is one result: :mod:`search.results` folds the two versions of a
+statement into one hit, shown in the preferred language (the query's, see :mod:`search.language`, or the
+``lang`` asked for with ``bilingual=True``) when it has a version in it, and fills each hit's
+``translations``: ``[{"lang", "id", "url", "title"}]`` (an empty list when none is known) with
+:func:`translation_of`; ``matched_in`` is the language of the version that ranked it. A statement that
+exists only in the other language is still found. :class:`Pairs` counts the folded pairs of a whole result
+set, so that ``total`` counts statements, not versions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 LANG_NAMES = {"en": ("English", "anglais"), "fr": ("French", "français")}
 
@@ -33,43 +35,46 @@ def translation_of(stored: Stored, fields: dict[str, Any]) -> dict[str, Any] | N
             "title": of.get("title") or ""}
 
 
-def _as_version(hit: dict[str, Any], lang: str, statement: Stored,
-                lead: Callable[[str], str]) -> dict[str, Any]:
-    """The hit shown as its ``lang`` version when it has one; the matched version goes to translations."""
-    if hit.get("lang") == lang:
-        return hit
-    other = next((t for t in hit.get("translations", []) if t["lang"] == lang), None)
-    if other is None:
-        return hit
-    st = statement(other["id"])
-    if st is None:
-        return hit
-    return {
-        "id": st.get("id"), "url": st.get("url") or "", "title": st.get("title") or "",
-        "date": st.get("date") or "", "lang": st.get("lang") or "", "source": st.get("source") or "",
-        "place": st.get("place") or "", "score": hit.get("score", 0.0),
-        "snippet": lead(st.get("body") or ""), "duplicates": [],
-        "translations": [{"lang": hit.get("lang") or "", "id": hit["id"], "url": hit.get("url") or "",
-                          "title": hit.get("title") or ""}],
-        "matched_in": hit.get("lang") or "",
-    }
+class Pairs:
+    """The other-language version of every document, by docnum (-1: none), read from the index once."""
 
+    def __init__(self, searcher) -> None:
+        self.searcher = searcher
+        self._partner: np.ndarray | None = None
 
-def in_language(hits: list[dict[str, Any]], lang: str, statement: Stored,
-                lead: Callable[[str], str]) -> list[dict[str, Any]]:
-    """Each hit shown in ``lang`` when it has a version in it, a statement shown once.
+    def _docs_by_term(self, reader, field: str) -> dict[bytes, list[int]]:
+        """Each term of an ID field and its live documents (one-document terms read from the term info)."""
+        out: dict[bytes, list[int]] = {}
+        for text, info in reader.iter_field(field):
+            if info.doc_frequency() == 1 and not reader.is_deleted(info.min_id()):
+                out[text] = [info.min_id()]
+            else:
+                out[text] = [d for d in reader.postings(field, text).all_ids() if not reader.is_deleted(d)]
+        return out
 
-    ``statement``: a statement's fields by id (body as text); ``lead``: the snippet of a body."""
-    seen: set[str] = set()
-    out = []
-    for hit in hits:
-        shown = _as_version(hit, lang, statement, lead)
-        if shown["id"] in seen:
-            continue
-        seen.add(shown["id"])
-        seen.update(t["id"] for t in shown.get("translations", []))
-        out.append(shown)
-    return out
+    def partner(self) -> np.ndarray:
+        if self._partner is None:
+            reader = self.searcher.reader()
+            partner = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+            ids = self._docs_by_term(reader, "id")
+            for text, docs in self._docs_by_term(reader, "translation").items():
+                other = ids.get(text)
+                if other and docs:
+                    partner[docs] = other[0]
+            self._partner = partner
+        return self._partner
+
+    def folded(self, docs: np.ndarray | Iterable[int]) -> int:
+        """How many pairs have both versions among ``docs`` (each is one statement, one result)."""
+        partner = self.partner()
+        docs = docs if isinstance(docs, np.ndarray) else np.fromiter(docs, dtype=np.int64)
+        if not len(docs) or not len(partner):
+            return 0
+        found = np.zeros(len(partner), dtype=bool)
+        found[docs] = True
+        other = partner[docs]
+        other = other[other >= 0]
+        return int(found[other].sum()) // 2
 
 
 def also_in_line(entry: dict[str, Any]) -> str:

@@ -1,8 +1,9 @@
 """Results: the ranked documents collapsed (duplicates), cut to a page, and turned into hits.
 
 A hit is a plain dict (the ``--json`` contract): id, url, title, date, lang, source, place, score, snippet,
-duplicates (the same statement published elsewhere) and translations (its other-language version, see
-:mod:`search.links`). Snippets are made for the page shown only.
+duplicates (the same statement published elsewhere), translations (its other-language version, see
+:mod:`search.links`) and matched_in (the language of the version that ranked it: one statement is one hit,
+shown in the preferred language). Snippets are made for the page shown only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 from indexer.analysis import LANGS
 from search import links
 from search.query import Compiled
-from search.ranking import Ranked
+from search.ranking import Ranked, facet_counts
 from search.snippets import Snippeter
 
 
@@ -57,6 +59,13 @@ class Results:
 
 def empty_facets() -> dict[str, dict[str, int]]:
     return {"lang": {}, "source": {}, "year": {}}
+
+
+def hit_facets(hits: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The facets of a list of hits (a related list: the statements returned are the whole result)."""
+    counts = {"lang": Counter(h.get("lang") for h in hits), "source": Counter(h.get("source") for h in hits),
+              "year": Counter((h.get("date") or "")[:4] for h in hits)}
+    return {name: facet_counts(c.items(), name) for name, c in counts.items()}
 
 
 def body_text(fields: dict[str, Any]) -> str:
@@ -113,37 +122,66 @@ class DocStore:
         return fields
 
 
-def collapse(ranked: Ranked, stop: int, store: DocStore,
-             members_of: Callable[[str], list[int]]) -> tuple[list[tuple], int]:
-    """The first ``stop`` statements of ranked with their duplicates (same ``group``) folded in, and how
-    many ranked entries were folded: ([(docnum, score, other members, stored fields)], collapsed)."""
+def other_version(d: int, fields: dict[str, Any], store: DocStore) -> tuple[int, dict[str, Any]] | None:
+    """The other-language version of a document (docnum, stored fields), when it is indexed and live."""
+    other = store.docnum(fields.get("translation")) if fields.get("translation") else None
+    if other is None or other == d:
+        return None
+    of = store.fields(other)
+    return None if of.get("duplicate_of") else (other, of)
+
+
+def collapse(ranked: Ranked, stop: int, store: DocStore, members_of: Callable[[str], list[int]],
+             prefer: str | None = None) -> tuple[list[tuple], int]:
+    """The first ``stop`` statements of ranked, one entry a statement: its duplicates (same ``group``) and
+    its other-language version folded in, shown in the ``prefer`` language when it has a version in it,
+    and how many duplicates were folded: ([(docnum, score, other members, stored fields, matched lang)],
+    collapsed)."""
     shown: list[tuple] = []
-    consumed: set[int] = set()
+    consumed: set[int] = set()  # duplicates of a statement shown
+    versions: set[int] = set()  # other-language versions of a statement shown
     collapsed = 0
     for d, score in ranked:
+        if d in versions:
+            continue
         if d in consumed:
             collapsed += 1
             continue
-        consumed.add(d)
         fields = store.fields(d)
-        group = fields.get("group")
+        matched = fields.get("lang") or ""
+        other = other_version(d, fields, store)
+        if other is not None:
+            versions.add(other[0])
+            if prefer and matched != prefer and other[1].get("lang") == prefer:
+                versions.add(d)
+                d, fields = other
+        consumed.add(d)
         members: list[int] = []
-        if group:
-            members = [m for m in members_of(group) if m != d]
-            consumed.update(members)
-        shown.append((d, score, members, fields))
+        for doc, f in ((d, fields), other or (None, {})):
+            group = f.get("group")
+            if group:
+                found = [m for m in members_of(group) if m != doc]
+                consumed.update(found)
+                if doc == d:
+                    members = found
+        shown.append((d, score, members, fields, matched))
         if len(shown) >= stop:
             break
     return shown, collapsed
 
 
 def page_hits(ranked: Ranked, page: int, limit: int, store: DocStore, members_of: Callable[[str], list[int]],
-              snippeter: Snippeter, compiled: Compiled | None) -> tuple[list[dict[str, Any]], int]:
-    """Collapse duplicates, cut the page, build its hits: (hits, number of duplicates collapsed)."""
+              snippeter: Snippeter, compiled: Compiled | None,
+              prefer: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Collapse duplicates and versions, cut the page, build its hits: (hits, number of duplicates
+    collapsed)."""
     start = (page - 1) * limit
-    shown, collapsed = collapse(ranked, start + limit, store, members_of)
-    hits = [make_hit(fields, score, members, store, snippeter, compiled)
-            for _, score, members, fields in shown[start:]]
+    shown, collapsed = collapse(ranked, start + limit, store, members_of, prefer)
+    hits = []
+    for _, score, members, fields, matched in shown[start:]:
+        hit = make_hit(fields, score, members, store, snippeter, compiled)
+        hit["matched_in"] = matched
+        hits.append(hit)
     return hits, collapsed
 
 
