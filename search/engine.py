@@ -9,13 +9,14 @@ fewer statements than a page holds (``limit``), the statements that match only s
 below them by BM25 (OR): the result says so with ``mode == "any"`` (``"all"`` otherwise). Words that are
 stopwords in French or English (articles, question words such as "qu'est-ce", "comment", "quelles") are not
 required. Explicit operators (AND/ET, OR/OU, NOT/SAUF, -word) are always honoured as written. A query of
-more than LONG_QUERY_WORDS words reads as a sentence: when AND does not fill a page, plain BM25 over any
-word ranks it, all-word matches not forced first.
+more than LONG_QUERY_WORDS words with stopwords among them reads as a sentence (a question): when AND does
+not fill a page, BM25 and the ranking signals over any word rank it, all-word matches not forced first.
 
-Ranking (search.ranking). BM25F over per-language title and body fields, plus a bonus for statements where
-the words appear close together in order. ``recency`` (0..1) blends in freshness: the top BM25 candidates
-are re-ranked by ``(1 - recency) * score / best + recency * 0.5 ** (age_days / 365)``. ``sort="date"`` lists
-newest first.
+Ranking (search.ranking). BM25F over per-language title and body fields, each word's idf pooled across the
+languages, plus bonuses for the share of the words a statement contains, the words in its title (an exact
+title first), words close together in order, and a month or year the query names. ``recency`` (0..1)
+blends in freshness: the top candidates are re-ranked by
+``(1 - recency) * score / best + recency * 0.5 ** (age_days / 365)``. ``sort="date"`` lists newest first.
 
 Duplicates. Statements with the same ``group`` (same title and date, e.g. posted by two offices) are shown
 once; the others are listed in the hit's ``duplicates``. ``bilingual=True`` searches both languages and,
@@ -50,8 +51,10 @@ from search.spelling import Speller
 
 __all__ = ["SORTS", "IndexUnavailable", "Plan", "Results", "SearchError", "Searcher"]
 
-# Queries of more plain words than this read as sentences (questions): AND-first is not forced on them.
+# Queries of more plain words than this, with stopwords among them, read as sentences (questions): AND-first
+# is not forced on them. Keyword lookups (no stopword) always get the all-word matches first.
 LONG_QUERY_WORDS = 3
+SENTENCE_STOPWORDS = 1
 RELATED_TERMS = 15  # key terms of each version a related search looks for
 RELATED_MIN = 0.1  # the least similarity (0..1) of a related statement
 LONG_MODE = "blend"  # "blend": AND if it fills a page, else plain BM25 over any word; "or": always BM25 OR
@@ -122,7 +125,8 @@ class Plan:
     clauses: tuple | None  # the options' filters
     sort: str  # the order used ("date" for a filter-only listing)
     long_query: bool
-    pool: int  # candidates ranked: enough for the page, the recency and the proximity re-ranking
+    pool: int  # candidates ranked: enough for the page, the recency and the known-item re-ranking
+    signals: ranking.Signals | None = None  # what ranking knows of the query's words (None: no plain word)
     prefer: str | None = None  # the language shown first (search.language): the query's, or lang asked for
 
 
@@ -258,14 +262,19 @@ class Searcher:
                 res.suggestion = self.speller.suggest(opts.query, compiled.words) if compiled.words else None
                 return res
         reader = self._s.reader()
+        words = compiled.words
+        signals = ranking.Signals.make(words, compiled.proximity, self._s) if words else None
         compiled.must_query = prune(compiled.must_query, reader)
         compiled.any_query = prune(compiled.any_query, reader)
-        long_query = len(set(compiled.words)) > LONG_QUERY_WORDS
+        if signals is not None:  # the pooled idf, as term boosts both matchers apply
+            compiled.must_query = signals.pool(compiled.must_query)
+            compiled.any_query = signals.pool(compiled.any_query)
+        long_query = len(set(compiled.words)) > LONG_QUERY_WORDS and compiled.stopwords >= SENTENCE_STOPWORDS
         if long_query and LONG_MODE == "or" and compiled.any_query is not None:
             compiled.must_query = compiled.any_query
         pool = max(opts.page * opts.limit * 2 + 10, ranking.RECENCY_POOL if opts.recency else 0,
-                   ranking.PROXIMITY_POOL)
-        return Plan(opts, compiled, clauses, sort, long_query, pool)
+                   ranking.RANK_POOL)
+        return Plan(opts, compiled, clauses, sort, long_query, pool, signals)
 
     @staticmethod
     def _empty(opts: SearchOptions) -> Results:
@@ -309,10 +318,8 @@ class Searcher:
         if plan.sort != "relevance" or not ranked:
             return ranked
         n_must = len(must) if more is not None else None
-        proximity = plan.compiled.proximity
-        if proximity:
-            ranked = ranking.by_part(ranked, n_must,
-                                     lambda part: ranking.proximity_rerank(part, proximity, matcher))
+        if plan.signals is not None:
+            ranked = ranking.rerank(ranked, n_must, plan.signals, matcher)
         recency = plan.opts.recency
         if recency:
             fresh = ranking.freshness(matcher.date_ticks(), fastpath.ticks(dt.datetime.now()))

@@ -97,6 +97,10 @@ class Matcher(Protocol):
 
     def idf(self, fname: str, t: str) -> float: ...
 
+    def has(self, fname: str, t: str, docs: np.ndarray) -> np.ndarray: ...
+
+    def field_lengths(self, fname: str, docs: np.ndarray) -> np.ndarray: ...
+
     def date_ticks(self) -> np.ndarray: ...
 
     def group_members(self, group: str) -> list[int]: ...
@@ -260,6 +264,27 @@ class WhooshMatcher:
     def idf(self, fname: str, t: str) -> float:
         return self.searcher.idf(fname, t)
 
+    def has(self, fname: str, t: str, docs: np.ndarray) -> np.ndarray:
+        """Whether each of docs contains term t in field fname."""
+        out = np.zeros(len(docs), dtype=bool)
+        reader = self.searcher.reader()
+        if (fname, t) not in reader:
+            return out
+        m = reader.postings(fname, t)
+        for k in np.argsort(docs, kind="stable").tolist():
+            d = int(docs[k])
+            if not m.is_active():
+                break
+            if m.id() < d:
+                m.skip_to(d)
+            out[k] = m.is_active() and m.id() == d
+        return out
+
+    def field_lengths(self, fname: str, docs: np.ndarray) -> np.ndarray:
+        """Each of docs' (byte-quantised) length of field fname, in words."""
+        reader = self.searcher.reader()
+        return np.array([reader.doc_field_length(int(d), fname, 0) or 0 for d in docs], dtype=np.float64)
+
     def date_ticks(self) -> np.ndarray:
         if self._dates is None:
             self._dates = np.array([fastpath.ticks(v) if isinstance(v, dt.datetime) else ranking.NO_DATE
@@ -387,6 +412,18 @@ class FastMatcher:
 
     def idf(self, fname: str, t: str) -> float:
         return self.searcher.idf(fname, t)
+
+    def has(self, fname: str, t: str, docs: np.ndarray) -> np.ndarray:
+        """Whether each of docs contains term t in field fname (a search in the cached posting list)."""
+        ids = self.x.postings(fname, t).ids
+        if not len(ids):
+            return np.zeros(len(docs), dtype=bool)
+        idx = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+        return ids[idx] == docs
+
+    def field_lengths(self, fname: str, docs: np.ndarray) -> np.ndarray:
+        """Each of docs' (byte-quantised) length of field fname, in words."""
+        return self.x.lengths(fname)[docs]
 
     def date_ticks(self) -> np.ndarray:
         return self.x.dates

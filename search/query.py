@@ -322,6 +322,7 @@ class Compiled:
     highlight: dict = field(default_factory=dict)  # lang -> (set of terms, tuple of prefixes)
     words: list = field(default_factory=list)  # plain positive words, for spelling suggestions
     proximity: dict = field(default_factory=dict)  # lang -> analysed plain words, in order
+    stopwords: int = 0  # plain words left out as stopwords: a question or a sentence has some
 
 
 class _Compiler:
@@ -329,6 +330,7 @@ class _Compiler:
         self.terms = {lang: set() for lang in LANGS}
         self.prefixes = {lang: set() for lang in LANGS}
         self.words: list[str] = []
+        self.stopwords = 0
 
     def fields_for(self, fname):
         if fname == "title":
@@ -352,6 +354,7 @@ class _Compiler:
                     self.prefixes[lang].add(stem)
             return wq.Or(clauses)
         if node.field is None and is_stopword(node.text):
+            self.stopwords += top and not negated
             return None
         clauses = []
         for lang, fname in self.fields_for(node.field):
@@ -471,7 +474,7 @@ def compile_query(text: str) -> Compiled:
     any_query = _dedupe(c_any.compile(tree, "any", top=True))
     highlight = {lang: (frozenset(c_all.terms[lang]), tuple(sorted(c_all.prefixes[lang]))) for lang in LANGS}
     return Compiled(tree, must_query, any_query, highlight=highlight, words=c_all.words,
-                    proximity=proximity_terms(c_all.words))
+                    proximity=proximity_terms(c_all.words), stopwords=c_all.stopwords)
 
 
 def _dedupe(q):
