@@ -13,8 +13,9 @@ import unicodedata
 import warnings
 from typing import Any
 
-from bs4 import BeautifulSoup, CData, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
 
+from .content import Measure, clean_conditionally, drop_link_lists, main_content
 from .dates import date_from_text, parse_iso
 from .decode import decode_bytes, looks_binary, repair_surrogates
 from .language import detect, normalize_lang
@@ -33,7 +34,6 @@ DROP_TAGS = [
     "template",
     "svg",
     "iframe",
-    "form",
     "button",
     "input",
     "select",
@@ -74,6 +74,12 @@ CHROME_WORDS = re.compile(
     r"archived?|outdated|pager|pagination)(?:$|[-_ ])",
     re.IGNORECASE,
 )
+# A block whose class or id also says it holds the article is kept whatever else it says ("l-sidebar-fixed
+# l-article-body-segment", "content-with-sidebar"), as readability does; comment threads are not.
+CONTENT_WORDS = re.compile(r"article|body|column|content|main|story|entry", re.IGNORECASE)
+COMMENT_WORDS = re.compile(r"comment|disqus|reply|replies", re.IGNORECASE)
+# A form holding this much text wraps the page (ASP.NET's <form id=...> around everything), not a search box.
+FORM_TEXT = 500
 # "header"/"footer" words and tags are chrome only outside the main content: an article's own footer holds
 # the date line ("Published April 14, 2020") and a quote's footer its author.
 FRAME_WORDS = re.compile(r"(?:^|[-_ ])(header|footer|masthead|site-info|copyright)(?:$|[-_ ])", re.IGNORECASE)
@@ -213,109 +219,18 @@ def prune(soup: BeautifulSoup) -> None:
         if _is_hidden(tag) or tag.get("role") in CHROME_ROLES:
             tag.decompose()
             continue
+        if tag.name == "form" and len(tag.get_text()) < FORM_TEXT:
+            tag.decompose()
+            continue
         labels = _labels(tag)
-        if labels.strip() and CHROME_WORDS.search(labels):
+        if labels.strip() and CHROME_WORDS.search(labels) and (
+                not CONTENT_WORDS.search(labels) or COMMENT_WORDS.search(labels)):
             tag.decompose()
             continue
         if id(tag) not in inside and (
-            tag.name in ("header", "footer") or (labels.strip() and FRAME_WORDS.search(labels))
+            tag.name in ("header", "footer") or (labels.strip() and FRAME_WORDS.search(labels)
+                                                 and not CONTENT_WORDS.search(labels))
         ):
-            tag.decompose()
-
-
-class Measure:
-    """Text and link lengths of every tag under a root, computed once bottom-up.
-
-    Asking each block for its own text (get_text) walks its subtree again: nested blocks make that quadratic
-    (1,000 nested divs with a link each took 20 s). The numbers equal len(clean(tag.get_text(" "))) and a walk
-    over the links: clean() of strings joined by a space is the cleaned strings joined by one space.
-    """
-
-    def __init__(self, root: Tag) -> None:
-        # id(tag) -> [characters of its cleaned strings, non-blank strings, links below, their characters]
-        self.data: dict[int, list[int]] = {}
-        self.depth: dict[int, int] = {}
-        self.tags: list[Tag] = []  # document order
-        stack: list[tuple[Tag, Any]] = [(root, iter(root.children))]
-        self.depth[id(root)] = 0
-        self.data[id(root)] = [0, 0, 0, 0]
-        self.tags.append(root)
-        while stack:
-            tag, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                stack.pop()
-                if stack:
-                    mine, parent = self.data[id(tag)], self.data[id(stack[-1][0])]
-                    parent[0] += mine[0]
-                    parent[1] += mine[1]
-                    parent[2] += mine[2] + (tag.name == "a")
-                    parent[3] += mine[3] + (self.text_len(tag) if tag.name == "a" else 0)
-                continue
-            if isinstance(child, Tag):
-                self.data[id(child)] = [0, 0, 0, 0]
-                self.depth[id(child)] = len(stack)
-                self.tags.append(child)
-                stack.append((child, iter(child.children)))
-            elif type(child) in _TEXT_TYPES:
-                n = len(clean(child))
-                if n:
-                    entry = self.data[id(tag)]
-                    entry[0] += n
-                    entry[1] += 1
-
-    def text_len(self, tag: Tag) -> int:
-        """len(clean(tag.get_text(" "))), for a tag under the root."""
-        chars, strings, _, _ = self.data[id(tag)]
-        return chars + strings - 1 if strings else 0
-
-    def links(self, tag: Tag) -> tuple[int, int]:
-        """(links under the tag, characters of their text)."""
-        entry = self.data[id(tag)]
-        return entry[2], entry[3]
-
-
-_TEXT_TYPES = (NavigableString, CData)
-
-
-def main_content(soup: BeautifulSoup, measure: Measure | None = None) -> Tag:
-    """The part of the page that holds the statement: <main>, else the largest <article>, else the body."""
-    measure = measure or Measure(soup)
-    tags = measure.tags  # every tag, in document order: one list rather than a find() walk each
-    main = next((t for t in tags if t.name == "main"), None) or next(
-        (t for t in tags if t.get("role") == "main"), None)
-    if main is not None and measure.text_len(main) > 0:
-        return main
-    articles = [t for t in tags if t.name == "article"]
-    if articles:
-        best = max(articles, key=measure.text_len)
-        if measure.text_len(best) > 200:
-            return best
-    for key in ("content", "main-content", "maincontent", "main"):
-        tag = next((t for t in tags if t.get("id") == key), None)
-        if tag is not None and measure.text_len(tag) > 200:
-            return tag
-    return soup.body or soup
-
-
-LINK_BLOCKS = ("ul", "ol", "div", "section", "p", "table")
-
-
-def drop_link_lists(root: Tag, measure: Measure | None = None) -> None:
-    """Remove blocks that are mostly links (menus, "related articles", tag clouds) in the main content."""
-    measure = measure or Measure(root)
-    root_total = measure.text_len(root)
-    candidates = [t for t in measure.tags if t is not root and t.name in LINK_BLOCKS]
-    # Outermost first: a block inside one removed is gone with it. The counts are the page's before any
-    # removal, as an outer block's must be.
-    candidates.sort(key=lambda t: measure.depth[id(t)])
-    for tag in candidates:
-        n_links, linked = measure.links(tag)
-        if n_links < 3 or _gone(tag):
-            continue
-        total = measure.text_len(tag)
-        # Never the bulk of the content: a statement that is a list of links stays a statement.
-        if total and linked / total > 0.6 and total < 2000 and total < 0.5 * root_total:
             tag.decompose()
 
 
@@ -473,11 +388,14 @@ def extract_html(
         if has_chrome:
             prune(soup)
             measure = Measure(soup)
-            root = main_content(soup, measure)
-            drop_link_lists(root, measure)
+            content = main_content(soup, measure)
+            roots = content.roots
+            for root in roots:
+                drop_link_lists(root, measure)
+                clean_conditionally(root, measure)
         else:
-            root = soup
-        blocks = text_blocks(root)
+            roots = [soup]
+        blocks = [block for root in roots for block in text_blocks(root)]
     else:
         meta = {}
         blocks = text_to_blocks(text)
