@@ -46,6 +46,7 @@ CACHE = Path(tempfile.gettempdir()) / "presse-knownitem"
 YUKON = SHARED / "corpus" / "yukon"
 DEFAULT_INDEX = {"nsb": Path("/tmp/nsb-idx"), "yukon": Path("/tmp/yk-idx")}
 FOLD_SHARE = 0.8  # queries typed without accents
+LEAD = 600  # characters of the body kept for the first sentence
 CACHE_VERSION = "1"
 
 
@@ -55,7 +56,7 @@ CACHE_VERSION = "1"
 class Doc:
     id: str
     title: str
-    lead: str  # the body's first ~600 characters
+    lead: str  # the body's first LEAD characters
     lang: str
     date: str
     pair: str  # the key a statement shares with its other-language version ("" when none)
@@ -125,7 +126,7 @@ def open_corpus(corpus: str, refresh: bool = False) -> sqlite3.Connection:
 def to_doc(corpus: str, statement) -> Doc:
     """What the lookups need of a statement the ingester read."""
     x = statement
-    return Doc(x.id, x.title or "", x.body[:600], x.lang, x.date, pair_key(corpus, x.id, x.origin))
+    return Doc(x.id, x.title or "", x.body[:LEAD], x.lang, x.date, pair_key(corpus, x.id, x.origin))
 
 
 def load_docs(db: sqlite3.Connection) -> list[Doc]:
@@ -205,9 +206,18 @@ def content_words(text: str) -> list[str]:
     return out
 
 
+# a full stop after a word of 3+ letters (not "M." or "Dr.") or a number, then a capital
+SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{3}[.!?])|(?<=\d[.!?]))\s+(?=[«\"“]?[^\W\d_])")
+
+
 def first_sentence(body: str) -> str:
-    para = body.strip().split("\n", 1)[0]
-    return re.split(r"(?<=[.!?])\s+", para, maxsplit=1)[0]
+    """The first sentence of the first paragraph of 8 words or more (not a dateline such as "Published
+    May 3, 2021" or a heading); a sentence cut by the end of a stored lead loses its last, partial word."""
+    para = next((p for p in body.split("\n") if len(p.split()) >= 8), "")
+    sentence = SENTENCE_END.split(para.strip(), maxsplit=1)[0]
+    if len(body) >= LEAD and body.rstrip().endswith(sentence):
+        sentence = sentence.rsplit(None, 1)[0]
+    return sentence
 
 
 def lookup_words(doc: Doc, rng: random.Random) -> list[str] | None:
@@ -416,15 +426,21 @@ class Measure:
         return out
 
 
+def built(index_dir: Path) -> bool:
+    """An index whose build finished (the manifest is written last)."""
+    from indexer.manifest import MANIFEST_NAME
+    return (index_dir / MANIFEST_NAME).exists()
+
+
 def default_index(corpus: str) -> Path:
     d = DEFAULT_INDEX.get(corpus)
-    if d is not None and any(d.glob("*.toc")):
+    if d is not None and built(d):
         return d
     return CACHE / f"{corpus}-idx"
 
 
 def ensure_index(corpus: str, index_dir: Path) -> Path:
-    if not any(index_dir.glob("*.toc")):
+    if not built(index_dir):
         from indexer import update
         print(f"building the presse index of {corpus} in {index_dir} …", file=sys.stderr, flush=True)
         t = time.perf_counter()

@@ -55,6 +55,16 @@ def test_lookups_are_words_of_their_target(docs):
     assert any(q.text == ki.fold(q.text) for q in queries) and any(q.text != ki.fold(q.text) for q in queries)
 
 
+def test_first_sentence_skips_the_dateline(docs):
+    """Yukon bodies open with "Published May 3, 2021" / "Publié le 3 mai 2021": nobody remembers that."""
+    datelined = [d for d in docs if d.lead.startswith(("Published", "Publié"))]
+    assert len(datelined) > len(docs) / 2
+    for d in datelined:
+        sentence = ki.first_sentence(d.lead)
+        assert len(sentence.split()) >= 5 and not sentence.startswith(("Published", "Publié")), sentence
+        assert sentence in d.lead
+
+
 def test_typos_are_one_edit_in_one_long_word(docs):
     queries = ki.make_lookups("yukon", docs, ki.relations(docs), n=40)
     typos = ki.with_typos(queries)
@@ -95,7 +105,7 @@ def test_metrics_on_a_hand_made_ranking():
     assert m["mrr@10"] == pytest.approx((1 + 1 + 0.1 + 0) / 4)
     assert m["success@1"] == pytest.approx(0.5)
     assert m["success@10"] == pytest.approx(0.75)
-    assert m["right_lang@1"] == pytest.approx(0.5)  # of the two lookups answered at rank 1, one in its language
+    assert m["right_lang@1"] == pytest.approx(0.5)  # of two lookups answered at rank 1, one in its language
     assert m["pairs_two_slots"] == pytest.approx(0.25)
     typos = [ki.Query("q1-typo", "x", "A", "en", ["A"], None),
              ki.Query("q2-typo", "y", "B", "fr", ["B"], None)]
