@@ -137,11 +137,13 @@ def load_docs(db: sqlite3.Connection) -> list[Doc]:
 class Relations:
     duplicates: dict[str, set[str]]  # id -> other ids with the same title and date
     translations: dict[str, set[str]]  # id -> ids of the same pair key in another language
+    siblings: dict[str, set[str]]  # id -> other ids of the same pair key, whatever their language
 
     def relevant(self, id: str) -> set[str]:
-        """The statement, its duplicates, its translations and theirs."""
+        """The statement, its duplicates, its other versions (a translation, or a record of the same NSB
+        message whose text is in the same language) and their duplicates."""
         own = {id} | self.duplicates.get(id, set())
-        other = {t for d in own for t in self.translations.get(d, set())}
+        other = {t for d in own for t in self.siblings.get(d, set())}
         other |= {d for t in other for d in self.duplicates.get(t, set())}
         return own | other
 
@@ -155,13 +157,14 @@ def relations(docs: list[Doc]) -> Relations:
         if d.pair:
             by_pair[d.pair].append(d)
     dups = {i: set(ids) - {i} for ids in by_title.values() if len(ids) > 1 for i in ids}
-    trans = {}
+    trans, siblings = {}, {}
     for group in by_pair.values():
         for d in group:
+            siblings[d.id] = {o.id for o in group if o.id != d.id}
             other = {o.id for o in group if o.lang != d.lang}
             if other:
                 trans[d.id] = other
-    return Relations(dups, trans)
+    return Relations(dups, trans, siblings)
 
 
 # -- the queries -----------------------------------------------------------------------------------------
@@ -184,9 +187,14 @@ def fold(text: str) -> str:
     return "".join(c for c in nfd if not unicodedata.combining(c))
 
 
+# NSB holds ~1,300 German records labelled "en": a person would not type these either
+GERMAN = frozenset("""der die das den dem des ein eine einen einem einer eines und oder ist sind wird werden
+mit von zu zum zur im in am an auf aus bei fur uber nach vor als auch nicht sich es er sie wir""".split())
+
+
 def _stopwords() -> frozenset[str]:
     from indexer.stopwords import ENGLISH_STOPWORDS, FRENCH_STOPWORDS
-    return FRENCH_STOPWORDS | ENGLISH_STOPWORDS
+    return FRENCH_STOPWORDS | ENGLISH_STOPWORDS | GERMAN
 
 
 STOPWORDS = _stopwords()
@@ -215,7 +223,7 @@ def first_sentence(body: str) -> str:
     May 3, 2021" or a heading); a sentence cut by the end of a stored lead loses its last, partial word."""
     para = next((p for p in body.split("\n") if len(p.split()) >= 8), "")
     sentence = SENTENCE_END.split(para.strip(), maxsplit=1)[0]
-    if len(body) >= LEAD and body.rstrip().endswith(sentence):
+    if sentence and len(body) >= LEAD and body.rstrip().endswith(sentence):
         sentence = sentence.rsplit(None, 1)[0]
     return sentence
 
