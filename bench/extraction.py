@@ -5,6 +5,8 @@
     python -m bench.extraction --build    # rebuild bench/reference/ from ../shared (yukon, vie-publique)
 
 Groups:
+- article-extraction: 181 English news and blog pages of ../shared/eval/article-extraction (scrapinghub's
+  benchmark, MIT); reference = the expected article text; presse's text = title + body, as the benchmark scores.
 - yukon: 20 Yukon pages; reference = the page's body, quotes, quick facts and media contact fields.
 - canada: the 4 canada.ca half-masting pages; reference = the intro and the notices table, computed at run time
   from the page (canada.ca text is not redistributable, so it is not stored here).
@@ -13,6 +15,7 @@ Groups:
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import re
@@ -32,14 +35,18 @@ def tokens(text: str) -> Counter[str]:
     return Counter(_WORD.findall(text.lower()))
 
 
-def token_f1(candidate: str, reference: str) -> float:
-    """Bag-of-words F1 over lower-case word tokens."""
+def token_prf(candidate: str, reference: str) -> tuple[float, float, float]:
+    """Bag-of-words (precision, recall, F1) over lower-case word tokens."""
     cand, ref = tokens(candidate), tokens(reference)
     common = sum((cand & ref).values())
     if not common:
-        return 0.0
+        return 0.0, 0.0, 0.0
     precision, recall = common / sum(cand.values()), common / sum(ref.values())
-    return 2 * precision * recall / (precision + recall)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def token_f1(candidate: str, reference: str) -> float:
+    return token_prf(candidate, reference)[2]
 
 
 def _text(el) -> str:
@@ -225,6 +232,10 @@ def build() -> None:
 # ---- measuring ------------------------------------------------------------------------------------------
 
 
+EXTRACTORS = ("presse", "trafilatura")
+UNDER = 0.5  # a page whose recall is under this lost most of its text
+
+
 def _load(case: dict) -> tuple[bytes, str] | None:
     source = case["input"]
     path = SHARED / source.removeprefix("shared:") if source.startswith("shared:") else REFERENCE / source
@@ -239,48 +250,70 @@ def _load(case: dict) -> tuple[bytes, str] | None:
     return html, reference
 
 
-def presse_body(html: bytes) -> str:
+def article_cases() -> list[tuple[str, bytes, str]]:
+    """(group, page, reference) of the article-extraction benchmark; [] when ../shared lacks it."""
+    articles = SHARED / "eval" / "article-extraction"
+    truth = articles / "ground-truth.json"
+    if not truth.exists():
+        return []
+    expected = json.loads(truth.read_text(encoding="utf-8"))
+    return [("article-extraction", gzip.decompress((articles / "html" / f"{key}.html.gz").read_bytes()),
+             expected[key]["articleBody"]) for key in sorted(expected)]
+
+
+def press_cases() -> list[tuple[str, bytes, str]]:
+    cases = json.loads((REFERENCE / "cases.json").read_text(encoding="utf-8"))
+    return [(case["group"], *loaded) for case in cases if (loaded := _load(case)) is not None]
+
+
+def presse_text(html: bytes, with_title: bool = False) -> str:
+    """What presse keeps of a page as the statement's text: its body and media contact (a field of its own,
+    which the press references count), and its title when the reference has it."""
     from corpus import Statement, extract_html
 
     item = extract_html(html, origin="bench")
-    return item.body if isinstance(item, Statement) else ""
+    if not isinstance(item, Statement):
+        return ""
+    return "\n\n".join(p for p in (item.title if with_title else "", item.body, *item.contacts) if p)
 
 
-def trafilatura_body(html: bytes) -> str:
+def trafilatura_text(html: bytes) -> str:
     import trafilatura
 
-    return trafilatura.extract(html, include_tables=True, include_comments=False) or ""
+    return trafilatura.extract(html, include_tables=True, include_comments=False, favor_recall=True) or ""
 
 
-def run() -> dict[str, dict[str, float]]:
-    """Mean token F1 per group: {"yukon": {"pages": n, "presse": f1, "trafilatura": f1}, ...}."""
-    cases = json.loads((REFERENCE / "cases.json").read_text(encoding="utf-8"))
-    scores: dict[str, dict[str, list[float]]] = {}
-    for case in cases:
-        loaded = _load(case)
-        if loaded is None:
-            continue  # ../shared missing
-        html, reference = loaded
-        group = scores.setdefault(case["group"], {"presse": [], "trafilatura": []})
-        group["presse"].append(token_f1(presse_body(html), reference))
-        group["trafilatura"].append(token_f1(trafilatura_body(html), reference))
-    return {
-        name: {
-            "pages": len(s["presse"]),
-            "presse": sum(s["presse"]) / len(s["presse"]),
-            "trafilatura": sum(s["trafilatura"]) / len(s["trafilatura"]),
-        }
-        for name, s in scores.items()
-    }
+def run() -> dict[str, dict]:
+    """Per group: {"pages": n, "presse": F1, "trafilatura": F1, "detail": {extractor: {"precision", "recall",
+    "f1", "under"}}}: mean token precision, recall, F1, and the pages under 50% recall."""
+    scores: dict[str, dict[str, list[tuple[float, float, float]]]] = {}
+    for group, html, reference in article_cases() + press_cases():
+        per = scores.setdefault(group, {name: [] for name in EXTRACTORS})
+        per["presse"].append(token_prf(presse_text(html, group == "article-extraction"), reference))
+        per["trafilatura"].append(token_prf(trafilatura_text(html), reference))
+    out = {}
+    for group, per in scores.items():
+        detail = {name: _mean(values) for name, values in per.items()}
+        out[group] = {"pages": len(per["presse"]), **{name: d["f1"] for name, d in detail.items()},
+                      "detail": detail}
+    return out
+
+
+def _mean(values: list[tuple[float, float, float]]) -> dict[str, float]:
+    n = len(values)
+    return {"precision": sum(v[0] for v in values) / n, "recall": sum(v[1] for v in values) / n,
+            "f1": sum(v[2] for v in values) / n, "under": sum(1 for v in values if v[1] < UNDER)}
 
 
 def main(argv: list[str]) -> None:
     if "--build" in argv:
         build()
     results = run()
-    print(f"{'group':<12}{'pages':>6}{'presse':>9}{'trafilatura':>13}")
-    for name, r in results.items():
-        print(f"{name:<12}{r['pages']:>6}{r['presse']:>9.3f}{r['trafilatura']:>13.3f}")
+    print(f"{'group':<20}{'pages':>6}  {'extractor':<12}{'P':>7}{'R':>7}{'F1':>7}{'R<50%':>7}")
+    for name, group in results.items():
+        for extractor, r in group["detail"].items():
+            print(f"{name:<20}{group['pages']:>6}  {extractor:<12}{r['precision']:>7.3f}{r['recall']:>7.3f}"
+                  f"{r['f1']:>7.3f}{r['under']:>7}")
 
 
 if __name__ == "__main__":

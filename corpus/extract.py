@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Navigable
 from .content import Measure, clean_conditionally, drop_link_lists, main_content
 from .dates import date_from_text, parse_iso
 from .decode import decode_bytes, looks_binary, repair_surrogates
+from .furniture import Furniture, split_furniture
 from .language import detect, normalize_lang
 from .metadata import clean, read_metadata, release_from_text
 from .statement import Problem, Statement
@@ -356,12 +357,14 @@ def text_to_blocks(text: str) -> list[str]:
 
 
 def extract_html(
-    data: bytes | str, *, origin: str, url: str = "", record: dict | None = None, default_id: str = ""
+    data: bytes | str, *, origin: str, url: str = "", record: dict | None = None, default_id: str = "",
+    plain: bool = False,
 ) -> Statement | Problem:
     """One page or fragment → one Statement (or a Problem saying why not). Never raises on bad data.
 
     `record` holds JSON Lines fields: they win over what extraction finds, except the language.
     `default_id` is used when neither the record nor a URL gives an identity (a file's relative path).
+    `plain`: the input is a text (.txt, .md) statement, never parsed as HTML.
     """
     record = repair_surrogates(record) if record else {}
     known, extra = split_record(record)
@@ -375,36 +378,73 @@ def extract_html(
         text = decode_bytes(data)
     else:
         text = unicodedata.normalize("NFC", repair_surrogates(data))
-    elements = len(_ELEMENT.findall(text))
+    elements = 0 if plain else len(_ELEMENT.findall(text))
     if elements > MAX_ELEMENTS:
         # Parsing alone costs ~30 µs an element: a crafted page of a million <br> would stall a run.
         return Problem(path, f"page too complex: {elements:,} elements (limit {MAX_ELEMENTS:,})")
 
     # parse, read metadata, prune, pick the main content, text blocks
-    if text.strip() and "<" in text:
-        soup = parse(text)
-        has_chrome = bool(_CHROME_HINT.search(text))
-        meta = read_metadata(soup) if has_chrome else {}
-        if has_chrome:
-            prune(soup)
-            measure = Measure(soup)
-            content = main_content(soup, measure)
-            roots = content.roots
-            for root in roots:
-                drop_link_lists(root, measure)
-                clean_conditionally(root, measure)
-        else:
-            roots = [soup]
-        blocks = [block for root in roots for block in text_blocks(root)]
+    meta: dict[str, Any] = {}
+    how = ""
+    if plain:
+        blocks = text_to_blocks(markdown_to_text(text))
+    elif text.strip() and "<" in text:
+        blocks, meta, how = page_blocks(text)
     else:
-        meta = {}
         blocks = text_to_blocks(text)
     if known.get("text") and not known.get("html"):
         blocks = text_to_blocks(str(known["text"]))
     if not blocks:
         return Problem(path, "no text: nothing readable in the page")
 
-    # assemble: record fields win, then markup, then the text itself
+    # furniture: contacts, release number, date line, quick facts, related links, credits
+    own, furniture = split_furniture(blocks)
+    if own:
+        blocks = own
+    else:  # nothing but furniture: the text itself is the statement
+        furniture = Furniture()
+    return assemble(blocks, furniture, meta, known, extra, origin=origin, url=url, default_id=default_id,
+                    how=how, plain=plain)
+
+
+def page_blocks(text: str) -> tuple[list[str], dict[str, Any], str]:
+    """(text blocks of the main content, the markup's metadata, a note when a wider block was taken)."""
+    soup = parse(text)
+    if not _CHROME_HINT.search(text):  # a fragment: no chrome to prune (NSB's 59,000 records)
+        return text_blocks(soup), {}, ""
+    meta = read_metadata(soup)
+    prune(soup)
+    measure = Measure(soup)
+    content = main_content(soup, measure)
+    for root in content.roots:
+        drop_link_lists(root, measure)
+        clean_conditionally(root, measure)
+    return [block for root in content.roots for block in text_blocks(root)], meta, content.note
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+def markdown_to_text(text: str) -> str:
+    """Markdown's marks off a text statement: headings' #, links' targets, bold; a plain text is unchanged."""
+    return _MD_EMPHASIS.sub(r"\2", _MD_LINK.sub(r"\1", _MD_HEADING.sub("", text)))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"“])")
+
+
+def first_sentence(block: str) -> str:
+    """The first sentence of a paragraph, when it is short enough to be a title."""
+    head = _SENTENCE_END.split(block.split("\n")[0], maxsplit=1)[0].strip()
+    return head if len(head) <= 200 else ""
+
+
+def assemble(blocks: list[str], furniture: Furniture, meta: dict[str, Any], known: dict[str, Any],
+             extra: dict[str, Any], *, origin: str, url: str, default_id: str, how: str = "",
+             plain: bool = False) -> Statement:
+    """The Statement: record fields win, then markup, then the text itself."""
     title = clean(str(known.get("title") or "")) or meta.get("title", "")
     # The heading repeats the title: the body starts with the statement itself.
     for i, block in enumerate(blocks[:3]):
@@ -412,14 +452,18 @@ def extract_html(
             del blocks[i]
             break
     if not title and blocks and len(blocks[0]) < 200 and len(blocks) > 1:
-        title = blocks[0]
+        title = blocks.pop(0) if plain else blocks[0]
+    elif not title and plain and blocks:
+        title = first_sentence(blocks[0])
 
-    date = parse_iso(str(known.get("date") or "")) or meta.get("date", "") or date_from_text(blocks)
+    # The date line dates the statement; a caption's date does not (credits are not searched).
+    dated = [furniture.dateline, *blocks] if furniture.dateline else blocks
+    date = parse_iso(str(known.get("date") or "")) or meta.get("date", "") or date_from_text(dated)
     body = "\n\n".join(blocks)
     declared = normalize_lang(str(known.get("lang") or "")) or meta.get("lang", "")
     lang = detect(body if len(body) > 400 else f"{title}\n{body}", declared)
     page_url = str(known.get("url") or "") or meta.get("url", "") or url
-    release = meta.get("release", "") or release_from_text(blocks)
+    release = meta.get("release", "") or furniture.release or release_from_text(blocks)
 
     return Statement(
         id=id_for(known, page_url, default_id, origin),
@@ -434,5 +478,11 @@ def extract_html(
         declared_lang=declared,
         alternates=meta.get("alternates", {}),
         release=release,
+        contacts=furniture.contacts,
+        dateline=furniture.dateline,
+        quick_facts=furniture.quick_facts,
+        related_links=furniture.related_links,
+        credits=furniture.credits,
+        extraction=how,
         extra=extra,
     )

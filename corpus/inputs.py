@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .dates import too_far_ahead
 from .extract import extract_html, normalize_id
 from .statement import Problem, Statement
-from .summary import DATE_AHEAD, LANG_DISAGREEMENT, OTHER_LANGUAGE
+from .summary import DATE_AHEAD, LANG_DISAGREEMENT, OTHER_LANGUAGE, WIDE_EXTRACTION
 
 if TYPE_CHECKING:
     from .summary import Summary
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz")
+TEXT_SUFFIXES = (".txt", ".md")  # a statement copied as text
 # Files that are obviously not statements: skipped silently when a folder is walked.
 NOT_CORPUS_SUFFIXES = {
-    ".md",
     ".csv",
     ".tsv",
     ".png",
@@ -67,7 +67,6 @@ NOT_CORPUS_SUFFIXES = {
     ".db",
     ".sqlite",
     ".parquet",
-    ".txt",
     ".cdx",
     ".idx",
 }
@@ -92,7 +91,7 @@ class InputFile:
 
     path: Path
     root: Path
-    kind: str  # "html" | "jsonl" | "warc"
+    kind: str  # "html" | "jsonl" | "warc" | "text"
     # Reading only what was appended to a JSON Lines file (see read_jsonl): the byte offset of the first new
     # line, its line number, and the ids the lines before it produced.
     start: int = 0
@@ -116,7 +115,7 @@ class InputFile:
 
 
 def kind_of(path: Path) -> str:
-    """ "html", "jsonl", "warc" from the name; "html" for any other file whose content is HTML; else ""."""
+    """ "html", "jsonl", "warc", "text" from the name; "html" for another file that holds HTML; else ""."""
     name = path.name.lower()
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
@@ -124,6 +123,8 @@ def kind_of(path: Path) -> str:
         return "warc"
     if name.endswith(HTML_SUFFIXES):
         return "html"
+    if name.endswith(TEXT_SUFFIXES):
+        return "text"
     try:
         with path.open("rb") as f:
             head = f.read(2048).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -136,6 +137,9 @@ def kind_of(path: Path) -> str:
 
 def _not_corpus(path: Path) -> bool:
     name = path.name.lower()
+    stem = path.stem.lower()
+    if name.endswith(TEXT_SUFFIXES):  # a text statement, unless it is a README, a LICENSE, a CHANGELOG…
+        return stem.split("-")[0].split("_")[0].split(".")[0] in NOT_CORPUS_NAMES
     if name.endswith(JSONL_SUFFIXES + WARC_SUFFIXES + HTML_SUFFIXES):
         return False
     stem = path.stem.lower()
@@ -243,6 +247,8 @@ def _with_checks(item: Statement | Problem) -> Iterator[Statement | Problem]:
                       offset=offset, kind="warning")
     else:
         yield item
+    if item.extraction:
+        yield Problem(path, f"{WIDE_EXTRACTION}: {item.extraction}", line=line, offset=offset, kind="warning")
     if item.declared_lang and item.declared_lang != item.lang:
         yield Problem(
             path,
@@ -271,7 +277,12 @@ def _where(origin: str) -> tuple[str, int | None, int | None]:
     return origin, None, None
 
 
-def read_html_file(inp: InputFile) -> Iterator[Statement | Problem]:
+def read_text_file(inp: InputFile) -> Iterator[Statement | Problem]:
+    """A statement copied as text (.txt, .md): read as such, never parsed as HTML."""
+    yield from read_html_file(inp, plain=True)
+
+
+def read_html_file(inp: InputFile, plain: bool = False) -> Iterator[Statement | Problem]:
     path = str(inp.path)
     try:
         with inp.path.open("rb") as f:
@@ -290,7 +301,8 @@ def read_html_file(inp: InputFile) -> Iterator[Statement | Problem]:
     if not data.strip():
         yield Problem(path, "empty file: only whitespace")
         return
-    yield from _guarded(lambda: extract_html(data, origin=path, default_id=inp.rel), path, None, None)
+    yield from _guarded(lambda: extract_html(data, origin=path, default_id=inp.rel, plain=plain), path, None,
+                        None)
 
 
 _LIMIT = f"{MAX_HTML_BYTES / 1e6:.0f} MB"
@@ -499,7 +511,7 @@ def _warc_item(record, data: bytes, inp: InputFile, offset: int) -> Statement | 
 
 def read_input(inp: InputFile) -> Iterator[Statement | Problem]:
     """The statements of one file, and a Problem for each part that could not be read. Never raises."""
-    readers = {"html": read_html_file, "jsonl": read_jsonl, "warc": read_warc}
+    readers = {"html": read_html_file, "jsonl": read_jsonl, "warc": read_warc, "text": read_text_file}
     try:
         yield from readers[inp.kind](inp)
     except Exception as err:  # noqa: BLE001 - one broken input must never stop a run

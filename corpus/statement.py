@@ -24,12 +24,22 @@ class Statement:
     declared_lang: str = ""  # what the record or <html lang> said, kept for reports
     alternates: dict[str, str] = field(default_factory=dict)  # hreflang -> URL
     release: str = ""  # a release number printed on the page ("21-100"), when there is one
+    # Furniture (see corpus/furniture.py): kept and shown, never part of the body nor indexed as it.
+    contacts: list[str] = field(default_factory=list)  # media contact blocks: names, phones, e-mails
+    dateline: str = ""  # "Published April 14, 2020", "Ottawa, le 9 mars 2020"
+    quick_facts: list[str] = field(default_factory=list)  # the facts under a "Quick facts"/"En bref" heading
+    related_links: list[str] = field(default_factory=list)  # the items of a "Related links" list
+    credits: list[str] = field(default_factory=list)  # photo captions and credits, agency credit lines
+    extraction: str = ""  # why a wider block than the main content was taken, when it was
     extra: dict[str, Any] = field(default_factory=dict)  # unknown record fields, kept aside
 
     def __post_init__(self) -> None:
         if not self.content_hash:
+            furniture = [*self.contacts, self.dateline, *self.related_links, *self.credits]
+            # Only when there is some: a statement without furniture keeps the hash it always had.
+            extra = ("\x1e".join(furniture),) if any(furniture) else ()
             self.content_hash = content_hash(self.title, self.body, self.date, self.lang, self.source,
-                                             self.url, self.place)
+                                             self.url, self.place, *extra)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

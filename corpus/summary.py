@@ -10,6 +10,7 @@ from .statement import Problem, Statement
 LANG_DISAGREEMENT = "language disagreement"
 OTHER_LANGUAGE = "other language"
 DATE_AHEAD = "date in the future"
+WIDE_EXTRACTION = "wide extraction"
 
 
 def category(reason: str) -> str:

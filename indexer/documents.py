@@ -23,6 +23,9 @@ from indexer.schema import TEXT_LANGS, Analyzed, make_schema, text_lang
 
 _SCHEMA = None
 
+# Statement fields kept apart from the body (corpus/furniture.py), stored under extra["furniture"].
+FURNITURE = ("contacts", "dateline", "quick_facts", "related_links", "credits")
+
 
 def _schema():
     global _SCHEMA
@@ -105,6 +108,9 @@ def statement_fields(st: Statement, *, input: str = "") -> dict[str, Any]:
         extra["declared_lang"] = st.declared_lang
     if st.alternates:
         extra["alternates"] = st.alternates
+    furniture = {name: getattr(st, name) for name in FURNITURE if getattr(st, name, None)}
+    if furniture:  # stored to be shown, never indexed: no snippet opens on a contact block or a date line
+        extra["furniture"] = furniture
     if st.extra:
         extra.update({k: v for k, v in st.extra.items() if k not in extra})
     if extra:

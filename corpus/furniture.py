@@ -1,0 +1,187 @@
+"""Furniture: the parts of a press page that are about the statement, not the statement itself.
+
+Media contacts, the release number, the date line, the "Quick facts" heading, "Related links" lists, photo
+captions and agency credits are taken out of the text blocks into fields of their own, so that they are kept
+(stored, shown) but never indexed as body text nor open a snippet. French, English (and German, for NSB).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .dates import find_dates
+from .metadata import RELEASE
+
+_COLON = r"\s*[:：]?\s*$"
+# A heading that opens the media contact block.
+_CONTACT_WORDS = (
+    r"(?:media\s+contacts?|media\s+relations|media\s+inquiries|news\s+media\s+contacts?|contacts?|"
+    r"contacts?\s+(?:for\s+(?:the\s+)?media|pour\s+les\s+m[ée]dias|m[ée]dias?)|for\s+media\s+inquiries|"
+    r"(?:for\s+)?(?:more|further|additional)\s+information|information|"
+    r"relations\s+avec\s+les\s+m[ée]dias|personnes?[- ]ressources?|renseignements(?:\s+compl[ée]mentaires)?|"
+    r"renseignements\s+pour\s+les\s+m[ée]dias|pour\s+(?:de\s+)?plus\s+(?:amples\s+)?(?:de\s+)?"
+    r"(?:informations|renseignements)|informations\s+compl[ée]mentaires|autres\s+informations|"
+    r"(?:f[üu]r\s+)?(?:weitere\s+)?ausk[üu]nfte)"
+)
+CONTACT_HEAD = re.compile("^" + _CONTACT_WORDS + _COLON, re.IGNORECASE)
+# The heading and the first contact on one line: "Renseignements: M. Peter Gerber, OFEV, tél. 031 …".
+CONTACT_INLINE = re.compile("^" + _CONTACT_WORDS + r"\s*:\s*\S", re.IGNORECASE)
+# Something only a contact block holds: an e-mail address or a phone number.
+CONTACT_DETAIL = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+|\b(?:t[ée]l[ée]?(?:phone)?|tel|phone|cell|mobile)\b\.?\s*:?\s*\+?[\d(]"
+    r"|\+?\(?\d{1,3}\)?[ .-]?\d{3}[ .-]\d{2,4}[ .-]?\d{2,4}",
+    re.IGNORECASE,
+)
+QUICK_FACTS = re.compile(r"^(?:quick\s+facts|key\s+facts|in\s+brief|(?:les\s+)?faits\s+en\s+bref|en\s+bref)"
+                         + _COLON, re.IGNORECASE)
+RELATED_HEAD = re.compile(
+    r"^(?:related\s+(?:links?|products|information|content)|associated\s+links|see\s+also|"
+    r"liens?\s+(?:connexes|associ[ée]s|utiles)|produits\s+connexes|voir\s+aussi|[àa]\s+voir\s+aussi)"
+    + _COLON,
+    re.IGNORECASE,
+)
+RELEASE_LABEL = re.compile(r"^(?:news\s+release\s*(?:#|no\.?|number)|num[ée]ro\s+du\s+communiqu[ée]|"
+                           r"communiqu[ée]\s*(?:n[o°º]\.?|#))" + _COLON, re.IGNORECASE)
+RELEASE_VALUE = re.compile(r"^[0-9]{2,4}[-/][0-9]{1,5}$|^[0-9]{1,6}$")
+# A line that only dates the statement: "Published April 14, 2020", "Publié le 9 mars 2020",
+# "Ottawa, le 9 mars 2020", "Bern, 5. März 2004", "Mis en ligne le …".
+DATELINE_LEAD = re.compile(
+    r"^(?:(?i:published|posted|updated|released|issued|publi[ée]|mis\s+en\s+ligne|mise?\s+[àa]\s+jour|"
+    r"diffus[ée])(?i:\s+(?:on|le))?\s*:?\s*"
+    r"|[A-ZÉÈÀ][\w'’. -]{1,40}(?:\s*\([\w .'’-]{2,30}\))?,\s*(?:le\s+)?)",
+)
+_GERMAN_DATE = re.compile(r"\b\d{1,2}\.\s*(?:januar|februar|m[äa]rz|april|mai|juni|juli|august|september|"
+                          r"oktober|november|dezember)\s+\d{4}\b", re.IGNORECASE)
+# A date line at the head of the first paragraph: "OTTAWA, le 9 mars 2020 /CNW/ - Le ministre …".
+DATELINE_PREFIX = re.compile(
+    r"^([A-ZÉÈÀ][\w'’. -]{1,40}(?:\s*\([\w .'’-]{2,30}\))?,\s*(?:le\s+)?"
+    r"(?:\d{1,2}(?:er)?\s+\w+\s+\d{4}|[A-Z]\w+\.?\s+\d{1,2},\s+\d{4})(?:\s*/\s*\w+\s*/)?)\s*[-–—:]\s+(?=\S)"
+)
+# Photo captions and credits: "… 3 juillet 2024. / VCG", "Photo : …", "(Xinhua)", "Crédit photo : …".
+CREDIT = re.compile(
+    r"(?:\s/\s*[A-Z][\w.&-]{1,20}\s*$)|^\(?(?:photo|photos|cr[ée]dit\s+photo|photo\s+credit|image|"
+    r"source\s+de\s+l['’]image)\s*:|^\((?:xinhua|afp|ap|reuters|cns|vcg)\)$",
+    re.IGNORECASE,
+)
+# Agency credit lines: "(Avec entrée de Xinhua)", "(With input from Xinhua)", "(Source : Xinhua)".
+AGENCY = re.compile(r"^\((?:avec\s+(?:entr[ée]es?|contribution)\s+d[eu']|with\s+input\s+from|source\s*:|"
+                    r"edited\s+by|r[ée]daction\s*:)[^)]{1,80}\)\.?$", re.IGNORECASE)
+LIST_ITEM = "- "
+MAX_LINE = 160  # a furniture line is short: a longer block is a paragraph of the statement
+
+
+@dataclass
+class Furniture:
+    contacts: list[str] = field(default_factory=list)
+    release: str = ""
+    dateline: str = ""
+    quick_facts: list[str] = field(default_factory=list)
+    related_links: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+
+
+def _is_dateline(block: str) -> bool:
+    if len(block) > 80 or "\n" in block or block.endswith((".", "!", "?")) and not block[-5:-1].isdigit():
+        return False
+    lead = DATELINE_LEAD.match(block)
+    if not lead:
+        return False
+    rest = block[lead.end():]
+    return bool(find_dates(rest) or _GERMAN_DATE.search(rest)) and len(rest) < 45
+
+
+def _is_credit(block: str) -> bool:
+    return len(block) <= 300 and "\n" not in block and bool(CREDIT.search(block) or AGENCY.match(block))
+
+
+def _list_run(blocks: list[str], start: int) -> int:
+    """The end of the run of list items (or short lines) that begins at start."""
+    end = start
+    while end < len(blocks) and (blocks[end].startswith(LIST_ITEM) or len(blocks[end]) < 100
+                                 and not blocks[end].endswith(".")):
+        if RELEASE_LABEL.match(blocks[end]) or CONTACT_HEAD.match(blocks[end].split("\n")[0]):
+            break
+        end += 1
+    return end
+
+
+def _contact_run(blocks: list[str], start: int) -> int:
+    """The end of the contact block that begins at start (its heading, names, phones, e-mails)."""
+    end = start + 1
+    while end < len(blocks):
+        block = blocks[end]
+        if RELEASE_LABEL.match(block) or RELATED_HEAD.match(block) or QUICK_FACTS.match(block):
+            break
+        if not (CONTACT_DETAIL.search(block) or len(block) <= MAX_LINE and not block.endswith((".", "!", "?"))
+                or CONTACT_HEAD.match(block.split("\n")[0])):
+            break
+        end += 1
+    return end
+
+
+def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
+    """(the statement's own blocks, its furniture). Only the head and the tail of the text are searched for
+    date lines and credits, only the tail for contacts: a heading word inside the text stays text."""
+    found = Furniture()
+    body: list[str] = []
+    n = len(blocks)
+    tail = max(0, n - max(12, n // 3))
+    i = 0
+    while i < n:
+        block = blocks[i]
+        head = block.split("\n")[0]
+        edge = i < 4 or i >= n - 4
+        if RELEASE_LABEL.match(block) and i + 1 < n and RELEASE_VALUE.match(blocks[i + 1]):
+            found.release = found.release or blocks[i + 1]
+            i += 2
+            continue
+        if len(block) <= 60 and RELEASE.fullmatch(block.strip()):
+            found.release = found.release or RELEASE.match(block.strip()).group(1)
+            i += 1
+            continue
+        if edge and not found.dateline and _is_dateline(block):
+            found.dateline = block
+            i += 1
+            continue
+        if edge and _is_credit(block):
+            found.credits.append(block)
+            i += 1
+            continue
+        if QUICK_FACTS.match(block):
+            end = _list_run(blocks, i + 1)
+            found.quick_facts.extend(b.removeprefix(LIST_ITEM) for b in blocks[i + 1:end])
+            i += 1  # the heading goes; the facts stay in the body: they are the statement's own words
+            continue
+        if RELATED_HEAD.match(block):
+            end = _list_run(blocks, i + 1)
+            found.related_links.extend(b.removeprefix(LIST_ITEM) for b in blocks[i + 1:end])
+            i = end
+            continue
+        if i >= tail and CONTACT_INLINE.match(block) and CONTACT_DETAIL.search(block):
+            end = _contact_run(blocks, i)
+            found.contacts.extend(blocks[i:end])
+            i = end
+            continue
+        if i >= tail and len(head) <= 60 and CONTACT_HEAD.match(head) and (
+                "\n" in block and CONTACT_DETAIL.search(block) or i + 1 < n and CONTACT_DETAIL.search(
+                    "\n".join(blocks[i + 1:i + 4]))):
+            end = _contact_run(blocks, i)
+            found.contacts.extend(blocks[i:end])
+            i = end
+            continue
+        body.append(block)
+        i += 1
+    body = _first_paragraph_dateline(body, found)
+    return body, found
+
+
+def _first_paragraph_dateline(body: list[str], found: Furniture) -> list[str]:
+    """ "OTTAWA, le 9 mars 2020 /CNW/ - Le ministre …": the date line goes to its field, the text stays."""
+    if found.dateline or not body:
+        return body
+    match = DATELINE_PREFIX.match(body[0])
+    if match and find_dates(match.group(1)):
+        found.dateline = match.group(1)
+        return [body[0][match.end():], *body[1:]]
+    return body
