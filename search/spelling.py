@@ -64,7 +64,7 @@ SURFACE_DOCS = 5  # statements read for the written form of a stem closest to a 
 MIN_TYPO = 4  # letters: a shorter word has too many neighbours to guess which one was meant
 RARE_DF = 2  # a known word in at most this many statements is also matched through its typos...
 RARE_RATIO = 20  # ... by neighbours found in at least this many times as many statements
-MAX_VARIANTS = 3  # indexed words a typo is matched by (the closest, most frequent first)
+MAX_VARIANTS = 5  # indexed words a typo is matched by (the closest, most frequent first)
 TYPO_BOOST = 0.5  # weight of a typo's term beside the typed word's (an unknown word's best correction: 1)
 _UNKNOWN = 1 << 30  # the frequency of a word that cannot be a typo (a stopword, several terms)
 
@@ -141,7 +141,8 @@ class Speller:
         return best
 
     def neighbours(self, word: str, budget: _Budget | None = None) -> tuple[int, list[tuple[str, int, int]]]:
-        """(frequency of the folded ``word``, [(indexed word, edits, statements)]): for a word in at most
+        """(statements holding the folded ``word`` as typed (its analysed form, without a typo index),
+        [(indexed word, edits, statements)]): for a word in at most
         RARE_DF statements, the indexed words at the smallest distance within its edits, most frequent
         first (the typo index's counts of surface words). Without a typo index, the one correction of the
         bounded scan, for an unknown word."""
@@ -151,6 +152,9 @@ class Speller:
         own = self.frequency(word)
         found: list[tuple[str, int, int]] = []
         arrays = self.typo_arrays()
+        if arrays is not None and own and own != _UNKNOWN:
+            # the typed form itself, not its stem ("novembe" is stemmed as "november" is)
+            own = sum(n for c, n in arrays.candidates(word, 0) if c == word)
         if own > RARE_DF:
             pass
         elif arrays is not None:
@@ -194,13 +198,15 @@ class Speller:
         ``compiled`` is rewritten in place; the returned :class:`Typos` says what was done."""
         typos = Typos()
         budget = _Budget()
-        for w in list(dict.fromkeys(compiled.words))[:MAX_WORDS]:
+        looked = 0  # words whose neighbours were looked for
+        for w in dict.fromkeys(compiled.words):
             f = fold(w)
-            if not (MIN_TYPO <= len(f) <= MAX_WORD and f.isalpha()) or budget.spent:
+            if not (MIN_TYPO <= len(f) <= MAX_WORD and f.isalpha()) or budget.spent or looked >= MAX_WORDS:
                 continue
             own, found = self.neighbours(f, budget)
             if own > RARE_DF:
                 continue
+            looked += 1
             if own:  # a rare word: only far more frequent neighbours, it may well be what was meant
                 found = [c for c in found if c[2] >= RARE_RATIO * own]
             if not found:
@@ -307,15 +313,16 @@ class Speller:
 
     def _surface(self, fname: str, lang: str, term: str, word: str | None = None,
                  near: str | None = None) -> str | None:
-        """How a statement containing ``term`` writes the folded ``word`` or, without one, a word analysed
-        as ``term``: the first found, or (``near``) the closest to ``near`` in the first SURFACE_DOCS."""
+        """How a statement containing ``term`` writes the folded ``word`` (None when the first SURFACE_DOCS
+        do not) or, without one, a word analysed as ``term``: the first found, or the closest to ``near``
+        in the first SURFACE_DOCS (``term`` itself when none)."""
         reader = self._s.reader()
         try:
             docs = reader.postings(fname, term).all_ids()
         except Exception:  # noqa: BLE001
-            return term
+            return None if word else term
         forms: set[str] = set()
-        for docnum, _ in zip(docs, range(SURFACE_DOCS if near else 1), strict=False):
+        for docnum, _ in zip(docs, range(SURFACE_DOCS if near or word else 1), strict=False):
             fields = reader.stored_fields(docnum)
             for text in (fields.get("title") or "", body_text(fields)):
                 for mm in WORD.finditer(text):
@@ -326,7 +333,7 @@ class Speller:
                             forms.add(part.lower())
         if forms:
             return min(sorted(forms), key=lambda f: distance(fold(near), fold(f)))
-        return term
+        return None if word else term
 
     def suggest(self, query: str, words: list[str]) -> str | None:
         """The query with each unknown word replaced by its correction, or None when nothing changes."""
@@ -356,11 +363,11 @@ def _rewrite(compiled: Compiled, typos: Typos) -> None:
             if len(typed) != 1:
                 continue
             highlight, prefixes = compiled.highlight.get(lang, (frozenset(), ()))
-            for rank, (v, edits) in enumerate(variants):
+            for v, edits in variants:
                 term = [t for _, t in analyse_query(v, lang)]
                 if len(term) != 1 or term[0] == typed[0]:
                     continue
-                boost = 1.0 if rank == 0 and w in typos.corrections else TYPO_BOOST
+                boost = 1.0 if w in typos.corrections else TYPO_BOOST
                 for kind in ("title", "body"):
                     fname = f"{kind}_{lang}"
                     extra.setdefault((fname, typed[0]), {}).setdefault(term[0], boost)
