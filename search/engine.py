@@ -294,7 +294,8 @@ class Searcher:
             if len(more) > len(must):
                 mode, found = "any", more
         res.mode, res.total, res.facets = mode, len(found), matcher.facets(found)
-        res.total -= self.pairs.folded(found.docs)  # statements, not versions (search.links)
+        res.total -= self.pairs.folded(found.docs, res.facets.get("lang", {}), matcher.lang_of,
+                                       self.store.partner)  # statements, not versions (search.links)
         if compiled.words and (len(must) < opts.limit or mode == "any"):
             res.suggestion = self.speller.suggest(opts.query, compiled.words)
         if not res.total:
@@ -346,8 +347,6 @@ class Searcher:
         if not own:
             return []
         return [(d, min(1.0, s / own)) for d, s in best if s / own >= RELATED_MIN]
-
-    # -- statements -------------------------------------------------------------------------------------
 
     # -- statements -------------------------------------------------------------------------------------
 

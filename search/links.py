@@ -12,12 +12,19 @@ set, so that ``total`` counts statements, not versions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
+from whoosh.codec.whoosh3 import W3TermInfo
 
 LANG_NAMES = {"en": ("English", "anglais"), "fr": ("French", "français")}
+QUERY_SIDES = ("fr", "en")  # the languages of a pair
+# A result's documents of the rarer language are looked up one by one (their other version: a stored-field
+# read, ~0.1-0.7 ms), up to ONE_BY_ONE a query and LOOKUPS_BEFORE_TABLE in all; beyond, the table of every
+# pair is read once (~1 s on 59k statements, about as much as 2,000 lookups).
+ONE_BY_ONE = 200
+LOOKUPS_BEFORE_TABLE = 2_000
 
 
 Stored = Callable[[str], dict[str, Any] | None]  # a statement's fields by id, None when unknown
@@ -41,15 +48,37 @@ class Pairs:
     def __init__(self, searcher) -> None:
         self.searcher = searcher
         self._partner: np.ndarray | None = None
+        self._lookups = 0
 
-    def _docs_by_term(self, reader, field: str) -> dict[bytes, list[int]]:
-        """Each term of an ID field and its live documents (one-document terms read from the term info)."""
+    @staticmethod
+    def _segment_terms(seg, field: str) -> Iterator[tuple[bytes, int, int | None]]:
+        """(term, document frequency, first docnum) of each term of a field in one segment. Whoosh's W3
+        term table read raw (decoding each term's info with its inlined postings costs twice as much on
+        59k ids); any other layout through the public API."""
+        try:
+            terms, st = seg._terms, W3TermInfo._struct
+            prefix = terms._keycoder(field, b"")
+            items = terms._tindex.items_from(prefix)
+        except (AttributeError, TypeError, KeyError):  # another codec, or no such field in this segment
+            yield from ((t, i.doc_frequency(), i.min_id()) for t, i in seg.iter_field(field))
+            return
+        for key, value in items:
+            if not key.startswith(prefix):
+                break
+            _flags, _w, df, _lo, _hi, _mw, first, _last = st.unpack(value[:st.size])
+            yield key[len(prefix):], df, None if first == 0xFFFFFFFF else first
+
+    @classmethod
+    def _docs_by_term(cls, reader, field: str) -> dict[bytes, list[int]]:
+        """Each term of an ID field and its live documents, segment by segment."""
         out: dict[bytes, list[int]] = {}
-        for text, info in reader.iter_field(field):
-            if info.doc_frequency() == 1 and not reader.is_deleted(info.min_id()):
-                out[text] = [info.min_id()]
-            else:
-                out[text] = [d for d in reader.postings(field, text).all_ids() if not reader.is_deleted(d)]
+        for seg, base in reader.leaf_readers():
+            for text, df, first in cls._segment_terms(seg, field):
+                if df == 1 and first is not None:
+                    docs = [] if seg.is_deleted(first) else [first]
+                else:
+                    docs = [d for d in seg.postings(field, text).all_ids() if not seg.is_deleted(d)]
+                out.setdefault(text, []).extend(base + d for d in docs)
         return out
 
     def partner(self) -> np.ndarray:
@@ -64,17 +93,28 @@ class Pairs:
             self._partner = partner
         return self._partner
 
-    def folded(self, docs: np.ndarray | Iterable[int]) -> int:
-        """How many pairs have both versions among ``docs`` (each is one statement, one result)."""
-        partner = self.partner()
+    def folded(self, docs: np.ndarray | Iterable[int], counts: dict[str, int], lang_of: Callable[[int], str],
+               partner_of: Callable[[int], int | None]) -> int:
+        """How many pairs have both versions among ``docs`` (each is one statement, one result).
+
+        ``counts``: the documents by language. Most queries are in one language, so few documents of the
+        other match: their partners are looked up one by one (``partner_of``), and the table of every pair
+        (about a second on 59k statements: not for a one-off query) is read once LOOKUPS_BEFORE_TABLE
+        lookups have been made."""
         docs = docs if isinstance(docs, np.ndarray) else np.fromiter(docs, dtype=np.int64)
-        if not len(docs) or not len(partner):
+        side = min(QUERY_SIDES, key=lambda lang: counts.get(lang, 0))
+        if not len(docs) or not counts.get(side, 0):
             return 0
-        found = np.zeros(len(partner), dtype=bool)
-        found[docs] = True
+        n = counts[side]
+        if self._partner is None and n <= ONE_BY_ONE and self._lookups + n <= LOOKUPS_BEFORE_TABLE:
+            self._lookups += n
+            found = set(docs.tolist())
+            return sum(1 for d in found if lang_of(d) == side and partner_of(d) in found)
+        partner = self.partner()
+        mask = np.zeros(len(partner), dtype=bool)
+        mask[docs] = True
         other = partner[docs]
-        other = other[other >= 0]
-        return int(found[other].sum()) // 2
+        return int(mask[other[other >= 0]].sum()) // 2
 
 
 def also_in_line(entry: dict[str, Any]) -> str:

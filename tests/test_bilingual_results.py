@@ -146,3 +146,35 @@ def test_the_page_says_so_too(index_dir):
     assert api["other_languages"] == {"en": english}
     api = client.get("/api/search", query_string={"q": "caribou"}).get_json()
     assert_one_result_per_statement(api["results"])
+
+
+def test_pairs_across_segments_of_an_updated_index(tmp_path):
+    """English pages indexed first, their French twins added later (another segment, links rewritten): the
+    pairs still fold, and the totals count statements."""
+    import shutil
+
+    from indexer import update
+    from tests.bilingual_corpus import YUKON, pick_pages
+
+    paired, _ = pick_pages()
+    for page in paired[:12]:
+        rel = page.relative_to(YUKON / "en")
+        for lang, src in (("en", page), ("fr", YUKON / "fr" / rel)):
+            dest = tmp_path / lang / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+    index_dir = tmp_path / "ix"
+    update([tmp_path / "en"], index_dir)
+    update([tmp_path / "en", tmp_path / "fr"], index_dir)
+    with Searcher(index_dir) as s:
+        reader = s.store.searcher.reader()
+        assert len(reader.leaf_readers()) > 1 or reader.has_deletions()
+        one_by_one = s.search("yukon", limit=1000).total  # partners looked up one by one
+        partner = s.pairs.partner()  # the table of every pair, used from now on
+        for d in range(len(partner)):
+            fields = s.store.fields(d) if not s.store.searcher.reader().is_deleted(d) else {}
+            want = s.store.docnum(fields.get("translation")) if fields.get("translation") else None
+            assert (int(partner[d]) if partner[d] >= 0 else None) == want
+        res = s.search("yukon", limit=1000)
+        assert res.total == len(res.hits) == s.search("yukon", lang="en").total == one_by_one
+        assert_one_result_per_statement(res.hits)
