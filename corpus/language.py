@@ -96,6 +96,10 @@ def detect(text: str, declared: str = "") -> str:
             return declared
         if guess and hits >= 2:
             return guess
+    if declared and stopword_guess(sample)[0] == declared:
+        # The function words agree with the declaration: n-grams could not overrule it (see below), so
+        # py3langid, which reads its sample byte by byte in Python (the ingester's largest cost), is skipped.
+        return declared
     lang, prob = _identifier().classify(sample)
     if declared and lang != declared:
         # Overruling a declaration needs the function words to agree: lists of names and places (officer
