@@ -1,7 +1,7 @@
 """The benchmark suite in one command.
 
     python -m bench speed [--quick | --limit N] [--runs R]  # build, reindex, queries, start-up vs FTS5
-    python -m bench quality [--quick]                       # SPF relevance vs FTS5, extraction F1
+    python -m bench quality [--quick]                       # SPF + known-item relevance vs FTS5, extraction
     python -m bench profile [--limit 5000]                   # cProfile of a build: where the time goes
 
 Data come from ../shared (or $PRESSE_SHARED); results are saved under bench/results/ (git-ignored).
@@ -26,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--runs", type=int, default=20, help="timed runs per query and path (default 20)")
     sp.add_argument("--startup-runs", type=int, default=5, help="whole-process start-up runs (default 5)")
     sp.add_argument("--keep", action="store_true", help="keep the work folder (corpus, index, FTS5 db)")
-    qp = sub.add_parser("quality", help="SPF relevance beside FTS5, extraction F1 beside trafilatura")
-    qp.add_argument("--quick", action="store_true", help="the first 100 SPF questions only")
+    qp = sub.add_parser("quality",
+                        help="SPF and known-item relevance beside FTS5, extraction F1 beside trafilatura")
+    qp.add_argument("--quick", action="store_true",
+                    help="the first 100 queries of each set, existing indexes reused")
+    qp.add_argument("--reuse-indexes", action="store_true",
+                    help="use /tmp/nsb-idx and /tmp/yk-idx when present instead of building afresh")
     pp = sub.add_parser("profile", help="cProfile of a build, grouped by stage")
     pp.add_argument("--limit", type=int, default=5000, help="records of NSB to build (default 5000)")
     pp.add_argument("--top", type=int, default=25, help="functions to list (default 25)")
