@@ -152,8 +152,8 @@ BLOCK_TAGS = {
 }
 # A fragment with none of these has no site chrome: skip the pruning pass (NSB's 59,000 fragments).
 _CHROME_HINT = re.compile(
-    r"<(?:html|body|head|nav|header|footer|aside|script|style|form|main|article|menu)\b"
-    r"|\b(?:class|id|role|hidden|aria-hidden)\s*=",
+    r"<(?:(?:html|body|head|nav|header|footer|aside|script|style|form|main|article|menu)\b"
+    r"|[a-z][^>]*?\s(?:class|id|role|hidden|aria-hidden)\b)",  # inside a tag: not "msg-id=" in a URL
     re.IGNORECASE,
 )
 # The largest real pages hold ~5,500 elements; a page with more than this is not a statement.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -42,7 +42,10 @@ class Statement:
                                              self.url, self.place, *extra)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: its deep copy was a tenth of `presse extract --json`; lists and dicts are
+        # copied one level, which is all a caller may change.
+        return {name: (value.copy() if isinstance(value, list | dict) else value)
+                for name, value in ((f, getattr(self, f)) for f in self.__dataclass_fields__)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Statement:
