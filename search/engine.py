@@ -227,7 +227,8 @@ class Searcher:
     def _other_languages(self, opts: SearchOptions) -> dict[str, int]:
         """How many statements the query finds in the other languages, when it finds none in ``opts.lang``."""
         anywhere = self._search(dataclasses.replace(opts, lang=None, page=1, limit=1), None)
-        return {k: n for k, n in anywhere.facets.get("lang", {}).items() if k != opts.lang and n}
+        return {k: n for k, n in anywhere.facets.get("lang", {}).items()
+                if k != opts.lang and k in links.LANG_NAMES and n}  # the languages --lang can ask for
 
     def _search(self, opts: SearchOptions, prefer: str | None) -> Results:
         """One search; ``prefer``: the language shown first (None: the query's, inferred from its words)."""
