@@ -66,6 +66,9 @@ RARE_DF = 2  # a known word in at most this many statements is also matched thro
 RARE_RATIO = 20  # ... by neighbours found in at least this many times as many statements
 MAX_VARIANTS = 5  # indexed words a typo is matched by (the closest, most frequent first)
 TYPO_BOOST = 0.5  # weight of a typo's term beside the typed word's (an unknown word's best correction: 1)
+# a folded letter and the letters that fold to it, for finding a word as written
+_ACCENTED = {"a": "[aàâäáãå]", "c": "[cç]", "e": "[eéèêë]", "i": "[iîïíì]", "o": "[oôöóòõ]", "u": "[uùûüú]",
+             "y": "[yÿý]", "n": "[nñ]"}
 _UNKNOWN = 1 << 30  # the frequency of a word that cannot be a typo (a stopword, several terms)
 
 
@@ -140,34 +143,42 @@ class Speller:
                 best = max(best, reader.doc_frequency(f"{kind}_{lang}", terms[0]))
         return best
 
+    def present(self, word: str) -> bool:
+        """Whether a folded word's analysed form is in some title or body field (a few term lookups)."""
+        reader = self._s.reader()
+        for lang in LANGS:
+            terms = [t for _, t in analyse_query(word, lang)]
+            if len(terms) == 1 and any((f"{kind}_{lang}", terms[0]) in reader for kind in ("title", "body")):
+                return True
+        return False
+
     def neighbours(self, word: str, budget: _Budget | None = None) -> tuple[int, list[tuple[str, int, int]]]:
-        """(statements holding the folded ``word`` as typed (its analysed form, without a typo index),
-        [(indexed word, edits, statements)]): for a word in at most
-        RARE_DF statements, the indexed words at the smallest distance within its edits, most frequent
-        first (the typo index's counts of surface words). Without a typo index, the one correction of the
-        bounded scan, for an unknown word."""
+        """(statements holding the folded ``word``, [(indexed word, edits, statements)]): for a word in at
+        most RARE_DF statements, the indexed words at the smallest distance within its edits, most frequent
+        first. With a typo index, the statements are its counts of the typed form (not of its stem:
+        "novembe" is stemmed as "november" is), and candidates are checked against the live index; without
+        one, the analysed form's frequency and the one correction of the bounded scan."""
         if word in self._near:
             return self._near[word]
         budget = budget or _Budget()
-        own = self.frequency(word)
         found: list[tuple[str, int, int]] = []
         arrays = self.typo_arrays()
-        if arrays is not None and own and own != _UNKNOWN:
-            # the typed form itself, not its stem ("novembe" is stemmed as "november" is)
-            own = sum(n for c, n in arrays.candidates(word, 0) if c == word)
-        if own > RARE_DF:
-            pass
-        elif arrays is not None:
-            counts = {c: n for c, n in arrays.candidates(word, typo_index.max_edits(word)) if c != word}
-            for limit in range(1, typo_index.max_edits(word) + 1):  # the closest tier only
-                found = [(c, d, counts[c]) for c, d in self._close(word, list(counts), limit, budget)
-                         if self.frequency(c)]  # 0: only in statements deleted since
-                if found:
-                    break
-        elif not own:
-            fix = self._closest(word, budget)
+        if arrays is None:
+            own = self.frequency(word)
+            fix = self._closest(word, budget) if not own else None
             if fix and fold(fix) != word:
                 found.append((fold(fix), distance(word, fold(fix)), self.frequency(fold(fix))))
+        else:
+            own = sum(n for c, n in arrays.candidates(word, 0) if c == word)
+            if own and own <= RARE_DF and not self.present(word):
+                own = 0  # only in statements deleted since
+            edits = typo_index.max_edits(word) if own <= RARE_DF else 0
+            counts = {c: n for c, n in arrays.candidates(word, edits) if c != word} if edits else {}
+            for limit in range(1, edits + 1):  # the closest tier only
+                found = [(c, d, counts[c]) for c, d in self._close(word, list(counts), limit, budget)
+                         if self.present(c)]  # else only in statements deleted since
+                if found:
+                    break
         found.sort(key=lambda c: (c[1], -c[2], c[0]))
         if not budget.spent:
             if len(self._near) > 5000:
@@ -224,14 +235,23 @@ class Speller:
         return typos
 
     def _display(self, word: str) -> str:
-        """A folded indexed word as a statement writes it ("securite" -> "sécurité"), lower-cased."""
+        """A folded indexed word as a statement writes it ("securite" -> "sécurité"), lower-cased: the first
+        statement holding its analysed form is searched for it, accents allowed (one regex, in C)."""
         reader = self._s.reader()
         for lang in LANGS:
             terms = [t for _, t in analyse_query(word, lang)]
             for kind in ("title", "body"):
                 fname = f"{kind}_{lang}"
-                if len(terms) == 1 and (fname, terms[0]) in reader:
-                    return self._surface(fname, lang, terms[0], word) or word
+                if len(terms) != 1 or (fname, terms[0]) not in reader:
+                    continue
+                try:
+                    fields = reader.stored_fields(reader.postings(fname, terms[0]).id())
+                except Exception:  # noqa: BLE001 - a display form must never break a search
+                    return word
+                pattern = "".join(_ACCENTED.get(ch, re.escape(ch)) for ch in word)
+                m = re.search(rf"(?<!\w){pattern}(?!\w)", f"{fields.get('title') or ''}\n{body_text(fields)}",
+                              re.IGNORECASE)
+                return m.group().lower() if m and fold(m.group()) == word else word
         return word
 
     # -- did you mean -------------------------------------------------------------------------------------
@@ -311,29 +331,27 @@ class Speller:
         except Exception:  # noqa: BLE001 - a spelling hint must never break a search
             return
 
-    def _surface(self, fname: str, lang: str, term: str, word: str | None = None,
-                 near: str | None = None) -> str | None:
-        """How a statement containing ``term`` writes the folded ``word`` (None when the first SURFACE_DOCS
-        do not) or, without one, a word analysed as ``term``: the first found, or the closest to ``near``
-        in the first SURFACE_DOCS (``term`` itself when none)."""
+    def _surface(self, fname: str, lang: str, term: str, near: str | None = None) -> str | None:
+        """How a statement containing ``term`` writes a word analysed as ``term``, lower-cased: the first
+        found, or the closest to ``near`` in the first SURFACE_DOCS (``term`` itself when none)."""
         reader = self._s.reader()
         try:
             docs = reader.postings(fname, term).all_ids()
         except Exception:  # noqa: BLE001
-            return None if word else term
+            return term
         forms: set[str] = set()
-        for docnum, _ in zip(docs, range(SURFACE_DOCS if near or word else 1), strict=False):
+        for docnum, _ in zip(docs, range(SURFACE_DOCS if near else 1), strict=False):
             fields = reader.stored_fields(docnum)
             for text in (fields.get("title") or "", body_text(fields)):
                 for mm in WORD.finditer(text):
                     for part in re.split(r"[-‐‑'’ʼ]", mm.group()):
-                        if part and (fold(part) == word if word else normalize(part, lang) == term):
+                        if part and normalize(part, lang) == term:
                             if not near:
                                 return part.lower()
                             forms.add(part.lower())
         if forms:
             return min(sorted(forms), key=lambda f: distance(fold(near), fold(f)))
-        return None if word else term
+        return term
 
     def suggest(self, query: str, words: list[str]) -> str | None:
         """The query with each unknown word replaced by its correction, or None when nothing changes."""
