@@ -1,4 +1,4 @@
-"""Relevance on the service-public.fr test set: `python -m bench.relevance [--index DIR] [--verbose]`.
+"""Relevance on the service-public.fr test set: `python -m bench.relevance [--index DIR] [--half H] [-v]`.
 
 Indexes ../shared/eval/spf/docs.jsonl (3,656 pages, through the ingester and the indexer when they are
 there), runs each of the 535 French questions of queries.tsv through `Searcher.search` exactly as a user's
@@ -122,12 +122,18 @@ def main(argv=None) -> int:
     ap.add_argument("--index", help="reuse (or build into) this index directory")
     ap.add_argument("--spf", default=str(SPF))
     ap.add_argument("--verbose", "-v", action="store_true", help="list the questions presse misses")
+    ap.add_argument("--half", choices=("tune", "test", "all"), default="all",
+                    help="the questions of one half (bench.knownitem's seeded split)")
     args = ap.parse_args(argv)
     spf = Path(args.spf)
     if not (spf / "docs.jsonl").exists():
         print(f"no test set in {spf}", file=sys.stderr)
         return 2
     queries, qrels = load_eval(spf)
+    if args.half != "all":
+        from bench.knownitem import half
+        qrels = {q: r for q, r in qrels.items() if half(q) == args.half}
+        queries = {q: t for q, t in queries.items() if q in qrels}
     tmp = None
     if args.index:
         index_dir = Path(args.index)
