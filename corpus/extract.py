@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Navigable
 from .content import Measure, clean_conditionally, drop_link_lists, main_content
 from .dates import date_from_text, parse_iso
 from .decode import decode_bytes, looks_binary, repair_surrogates
-from .furniture import Furniture, split_furniture
+from .furniture import Furniture, related_links_in, split_furniture
 from .language import detect, normalize_lang
 from .metadata import clean, read_metadata, release_from_text
 from .statement import Problem, Statement
@@ -450,6 +450,7 @@ def page_blocks(text: str) -> tuple[list[str], dict[str, Any], str]:
         return (text_blocks(parse(text)) if blocks is None else blocks), {}, ""
     soup = parse(text)
     meta = read_metadata(soup)
+    meta["related_links"] = related_links_in(soup)
     prune(soup)
     measure = Measure(soup)
     content = main_content(soup, measure)
@@ -518,7 +519,7 @@ def assemble(blocks: list[str], furniture: Furniture, meta: dict[str, Any], know
         contacts=furniture.contacts,
         dateline=furniture.dateline,
         quick_facts=furniture.quick_facts,
-        related_links=furniture.related_links,
+        related_links=furniture.related_links or meta.get("related_links", []),
         credits=furniture.credits,
         extraction=how,
         extra=extra,

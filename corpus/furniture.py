@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bs4 import BeautifulSoup, NavigableString
+
 from .dates import find_dates
-from .metadata import RELEASE
+from .metadata import RELEASE, clean
 
 _COLON = r"\s*[:：]?\s*$"
 # A heading that opens the media contact block.
@@ -37,13 +39,14 @@ QUICK_FACTS = re.compile(r"^(?:quick\s+facts|key\s+facts|in\s+brief|(?:les\s+)?f
                          + _COLON, re.IGNORECASE)
 RELATED_HEAD = re.compile(
     r"^(?:related\s+(?:links?|products|information|content)|associated\s+links|see\s+also|"
-    r"liens?\s+(?:connexes|associ[ée]s|utiles)|produits\s+connexes|voir\s+aussi|[àa]\s+voir\s+aussi)"
+    r"(?:liens?|articles|renseignements)\s+(?:connexes|associ[ée]s|utiles)|produits\s+connexes|voir\s+aussi|"
+    r"[àa]\s+voir\s+aussi)"
     + _COLON,
     re.IGNORECASE,
 )
 RELEASE_LABEL = re.compile(r"^(?:news\s+release\s*(?:#|no\.?|number)|num[ée]ro\s+du\s+communiqu[ée]|"
                            r"communiqu[ée]\s*(?:n[o°º]\.?|#))" + _COLON, re.IGNORECASE)
-RELEASE_VALUE = re.compile(r"^[0-9]{2,4}[-/][0-9]{1,5}$|^[0-9]{1,6}$")
+RELEASE_VALUE = re.compile(r"^#?\s*([0-9]{2,4}[-/][0-9]{1,5}|[0-9]{1,6})$")
 # A line that only dates the statement: "Published April 14, 2020", "Publié le 9 mars 2020",
 # "Ottawa, le 9 mars 2020", "Bern, 5. März 2004", "Mis en ligne le …".
 DATELINE_LEAD = re.compile(
@@ -106,6 +109,22 @@ def _list_run(blocks: list[str], start: int) -> int:
     return end
 
 
+def _facts_run(blocks: list[str], start: int) -> int:
+    """The end of the facts under a "Quick facts" heading: its list items, or its paragraphs up to the next
+    heading (a short line without a final stop) or furniture."""
+    end = start
+    items = start < len(blocks) and blocks[start].startswith(LIST_ITEM)
+    while end < len(blocks):
+        block = blocks[end]
+        if items and not block.startswith(LIST_ITEM):
+            break
+        heading = len(block) < 100 and not block.endswith((".", "!", "?", ";", ":")) and "\n" not in block
+        if not items and (heading or CONTACT_HEAD.match(block.split("\n")[0]) or RELEASE_LABEL.match(block)):
+            break
+        end += 1
+    return end
+
+
 def _contact_run(blocks: list[str], start: int) -> int:
     """The end of the contact block that begins at start (its heading, names, phones, e-mails)."""
     end = start + 1
@@ -133,7 +152,7 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
         head = block.split("\n")[0]
         edge = i < 4 or i >= n - 4
         if RELEASE_LABEL.match(block) and i + 1 < n and RELEASE_VALUE.match(blocks[i + 1]):
-            found.release = found.release or blocks[i + 1]
+            found.release = found.release or RELEASE_VALUE.match(blocks[i + 1]).group(1)
             i += 2
             continue
         if len(block) <= 60 and RELEASE.fullmatch(block.strip()):
@@ -149,7 +168,7 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
             i += 1
             continue
         if QUICK_FACTS.match(block):
-            end = _list_run(blocks, i + 1)
+            end = _facts_run(blocks, i + 1)
             found.quick_facts.extend(b.removeprefix(LIST_ITEM) for b in blocks[i + 1:end])
             i += 1  # the heading goes; the facts stay in the body: they are the statement's own words
             continue
@@ -185,3 +204,17 @@ def _first_paragraph_dateline(body: list[str], found: Furniture) -> list[str]:
         found.dateline = match.group(1)
         return [body[0][match.end():], *body[1:]]
     return body
+
+
+def related_links_in(soup: BeautifulSoup) -> list[str]:
+    """The links under a "Related links" label, read before pruning: their block is site chrome to the
+    pruner (class "related"), so it would be gone before split_furniture could see it."""
+    found: list[str] = []
+    for label in soup.find_all(string=lambda s: len(s) < 60 and bool(RELATED_HEAD.match(s.strip()))):
+        if not isinstance(label, NavigableString) or label.parent is None or label.parent.parent is None:
+            continue
+        for link in label.parent.parent.find_all("a"):
+            text = clean(link.get_text(" "))
+            if text and text not in found:
+                found.append(text)
+    return found

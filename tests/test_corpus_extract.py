@@ -45,18 +45,19 @@ def test_full_page_metadata_and_boilerplate():
     assert st.source == "Ministry of Transport"
     assert st.place == "Halifax"
     assert st.alternates == {"fr": "https://news.example.org/fr/communiques/traversier"}
-    # the statement, in order: date line, paragraphs, list, table, quote and author, media contact
+    # the statement, in order: date line, paragraphs, list, table, quote and author; the media contact and
+    # the "Quick facts" heading are furniture, kept in fields of their own (tests/test_furniture.py)
     assert st.body.startswith("July 3, 2024\n\nThe Minister of Transport today announced")
     for kept in (
         "- Two vessels will serve the route.",
         "Halifax – Dartmouth | 30 min",
         "This service will change",
         "— Minister Jane Doe",
-        "Jane Roe\nCommunications\n902-555-0100",
-        "Quick facts",
-        "Media contact",
     ):
         assert kept in st.body
+    assert st.contacts == ["Media contact", "Jane Roe\nCommunications\n902-555-0100"]
+    assert st.quick_facts == ["Two vessels will serve the route.", "Crossings every 30 minutes."]
+    assert "Quick facts" not in st.body and "Media contact" not in st.body and "902-555" not in st.body
     for gone in (
         "cookies",
         "Skip to",

@@ -56,8 +56,10 @@ def test_walk_is_sorted_skips_hidden_and_non_corpus(tmp_path: Path):
     (tmp_path / "data.bin").write_bytes(b"\x00\x01")
     found = list(iter_inputs([tmp_path]))
     files = [f for f in found if isinstance(f, InputFile)]
-    assert [f.rel for f in files] == ["a.htm", "b/z.html", "page.php"]
-    assert all(f.kind == "html" and f.size > 0 and f.mtime_ns > 0 for f in files)
+    # a .txt statement is read as text (issue 18); README.md, LICENSE are not statements
+    assert [f.rel for f in files] == ["a.htm", "b/z.html", "notes.txt", "page.php"]
+    assert [f.kind for f in files] == ["html", "html", "text", "html"]
+    assert all(f.size > 0 and f.mtime_ns > 0 for f in files)
     assert [Path(p.path).name for p in found if isinstance(p, Problem)] == ["data.bin"]
     assert found == list(iter_inputs([tmp_path]))
 
