@@ -1,5 +1,7 @@
 """Known-item lookups: `python -m bench.knownitem --corpus nsb|yukon|spf --half tune|test|all [--typos] [-v]`.
 
+    --save FILE / --against FILE   presse's rank of each query, and which queries got better or worse since
+
 A person types 3-5 words remembered from a statement's title or first sentence and wants that statement on
 top. The query sets are generated at run time from ../shared with a fixed seed (nothing of the corpora is
 stored in the repository):
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import re
@@ -521,6 +524,26 @@ def misses(m: Measure, part: str) -> str:
     return "\n".join(out)
 
 
+def ranks(m: Measure) -> dict[str, int | None]:
+    """presse's rank of a relevant statement for each query (None: not in the top 10)."""
+    run = m.runs["presse"]
+    return {q.qid: rank_of(run.ranked.get(q.qid, []), q.relevant) for q in m.queries + m.typos}
+
+
+def compare(now: dict[str, int | None], before: dict[str, int | None], texts: dict[str, str]) -> str:
+    """The queries whose rank changed since a saved run: better, worse, and each change."""
+    def rr(r):
+        return 1 / r if r else 0.0
+    common = [q for q in now if q in before]
+    better = [q for q in common if rr(now[q]) > rr(before[q])]
+    worse = [q for q in common if rr(now[q]) < rr(before[q])]
+    lines = [f"\nagainst the saved run: {len(better)} better, {len(worse)} worse, "
+             f"{len(common) - len(better) - len(worse)} unchanged of {len(common)}"]
+    for label, qs in (("worse", worse), ("better", better)):
+        lines += [f"  {label}: {q} {texts[q]!r} rank {before[q]} -> {now[q]}" for q in qs]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", choices=("nsb", "yukon", "spf"), default="nsb")
@@ -532,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refresh", action="store_true",
                     help="re-read the corpus through the ingester (after a change to corpus/)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list presse's misses")
+    ap.add_argument("--save", help="write presse's rank of each query to this JSON file")
+    ap.add_argument("--against", help="list the queries whose rank changed since a --save file")
     args = ap.parse_args(argv)
     try:
         m = measure(args.corpus, Path(args.index) if args.index else None, args.half, args.typos, args.limit,
@@ -545,6 +570,16 @@ def main(argv: list[str] | None = None) -> int:
         print(table(m, part))
     if args.verbose:
         print("\nmisses (presse, rank 1 not relevant):\n" + misses(m, args.half))
+    now = ranks(m)
+    if args.against:
+        try:
+            before = json.loads(Path(args.against).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            print(f"error: cannot read {args.against}: {e}", file=sys.stderr)
+            return 2
+        print(compare(now, before, {q.qid: q.text for q in m.queries + m.typos}))
+    if args.save:
+        Path(args.save).write_text(json.dumps(now, indent=0) + "\n", encoding="utf-8")
     return 0
 
 

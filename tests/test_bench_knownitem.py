@@ -118,3 +118,10 @@ def test_halves_split_the_query_ids():
     halves = [ki.half(i) for i in ids]
     assert halves == [ki.half(i) for i in ids] and set(halves) == {"tune", "test"}
     assert 200 < halves.count("tune") < 400
+
+
+def test_compare_lists_the_queries_that_moved():
+    out = ki.compare({"a": 1, "b": None, "c": 3, "d": 2}, {"a": 2, "b": 1, "c": 3},
+                     {"a": "alpha", "b": "beta", "c": "gamma", "d": "delta"})
+    assert "1 better, 1 worse, 1 unchanged of 3" in out
+    assert "worse: b 'beta' rank 1 -> None" in out and "better: a 'alpha' rank 2 -> 1" in out
