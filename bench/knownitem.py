@@ -416,6 +416,7 @@ class Measure:
     runs: dict[str, Run]  # engine -> run over queries + typos
     docs: dict[str, Doc]
     rel: Relations
+    index: Path | None = None  # the presse index the queries ran on
 
     def select(self, which: str, part: str) -> list[Query]:
         qs = self.typos if which == "typos" else self.queries
@@ -478,7 +479,7 @@ def measure(corpus: str, index_dir: Path | None = None, part: str = "all", typos
     runs = {"presse": run_presse(index_dir, todo), "FTS5 AND": run_fts5(db, todo, " AND "),
             "FTS5 OR": run_fts5(db, todo, " OR ")}
     db.close()
-    return Measure(corpus, queries, typo_qs, runs, {d.id: d for d in docs}, rel)
+    return Measure(corpus, queries, typo_qs, runs, {d.id: d for d in docs}, rel, index_dir)
 
 
 # -- output ----------------------------------------------------------------------------------------------

@@ -36,23 +36,26 @@ def relevance(quick: bool, reuse: bool) -> tuple[list[Table], dict]:
     with tempfile.TemporaryDirectory(prefix="presse-quality-") as tmp:
         for corpus, label in SETS:
             print(f"relevance: {label} …", flush=True)
-            index = ki.default_index(corpus) if (quick or reuse) and corpus != "spf" else Path(tmp) / corpus
+            fresh = not (quick or reuse) or corpus == "spf"
+            index = Path(tmp) / corpus if fresh else ki.default_index(corpus)
             m = ki.measure(corpus, index, "all", typos=True, limit=100 if quick else None)
+            note = "presse index built in this run" if fresh else f"presse index reused: {index}"
             for which in ("lookups", "typos"):
                 if which == "typos" and not m.typos:
                     continue
                 scores = {part: m.scores(which, part) for part in ("test", "tune")}
                 data[f"{corpus}/{which}"] = scores
-                tables.append(score_table(label + (" with one typo" if which == "typos" else ""), scores))
+                name = label + (" with one typo" if which == "typos" else "")
+                tables.append(score_table(name, scores, note))
     return tables, data
 
 
-def score_table(label: str, scores: dict[str, dict[str, dict[str, float]]]) -> Table:
+def score_table(label: str, scores: dict[str, dict[str, dict[str, float]]], note: str = "") -> Table:
     test = scores["test"]
     cols = [(k, h) for k, h in METRICS if k in test["presse"]]
     n = {part: scores[part]["presse"]["queries"] for part in scores}
     t = Table(f"{label} — test half ({n['test']} queries); tune half ({n['tune']}) below, marked",
-              ["engine", "half", *(h for _, h in cols), "ms/query"])
+              ["engine", "half", *(h for _, h in cols), "ms/query"], note)
     for part in ("test", "tune"):
         for eng, s in scores[part].items():
             name = {"FTS5 AND": "FTS5, all words (AND)", "FTS5 OR": "FTS5, any word (OR)"}.get(eng, eng)
