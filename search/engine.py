@@ -156,6 +156,7 @@ class Searcher:
         self.speller = Speller(self._s)
         self.languages = language.QueryLanguage(self._s)  # the query's language (search.language)
         self.pairs = links.Pairs(self._s)  # the two versions of a statement: one result
+        self.stats = ranking.IndexStats(self._s)  # document frequencies, for the pooled idf (search.ranking)
 
     def numpy_matcher(self) -> FastMatcher:
         """The fast matcher, its arrays read on first use."""
@@ -264,7 +265,7 @@ class Searcher:
                 return res
         reader = self._s.reader()
         words = compiled.words
-        signals = ranking.Signals.make(words, compiled.proximity, self._s) if words else None
+        signals = ranking.Signals.make(words, compiled.proximity, self.stats) if words else None
         compiled.must_query = prune(compiled.must_query, reader)
         compiled.any_query = prune(compiled.any_query, reader)
         if signals is not None:  # the pooled idf, as term boosts both matchers apply

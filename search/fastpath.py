@@ -217,7 +217,7 @@ def _leaf_postings_slow(seg, fieldname: str, text):
             values = None
         m.next()
     # deltas, to share the decoding below
-    deltas = [b - a for a, b in zip([0] + ids[:-1], ids, strict=True)]
+    deltas = [b - a for a, b in zip([0, *ids], ids, strict=False)]  # none when every posting is deleted
     return deltas, weights, values
 
 

@@ -37,7 +37,7 @@ from indexer.analysis import LANGS, fold
 from indexer.schema import text_lang
 from search.query import analyse_query
 
-BM25_B = 0.3
+BM25_B = 0.5  # 0.3 let long transcripts bury short statements; tuned on bench.knownitem (tune half)
 BM25_K1 = 1.6
 RECENCY_POOL = 200
 RANK_POOL = 100  # how many of the best BM25 candidates the known-item signals re-rank
@@ -46,7 +46,7 @@ PROXIMITY_WINDOW = 5  # words
 PROXIMITY_WEIGHT = 0.5
 # The known-item bonuses, times the query's total (pooled) idf: tuned on bench.knownitem's tune half
 COVERAGE_WEIGHT = 1.0  # the idf-weighted share of the words a statement contains
-TITLE_WEIGHT = 1.0  # ... that its title contains (to the power TITLE_POWER: most of the words, not one
+TITLE_WEIGHT = 1.5  # ... that its title contains (to the power TITLE_POWER: most of the words, not one
 TITLE_POWER = 3  # word of a long question)
 SHARE_WEIGHT = 0.3  # how much of the title the query's words make up
 EXACT_WEIGHT = 0.3  # the title is made of the query's words, all of them
@@ -88,16 +88,14 @@ class Signals:
 
     words: list[dict[str, tuple[str, ...]]]  # per plain word: text-field language -> its analysed terms
     idf: np.ndarray  # per word: the pooled idf (body fields; the title's when no body has it)
-    boosts: dict[tuple[str, str], float]  # (field, term) -> pooled idf / the field's own idf
+    boosts: dict[tuple[str, tuple[str, ...]], float]  # (field, a word's terms) -> pooled idf / the field's
     proximity: dict[str, list[str]]  # language -> analysed words in query order
     months: frozenset[int] = frozenset()
     years: frozenset[int] = frozenset()
 
     @classmethod
-    def make(cls, words: list[str], proximity: dict[str, list[str]], searcher: Any) -> Signals:
-        """The signals of a query's plain words (``Compiled.words``) against an open Whoosh searcher."""
-        reader = searcher.reader()
-        n_docs = reader.doc_count_all()
+    def make(cls, words: list[str], proximity: dict[str, list[str]], stats: IndexStats) -> Signals:
+        """The signals of a query's plain words (``Compiled.words``) against an index's statistics."""
         analysed: list[dict[str, tuple[str, ...]]] = []
         idf, boosts = [], {}
         for w in dict.fromkeys(words):
@@ -106,17 +104,16 @@ class Signals:
             if not forms:
                 continue
             analysed.append(forms)
-            pooled = {}
+            pooled, found = {}, {}
             for kind in ("title", "body"):
-                df = sum(min(reader.doc_frequency(f"{kind}_{lang}", t) for t in terms)
-                         for lang, terms in forms.items())
-                pooled[kind] = bm25_idf(n_docs, df)
+                dfs = {lang: min(stats.df(f"{kind}_{lang}", t) for t in terms)
+                       for lang, terms in forms.items()}
+                pooled[kind], found[kind] = bm25_idf(stats.n_docs, sum(dfs.values())), any(dfs.values())
                 for lang, terms in forms.items():
                     fname = f"{kind}_{lang}"
-                    if len(terms) == 1 and reader.doc_frequency(fname, terms[0]):
-                        boosts[(fname, terms[0])] = pooled[kind] / searcher.idf(fname, terms[0])
-            idf.append(pooled["body"] if any(reader.doc_frequency(f"body_{lang}", t[0])
-                                             for lang, t in forms.items()) else pooled["title"])
+                    if dfs[lang]:  # a phrase scores as its words' sum
+                        boosts[(fname, terms)] = pooled[kind] / sum(stats.idf(fname, t) for t in terms)
+            idf.append(pooled["body"] if found["body"] else pooled["title"])
         months, years = date_words(words)
         return cls(analysed, np.asarray(idf, dtype=np.float64), boosts, proximity, months, years)
 
@@ -125,12 +122,41 @@ class Signals:
         if q is None or not self.boosts:
             return q
         if isinstance(q, wq.Term):
-            ratio = self.boosts.get((q.fieldname, q.text))
+            ratio = self.boosts.get((q.fieldname, (q.text,)))
             return q if ratio is None else wq.Term(q.fieldname, q.text, boost=q.boost * ratio)
+        if isinstance(q, wq.Phrase):  # a word the analyzer splits ("l'économie" in English: l, economi)
+            ratio = self.boosts.get((q.fieldname, tuple(q.words)))
+            return q if ratio is None else wq.Phrase(q.fieldname, q.words, slop=q.slop, boost=q.boost * ratio,
+                                                     char_ranges=q.char_ranges)
         return q.apply(self.pool)
 
     def idf_of(self, matcher: Any, fname: str, t: str) -> float:
-        return matcher.idf(fname, t) * self.boosts.get((fname, t), 1.0)
+        return matcher.idf(fname, t) * self.boosts.get((fname, (t,)), 1.0)
+
+
+class IndexStats:
+    """Document frequencies and idf of an open index, cached (the same words recur from query to query)."""
+
+    MAX_CACHED = 200_000
+
+    def __init__(self, searcher: Any):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.n_docs = self.reader.doc_count_all()
+        self._df: dict[tuple[str, str], int] = {}
+
+    def df(self, fname: str, t: str) -> int:
+        key = (fname, t)
+        n = self._df.get(key)
+        if n is None:
+            if len(self._df) > self.MAX_CACHED:
+                self._df.clear()
+            n = self._df[key] = self.reader.doc_frequency(fname, t)
+        return n
+
+    def idf(self, fname: str, t: str) -> float:
+        """The weighting's idf (what BM25 multiplies the field's term score by)."""
+        return bm25_idf(self.n_docs, self.df(fname, t))
 
 
 def bm25_idf(n_docs: int, df: int) -> float:

@@ -1,0 +1,139 @@
+"""The known-item ranking signals (search.ranking, issue 14), each on real statements: Yukon pages (grizzly
+bear plans, an English page with a French paragraph, the first 2020 releases) and every vie-publique one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from corpus.statement import Statement
+from indexer.analysis import fold
+from search import Searcher, ranking
+from search.devindex import build_index
+from search.matching import FastMatcher
+from search.query import analyse_query, is_stopword
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+YUKON = SHARED / "corpus" / "yukon"
+VIE_PUBLIQUE = SHARED / "corpus" / "vie-publique" / "statements.jsonl"
+PAGES = ("2018/18-176.html", "2019/19-233.html", "2021/21-412.html", "2018/18-191.html")
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (YUKON.is_dir() and VIE_PUBLIQUE.is_file()),
+                                                   reason="../shared is missing")]
+
+
+@pytest.fixture(scope="module")
+def statements():
+    from corpus.inputs import read_paths
+    files = [YUKON / lang / page for lang in ("en", "fr") for page in PAGES]
+    for lang in ("en", "fr"):
+        files += sorted((YUKON / lang / "2020").glob("*.html"))[:60]
+    return [x for x in read_paths([*files, VIE_PUBLIQUE]) if isinstance(x, Statement)]
+
+
+@pytest.fixture(scope="module")
+def index_dir(statements, tmp_path_factory):
+    return build_index(statements, tmp_path_factory.mktemp("signals"))
+
+
+@pytest.fixture(scope="module")
+def searcher(index_dir):
+    with Searcher(index_dir) as s:
+        yield s
+
+
+def _ids(res) -> list[str]:
+    return [h["id"] for h in res.hits]
+
+
+def _words(text: str) -> list[str]:
+    return [fold(w) for w in re.findall(r"\w+", text) if len(w) > 2 and not is_stopword(w)]
+
+
+def test_an_exact_title_ranks_above_a_longer_one(searcher, statements):
+    query = "grizzly bear conservation plan released"
+    longer = [s for s in statements if query in s.title.lower() and s.title.lower() != query]
+    assert longer, "the draft's longer title is in the corpus"
+    top = searcher.search(query).hits[0]
+    assert top["title"].lower() == query
+
+
+def test_a_speaker_named_in_the_title_comes_first(searcher, statements):
+    named = {s.id for s in statements if "Castex" in s.title}
+    assert len(named) >= 3
+    hits = searcher.search("Castex").hits
+    first = hits[:min(len(named), len(hits))]
+    assert all("Castex" in h["title"] for h in first), [h["title"][:60] for h in first]
+
+
+def test_a_french_word_in_an_english_page_does_not_look_rare(searcher, statements):
+    english = [s for s in statements if s.lang == "en" and "économie" in s.body]
+    assert english, "an English page quoting French is in the corpus"
+    for query in ("l'économie", "ministre de la Santé"):
+        res = searcher.search(query)
+        assert res.hits[0]["lang"] == "fr", (query, res.hits[0]["title"])
+        assert not {s.id for s in english} & set(_ids(res)[:3]), query
+
+
+def test_pooled_idf_is_the_same_in_every_language_field(searcher):
+    word = "économie"
+    signals = ranking.Signals.make([word], {}, searcher.stats)
+    matcher = searcher.numpy_matcher()
+    pooled = {lang: signals.idf_of(matcher, f"body_{lang}", t)
+              for lang in ("fr", "en") for _, t in analyse_query(word, lang)}
+    assert pooled["fr"] == pytest.approx(pooled["en"])
+    (_, t_en), = analyse_query(word, "en")
+    assert pooled["en"] < matcher.idf("body_en", t_en)  # rare among English pages, common overall
+
+
+def test_statements_with_every_word_come_first(searcher, statements):
+    """4-5 words of a title: the statements containing them all (an explicit AND) rank above the others."""
+    checked = 0
+    for st in statements:
+        words = list(dict.fromkeys(_words(st.title)))
+        if len(words) < 6:
+            continue
+        query = " ".join(words[1:6] if len(words) > 6 else words[1:5])
+        res = searcher.search(query)
+        if res.mode != "any":
+            continue
+        every = set(_ids(searcher.search(" AND ".join(query.split()), limit=50)))
+        assert every and st.id in every
+        head = _ids(res)[:len(every)]
+        assert set(head) == every, (query, head, every)
+        checked += 1
+    assert checked >= 5
+
+
+def test_month_and_year_names_are_soft_date_signals(index_dir, monkeypatch):
+    def dated(query: str, prefix: str) -> int:
+        with Searcher(index_dir) as s:
+            return sum(h["date"].startswith(prefix) for h in s.search(query).hits[:5])
+
+    cases = [("yukon january", "2020-01"), ("health january", "2020-01"), ("bear plan 2018", "2018")]
+    with_dates = [dated(q, p) for q, p in cases]
+    monkeypatch.setattr(ranking, "DATE_WEIGHT", 0.0)
+    without = [dated(q, p) for q, p in cases]
+    assert all(a >= b for a, b in zip(with_dates, without, strict=True)), (with_dates, without)
+    assert sum(with_dates) > sum(without), (with_dates, without)
+
+
+def test_date_words():
+    assert ranking.date_words(["situation", "marche", "travail", "juillet"]) == (frozenset({7}), frozenset())
+    assert ranking.date_words(["budget", "2021"]) == (frozenset(), frozenset({2021}))
+    assert ranking.date_words(["April", "covid", "Août", "fevrier"]) == (frozenset({4, 8, 2}), frozenset())
+    assert ranking.date_words(["dec", "oct", "1200", "20215"]) == (frozenset(), frozenset())
+
+
+def test_both_matchers_give_the_same_order(index_dir):
+    queries = ["grizzly bear conservation plan released", "Castex", "confinement Castex", "l'économie",
+               "ministre de la Santé", "health january", "bear plan 2018", "covid update march",
+               "plan de conservation du grizzli", "Premier ministre Castex confinement annonce"]
+    with Searcher(index_dir) as fast, Searcher(index_dir, fast=False) as slow:
+        for q in queries:
+            a, b = fast.search(q), slow.search(q)
+            assert _ids(a) == _ids(b), q
+            assert [h["score"] for h in a.hits] == pytest.approx([h["score"] for h in b.hits], abs=2e-4), q
+        assert isinstance(fast._numpy, FastMatcher)  # the numpy matcher did answer
