@@ -20,8 +20,9 @@ stored in the repository):
 Each query runs through presse (``Searcher.search(text, limit=10)``, default options, as a user types) and,
 in the same run, through SQLite FTS5 over the same statements (the ingester's text, columns title and body,
 unicode61 remove_diacritics 2, bm25) with all words required (AND) and with any word (OR). The statements and
-the FTS5 table are read once and cached in a database under /tmp, keyed by the corpus files and the ingester's
-code; the presse index defaults to /tmp/nsb-idx or /tmp/yk-idx when they exist, else one is built there.
+the FTS5 table are read once and cached in a database under /tmp, keyed by the corpus files (``--refresh``
+re-reads them after a change to the ingester); the presse index defaults to /tmp/nsb-idx or /tmp/yk-idx when
+they hold a finished index, else one is built into the cache folder.
 """
 
 from __future__ import annotations
@@ -40,8 +41,12 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import NSB, SHARED, SPF, MissingData, require
+
+if TYPE_CHECKING:
+    from corpus import Statement
 
 SEED = 14
 LOOKUPS = 600  # per corpus: ~300 per half
@@ -113,9 +118,13 @@ def open_corpus(corpus: str, refresh: bool = False) -> sqlite3.Connection:
                    "tokenize='unicode61 remove_diacritics 2')")
         db.execute("CREATE TABLE meta (id TEXT PRIMARY KEY, title TEXT, lead TEXT, lang TEXT, date TEXT, "
                    "pair TEXT)")
+        seen = set()
         for x in ingester.read_paths(inputs(corpus)):
             if not hasattr(x, "body"):
                 continue
+            if x.id in seen:  # the last of a repeated id is kept, as presse's index does
+                db.execute("DELETE FROM docs WHERE id = ?", (x.id,))
+            seen.add(x.id)
             db.execute("INSERT INTO docs VALUES (?, ?, ?)", (x.id, x.title or "", x.body))
             d = to_doc(corpus, x)
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?, ?, ?, ?)",
@@ -126,9 +135,8 @@ def open_corpus(corpus: str, refresh: bool = False) -> sqlite3.Connection:
     return sqlite3.connect(path)
 
 
-def to_doc(corpus: str, statement) -> Doc:
+def to_doc(corpus: str, x: Statement) -> Doc:
     """What the lookups need of a statement the ingester read."""
-    x = statement
     return Doc(x.id, x.title or "", x.body[:LEAD], x.lang, x.date, pair_key(corpus, x.id, x.origin))
 
 
@@ -405,9 +413,6 @@ def same_top(typos: list[Query], typo_run: dict[str, list[str]], base_run: dict[
 
 # -- one measurement -------------------------------------------------------------------------------------
 
-ENGINES = ("presse", "FTS5 AND", "FTS5 OR")
-
-
 @dataclass
 class Measure:
     corpus: str
@@ -559,10 +564,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", help="write presse's rank of each query to this JSON file")
     ap.add_argument("--against", help="list the queries whose rank changed since a --save file")
     args = ap.parse_args(argv)
+    from indexer import IndexDamaged, IndexMissing, IndexNotWritable, UpdateInProgress
+    from search import SearchError
     try:
         m = measure(args.corpus, Path(args.index) if args.index else None, args.half, args.typos, args.limit,
                     args.refresh)
-    except MissingData as e:
+    except (MissingData, OSError, sqlite3.Error, SearchError, IndexMissing, IndexDamaged,
+            IndexNotWritable, UpdateInProgress) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     la = os.getloadavg()
