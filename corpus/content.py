@@ -41,6 +41,8 @@ _TAG_WEIGHT = {"div": 5, "pre": 3, "td": 3, "blockquote": 3, "address": -3, "ol"
                "dd": -3, "dt": -3, "li": -3, "form": -3, "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5,
                "h6": -5, "th": -5}
 CLIMB_SHARE = 1.05  # a parent holding little more than the best block is that block with its heading
+CLIMB_SLACK = 30  # characters: a heading and a date line
+SIBLING_SHARE = 0.2  # a sibling scoring this share of the best block is part of the article (readability)
 MARKUP_SHARE = 1.15  # a named block holding little more than the scored article is the article
 ARTICLE_SHARE = 2.0  # an <article> around it is the article more surely: its other blocks are its own
 WIDEN_SHARE = 0.3  # under this share of the page's own text kept, a wider block is taken (and reported)
@@ -175,7 +177,7 @@ def scored_article(measure: Measure) -> list[Tag]:
     final = {k: v * (1 - measure.link_density(by_id[k])) for k, v in scores.items()}
     top = by_id[max(final, key=final.__getitem__)]
     # A block that is its parent's only content: the parent is the same article, with its heading and date.
-    limit = measure.own_text(top) * CLIMB_SHARE + 100
+    limit = measure.own_text(top) * CLIMB_SHARE + CLIMB_SLACK
     while top.parent is not None and id(top.parent) in measure.data \
             and top.parent.name not in ("body", "html") and measure.own_text(top.parent) <= limit:
         top = top.parent
@@ -183,7 +185,7 @@ def scored_article(measure: Measure) -> list[Tag]:
     if parent is None or id(parent) not in measure.data:
         return [top]
     best = final.get(id(top), scores.get(id(top), 0.0))
-    threshold = max(10.0, best * 0.2)
+    threshold = max(10.0, best * SIBLING_SHARE)
     top_class = top.get("class")
     kept = []
     for sib in (c for c in parent.children if isinstance(c, Tag)):

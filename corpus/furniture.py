@@ -22,7 +22,7 @@ _CONTACT_WORDS = (
     r"contacts?\s+(?:for\s+(?:the\s+)?media|pour\s+les\s+m[ée]dias|m[ée]dias?)|for\s+media\s+inquiries|"
     r"(?:for\s+)?(?:more|further|additional)\s+information|information|"
     r"relations\s+avec\s+les\s+m[ée]dias|personnes?[- ]ressources?|renseignements(?:\s+compl[ée]mentaires)?|"
-    r"renseignements\s+pour\s+les\s+m[ée]dias|pour\s+(?:de\s+)?plus\s+(?:amples\s+)?(?:de\s+)?"
+    r"renseignements\s+pour\s+les\s+m[ée]dias|compl[ée]ments?\s+d['’]information|pour\s+(?:de\s+)?plus\s+(?:amples\s+)?(?:de\s+)?"
     r"(?:informations|renseignements)|informations\s+compl[ée]mentaires|autres\s+informations|"
     r"(?:f[üu]r\s+)?(?:weitere\s+)?ausk[üu]nfte)"
 )
@@ -96,6 +96,16 @@ def _is_dateline(block: str) -> bool:
 
 def _is_credit(block: str) -> bool:
     return len(block) <= 300 and "\n" not in block and bool(CREDIT.search(block) or AGENCY.match(block))
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def _is_card(block: str) -> bool:
+    """A contact without a heading: a few short lines with a name, an e-mail address and a phone number."""
+    lines = block.split("\n")
+    return 2 <= len(lines) <= 8 and len(block) <= 400 and bool(_EMAIL.search(block)) and \
+        bool(CONTACT_DETAIL.search(_EMAIL.sub("", block)))
 
 
 def _list_run(blocks: list[str], start: int) -> int:
@@ -177,7 +187,8 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
             found.related_links.extend(b.removeprefix(LIST_ITEM) for b in blocks[i + 1:end])
             i = end
             continue
-        if i >= tail and CONTACT_INLINE.match(block) and CONTACT_DETAIL.search(block):
+        if i >= tail and (CONTACT_INLINE.match(block) and CONTACT_DETAIL.search(block) or _is_card(block)
+                          and i >= n - 4):
             end = _contact_run(blocks, i)
             found.contacts.extend(blocks[i:end])
             i = end
