@@ -125,3 +125,23 @@ def test_compare_lists_the_queries_that_moved():
                      {"a": "alpha", "b": "beta", "c": "gamma", "d": "delta"})
     assert "1 better, 1 worse, 1 unchanged of 3" in out
     assert "worse: b 'beta' rank 1 -> None" in out and "better: a 'alpha' rank 2 -> 1" in out
+
+
+def test_quality_targets_judge_the_test_half():
+    from bench.quality import targets
+
+    def engines(presse: dict, fts_and: float, fts_or: float) -> dict:
+        return {"presse": presse, "FTS5 AND": {"mrr@10": fts_and}, "FTS5 OR": {"mrr@10": fts_or}}
+
+    good = {"mrr@10": 0.9, "pairs_two_slots": 0.0, "right_lang@1": 0.995, "same_top@1": 0.95}
+    data = {"spf/lookups": {"test": engines({"mrr@10": 0.86}, 0.1, 0.8)},
+            "nsb/lookups": {"test": engines(good, 0.8, 0.91)},  # FTS5 OR ahead: not met
+            "nsb/typos": {"test": engines(good, 0, 0.6)},
+            "yukon/lookups": {"test": engines({**good, "pairs_two_slots": 0.01}, 0.8, 0.7)},
+            "yukon/typos": {"test": engines({**good, "same_top@1": 0.89}, 0, 0.6)}}
+    met = {row[0]: row[3] for row in targets(data, quick=False).rows}
+    assert met == {"SPF MRR@10": "yes",
+                   "nsb known-item MRR@10": "NO", "nsb pairs in two slots": "yes",
+                   "nsb right language at rank 1": "yes", "nsb one-edit typo: same top result": "yes",
+                   "yukon known-item MRR@10": "yes", "yukon pairs in two slots": "NO",
+                   "yukon right language at rank 1": "yes", "yukon one-edit typo: same top result": "NO"}
