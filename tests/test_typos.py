@@ -81,7 +81,7 @@ def test_showing_results_for_in_json_cli_and_page(sample_index):
 
     client = create_app(str(sample_index)).test_client()
     page = client.get("/?q=vacination").get_data(as_text=True)
-    assert re.search(r"Showing results for <strong>vaccination</strong>", page)
+    assert re.search(r'Showing results for <a href="/\?q=vaccination"><strong>vaccination</strong></a>', page)
     assert "Showing results for" not in client.get("/?q=vaccination").get_data(as_text=True)
 
 
