@@ -151,13 +151,13 @@ class TypoArrays:
         """Prefix -> its number, from the words (each prefix has at least one word)."""
         out: dict[str, int] = {}
         for w, p in zip(self.words.tolist(), self.word_prefix.tolist(), strict=True):
-            out.setdefault(w[:PREFIX].decode("ascii"), p)
+            out.setdefault(w[:PREFIX].decode("ascii", "replace"), p)
         return out
 
     def add(self, new_words: Counter[str]) -> TypoArrays:
         """These arrays with the counts of ``new_words`` added, and the words they lack (the old ones keep
         their numbers)."""
-        at_word = {w.decode("ascii"): i for i, w in enumerate(self.words.tolist())}
+        at_word = {w.decode("ascii", "replace"): i for i, w in enumerate(self.words.tolist())}
         counts = self.counts.astype(np.int64)
         old = [(at_word[w], n) for w, n in new_words.items() if w in at_word]
         if old:
@@ -208,7 +208,7 @@ class TypoArrays:
         out = []
         for p in np.unique(np.concatenate(hit)).tolist():
             ids = self.prefix_order[self.prefix_start[p]:self.prefix_start[p + 1]]
-            out.extend((w.decode("ascii"), n) for w, n in zip(self.words[ids].tolist(),
+            out.extend((w.decode("ascii", "replace"), n) for w, n in zip(self.words[ids].tolist(),
                                                               self.counts[ids].tolist(), strict=True)
                        if abs(len(w) - len(word)) <= max_dist)
         return out
@@ -245,10 +245,17 @@ def load(index_dir: Path | str) -> TypoArrays | None:
         return None
     t = TypoArrays(**arrays, segments=list(meta.get("segments") or []))
     if (t.words.dtype != np.dtype(f"S{MAX_WORD}") or len(t.word_prefix) != len(t.words)
+            or not all(arrays[name].dtype.kind in "iu" and arrays[name].ndim == 1 for name in ARRAYS[1:])
             or len(t.counts) != len(t.words)
             or len(t.prefix_order) != len(t.words) or len(t.key_prefix) != len(t.keys)
             or len(t.prefix_start) < 1 or t.prefix_start[-1] != len(t.words)):
         return None
+    n_words, n_prefixes = len(t.words), len(t.prefix_start) - 1
+    if ((n_words and (t.prefix_order.min() < 0 or t.prefix_order.max() >= n_words))
+            or (len(t.keys) and (t.key_prefix.min() < 0 or t.key_prefix.max() >= n_prefixes))
+            or np.any(np.diff(t.prefix_start) < 0) or t.prefix_start[0] != 0
+            or np.any(np.diff(t.keys.astype(np.int64)) < 0)):
+        return None  # numbers that would index outside the arrays: not a file this module wrote
     return t
 
 

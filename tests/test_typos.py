@@ -213,3 +213,16 @@ def test_the_typo_index_is_never_code(sample_index, tmp_path):
     with Searcher(copy) as s:
         assert s.search("vacination").corrected_query == "vaccination"  # the fallback speller
     assert not _Boom.marker.exists()
+
+
+def test_a_typo_index_with_numbers_out_of_range_is_not_used(sample_index, tmp_path):
+    copy = tmp_path / "idx"
+    shutil.copytree(sample_index, copy)
+    arrays = typo_index.load(copy)
+    fields = {name: getattr(arrays, name) for name in typo_index.ARRAYS}
+    fields["key_prefix"] = fields["key_prefix"] + 10 ** 6  # a well-formed file whose numbers point nowhere
+    np.savez(copy / typo_index.TYPOS_NAME, **fields, meta=np.frombuffer(b'{"version": 1, "prefix": 7}',
+                                                                         dtype=np.uint8))
+    assert typo_index.load(copy) is None
+    with Searcher(copy) as s:
+        assert s.search("vacination").corrected_query == "vaccination"
