@@ -231,15 +231,18 @@ class TypoArrays:
 ARRAYS = ("words", "counts", "word_prefix", "prefix_order", "prefix_start", "keys", "key_prefix")
 
 
-def load(index_dir: Path | str) -> TypoArrays | None:
+def load(index_dir: Path | str, *, meta_only: bool = False) -> TypoArrays | None:
     """The typo index of ``index_dir``; None when there is none, or it is damaged or of another version
-    (the searcher then falls back to its slower speller, and the next update rebuilds it)."""
+    (the searcher then falls back to its slower speller, and the next update rebuilds it). ``meta_only``:
+    the segments it has read, its arrays left empty (a few bytes read)."""
     path = Path(index_dir) / TYPOS_NAME
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode())
             if meta.get("version") != VERSION or meta.get("prefix") != PREFIX:
                 return None
+            if meta_only:
+                return dataclasses.replace(TypoArrays.empty(), segments=list(meta.get("segments") or []))
             arrays = {name: z[name] for name in ARRAYS}
     except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile):  # missing, damaged
         return None
@@ -279,13 +282,14 @@ def refresh(index_dir: Path | str, ix) -> TypoReport:
     start = time.monotonic()
     index_dir = Path(index_dir)
     report = TypoReport()
-    old = load(index_dir)
+    seen = load(index_dir, meta_only=True)
     with ix.reader() as reader:
         leaves = list(_leaves(reader))
-        done = set(old.segments) if old is not None else set()
+        done = set(seen.segments) if seen is not None else set()
         todo = [leaf for leaf in leaves if leaf.segment().segment_id() not in done]
-        if old is not None and not todo:
+        if seen is not None and not todo:
             return report
+        old = load(index_dir)
         unread = sum(leaf.doc_count() for leaf in todo)
         if old is None or unread > REBUILD_SHARE * max(1, reader.doc_count()):
             old, todo, report.rebuilt = TypoArrays.empty(), leaves, True
