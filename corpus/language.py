@@ -66,18 +66,10 @@ def normalize_lang(value: str) -> str:
     return three.get(head, head if len(head) == 2 and head.isalpha() else "")
 
 
-_STOP_LANGS: dict[str, tuple[str, ...]] = {}
-for _lang, _words in STOPWORDS.items():
-    for _word in _words:
-        _STOP_LANGS[_word] = (*_STOP_LANGS.get(_word, ()), _lang)
-
-
 def stopword_guess(text: str) -> tuple[str, int]:
     """(language, hits) by counting common function words: steadier than n-grams on a few words."""
-    scores = dict.fromkeys(STOPWORDS, 0)
-    for word in _WORD.findall(text[:PREFIX_CHARS].lower()):  # one pass, one look-up a word
-        for lang in _STOP_LANGS.get(word, ()):
-            scores[lang] += 1
+    words = [w.lower() for w in _WORD.findall(text[:PREFIX_CHARS])]
+    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in STOPWORDS.items()}
     lang = max(scores, key=scores.__getitem__)
     return (lang, scores[lang]) if scores[lang] else ("", 0)
 
