@@ -58,14 +58,15 @@ class Measure:
 
     def __init__(self, root: Tag) -> None:
         # id(tag) -> [characters of its cleaned strings, non-blank strings, links below, their characters,
-        #             commas below, whether a block tag is among its children, <p> below, <li> below]
+        #             commas below, whether a block tag is among its children, <p> below, <li> below,
+        #             characters of the strings right in it (not in a child)]
         self.data: dict[int, list[int]] = {}
         self.depth: dict[int, int] = {}
         self.tags: list[Tag] = []  # document order
         self._index: dict[int, int] = {}  # id(tag) -> its place in self.tags, built when first needed
         stack: list[tuple[Tag, Any]] = [(root, iter(root.children))]
         self.depth[id(root)] = 0
-        self.data[id(root)] = [0, 0, 0, 0, 0, 0, 0, 0]
+        self.data[id(root)] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
         self.tags.append(root)
         while stack:
             tag, children = stack[-1]
@@ -83,7 +84,7 @@ class Measure:
                     parent[7] += mine[7] + (tag.name == "li")
                 continue
             if isinstance(child, Tag):
-                self.data[id(child)] = [0, 0, 0, 0, 0, 0, 0, 0]
+                self.data[id(child)] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
                 if child.name in _BLOCKS:
                     self.data[id(tag)][5] = 1
                 self.depth[id(child)] = len(stack)
@@ -96,6 +97,7 @@ class Measure:
                     entry[0] += len(text)
                     entry[1] += 1
                     entry[4] += text.count(",")
+                    entry[8] += len(text)
 
     def text_len(self, tag: Tag) -> int:
         """len(clean(tag.get_text(" "))), for a tag under the root."""
@@ -144,6 +146,11 @@ def paragraph_scores(measure: Measure) -> dict[int, float]:
         name = tag.name
         entry = measure.data[id(tag)]
         if not (name in _ALWAYS_PARAGRAPH or (name in _MAYBE_PARAGRAPH and not entry[5])):
+            # Text written right in a container, between its blocks (<br>-separated paragraphs), is the
+            # container's own paragraph, as readability wraps such text in a <p>.
+            if entry[8] >= 4 * MIN_PARAGRAPH and name in _MAYBE_PARAGRAPH:
+                own = (1 + min(entry[8] // 100, 3)) * 2
+                scores[id(tag)] = scores.get(id(tag), _TAG_WEIGHT.get(name, 0) + _class_weight(tag)) + own
             continue
         n = measure.text_len(tag)
         if n < MIN_PARAGRAPH:
