@@ -101,6 +101,21 @@ class _Budget:
         return self.scan <= 0 or self.comparisons <= 0
 
 
+_LOADED: dict[Path, tuple[tuple[int, int], typo_index.TypoArrays | None]] = {}  # read-only, shared
+
+
+def _shared_arrays(index_dir: Path, stamp: tuple[int, int]) -> typo_index.TypoArrays | None:
+    """The typo index of a directory at a (mtime, size) stamp, loaded once a process: the web app's
+    searchers (one a thread) share its arrays, which nothing writes."""
+    key = index_dir.resolve()
+    hit = _LOADED.get(key)
+    if hit is None or hit[0] != stamp:
+        if len(_LOADED) >= 8:  # a process rarely serves more indexes: keep memory bounded
+            _LOADED.clear()
+        hit = _LOADED[key] = (stamp, typo_index.load(index_dir))
+    return hit[1]
+
+
 class Speller:
     """Typo tolerance and suggestions over one open Whoosh searcher (and its index directory's typo index)."""
 
@@ -125,7 +140,7 @@ class Speller:
         except OSError:
             stamp = None
         if stamp != self._stamp:
-            self._stamp, self._arrays = stamp, typo_index.load(self._dir) if stamp else None
+            self._stamp, self._arrays = stamp, _shared_arrays(self._dir, stamp) if stamp else None
             self._near.clear()
             self._cache.clear()
         return self._arrays
