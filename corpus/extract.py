@@ -1,8 +1,12 @@
-"""From one HTML page or fragment to one Statement, as a sequence of plainly named steps:
+"""From one HTML page, fragment or text to one Statement, as a sequence of plainly named steps:
 
-    decode → parse → read metadata → prune boilerplate → pick the main content → text blocks → assemble
+    decode → parse → read metadata → prune boilerplate → pick the main content (corpus/content.py)
+           → text blocks → furniture apart (corpus/furniture.py) → assemble
 
-Like trafilatura, but tuned for press statements: the date line, quotes, lists, tables and media contact stay.
+A fragment without chrome (NSB's records) is read by lxml directly and skips pruning and scoring; a text
+statement (.txt, .md) is never parsed. Like trafilatura, but tuned for press statements: quotes, lists and
+tables stay in the body; the date line, media contact, release number, related links and credits are kept
+as fields of their own.
 """
 
 from __future__ import annotations
