@@ -104,7 +104,9 @@ def print_results(res: Results, color: bool) -> None:
                    f"(showing {first}-{first + len(d['results']) - 1}, page {res.page} of {res.pages}).")
         if d.get("mode") == "any":
             click.echo("Few statements contain all the words: statements matching some of them follow.")
-    if d.get("suggestion"):
+    if d.get("corrected_query"):
+        click.echo(f"Showing results for: {d['corrected_query']}")
+    if d.get("suggestion") and d["suggestion"] != d.get("corrected_query"):
         click.echo(f"Did you mean: {d['suggestion']}")
     for i, (hit, snippet) in enumerate(zip(d["results"], (h["snippet"] for h in res.hits), strict=True),
                                        (res.page - 1) * res.limit + 1):

@@ -47,7 +47,7 @@ from search.options import SORTS, IndexUnavailable, SearchError, SearchOptions
 from search.query import Compiled, compile_query, prune
 from search.results import DocStore, Results, body_text, empty_facets, hit_facets, other_version, page_hits
 from search.snippets import Snippeter
-from search.spelling import Speller
+from search.spelling import Speller, Typos
 
 __all__ = ["SORTS", "IndexUnavailable", "Plan", "Results", "SearchError", "Searcher"]
 
@@ -128,6 +128,7 @@ class Plan:
     pool: int  # candidates ranked: enough for the page, the recency and the known-item re-ranking
     signals: ranking.Signals | None = None  # what ranking knows of the query's words (None: no plain word)
     prefer: str | None = None  # the language shown first (search.language): the query's, or lang asked for
+    typos: Typos | None = None  # typo tolerance applied to the query's words (search.spelling)
 
 
 class Searcher:
@@ -153,7 +154,7 @@ class Searcher:
         self.store = DocStore(self._s)
         self.whoosh = WhooshMatcher(self._s)
         self._numpy: FastMatcher | None = None
-        self.speller = Speller(self._s)
+        self.speller = Speller(self._s, self.index_dir)  # typos and suggestions (search.spelling)
         self.languages = language.QueryLanguage(self._s)  # the query's language (search.language)
         self.pairs = links.Pairs(self._s)  # the two versions of a statement: one result
         self.stats = ranking.IndexStats(self._s)  # document frequencies, for the pooled idf (search.ranking)
@@ -254,6 +255,7 @@ class Searcher:
         (empty) results themselves."""
         clauses = filter_clauses(opts)
         compiled = compile_query(opts.query)
+        typos = self.speller.expand(compiled, opts.query)  # typo tolerance: widens compiled (search.spelling)
         sort = opts.sort
         if compiled.must_query is None:
             if not opts.query.strip() and clauses is not None:  # filters only: list them, newest first
@@ -264,7 +266,7 @@ class Searcher:
                 res.suggestion = self.speller.suggest(opts.query, compiled.words) if compiled.words else None
                 return res
         reader = self._s.reader()
-        words = compiled.words
+        words = typos.words(compiled.words)  # an unknown word counts as its correction (search.spelling)
         signals = ranking.Signals.make(words, compiled.proximity, self.stats) if words else None
         compiled.must_query = prune(compiled.must_query, reader)
         compiled.any_query = prune(compiled.any_query, reader)
@@ -276,7 +278,7 @@ class Searcher:
             compiled.must_query = compiled.any_query
         pool = max(opts.page * opts.limit * 2 + 10, ranking.RECENCY_POOL if opts.recency else 0,
                    ranking.RANK_POOL)
-        return Plan(opts, compiled, clauses, sort, long_query, pool, signals)
+        return Plan(opts, compiled, clauses, sort, long_query, pool, signals, typos=typos)
 
     @staticmethod
     def _empty(opts: SearchOptions) -> Results:
@@ -287,6 +289,7 @@ class Searcher:
         """Match (AND, widened to OR when it finds less than a page), count, rank, page."""
         opts, compiled = plan.opts, plan.compiled
         res = self._empty(opts)
+        res.corrected_query = res.suggestion = plan.typos.corrected_query if plan.typos else None  # typos
         filt = matcher.filter(plan.clauses)
         must = matcher.match(compiled.must_query, filt, plan.sort, plan.pool)
         mode, found, more = "all", must, None

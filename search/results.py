@@ -31,6 +31,7 @@ class Results:
     facets: dict[str, dict[str, int]]
     suggestion: str | None = None
     mode: str = "all"
+    corrected_query: str | None = None  # the query as corrected for typos: "showing results for …"
     page: int = 1
     limit: int = 10
     sort: str = "relevance"
@@ -47,6 +48,7 @@ class Results:
             "results": self.hits,
             "facets": self.facets,
             "suggestion": self.suggestion,
+            "corrected_query": self.corrected_query,
             "mode": self.mode,
             "page": self.page,
             "pages": self.pages,

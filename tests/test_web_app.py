@@ -195,7 +195,7 @@ def test_sort_by_date_and_pagination(client):
 
 def test_did_you_mean(client):
     page = html(client.get("/?q=carribou"))
-    assert "Did you mean" in page
+    assert "Showing results for" in page  # corrected and searched (typo tolerance), no longer only offered
     assert 'href="/?q=caribou"' in page
 
 
