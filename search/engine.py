@@ -274,6 +274,8 @@ class Searcher:
             compiled.must_query = signals.pool(compiled.must_query)
             compiled.any_query = signals.pool(compiled.any_query)
         long_query = len(set(compiled.words)) > LONG_QUERY_WORDS and compiled.stopwords >= SENTENCE_STOPWORDS
+        if signals is not None:
+            signals.sentence = long_query
         if long_query and LONG_MODE == "or" and compiled.any_query is not None:
             compiled.must_query = compiled.any_query
         pool = max(opts.page * opts.limit * 2 + 10, ranking.RECENCY_POOL if opts.recency else 0,

@@ -51,6 +51,7 @@ TITLE_POWER = 3  # word of a long question)
 SHARE_WEIGHT = 0.3  # how much of the title the query's words make up
 EXACT_WEIGHT = 0.3  # the title is made of the query's words, all of them
 DATE_WEIGHT = 0.2  # dated in the month / year the query names
+SENTENCE_TITLE = 0.5  # the title bonuses' share for a question (long, with stopwords)
 NO_DATE = -1  # in a date-ticks array (search.fastpath.IndexArrays.dates): no date
 TICKS_PER_DAY = 86_400_000_000  # Whoosh's date ticks are microseconds
 _EPOCH = dt.datetime.min  # Whoosh's date ticks count from there
@@ -92,6 +93,7 @@ class Signals:
     proximity: dict[str, list[str]]  # language -> analysed words in query order
     months: frozenset[int] = frozenset()
     years: frozenset[int] = frozenset()
+    sentence: bool = False  # a question or a sentence rather than remembered keywords (search.engine)
 
     @classmethod
     def make(cls, words: list[str], proximity: dict[str, list[str]], stats: IndexStats) -> Signals:
@@ -245,8 +247,9 @@ def bonuses(docs: np.ndarray, signals: Signals, matcher: Any) -> np.ndarray:
     share = np.minimum(share, 1.0)
     exact = (title_cov >= 1.0 - 1e-9) & (share >= 1.0 - 1e-9)
     title_cov = title_cov ** TITLE_POWER
-    bonus = COVERAGE_WEIGHT * coverage + TITLE_WEIGHT * title_cov + SHARE_WEIGHT * share * title_cov
-    bonus = bonus + EXACT_WEIGHT * exact
+    in_title = SENTENCE_TITLE if signals.sentence else 1.0  # a question is seldom a title
+    titled = TITLE_WEIGHT * title_cov + SHARE_WEIGHT * share * title_cov + EXACT_WEIGHT * exact
+    bonus = COVERAGE_WEIGHT * coverage + in_title * titled
     if signals.months or signals.years:
         bonus = bonus + DATE_WEIGHT * date_match(matcher.date_ticks()[docs], signals)
     return total * bonus

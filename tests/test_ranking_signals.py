@@ -137,3 +137,14 @@ def test_both_matchers_give_the_same_order(index_dir):
             assert _ids(a) == _ids(b), q
             assert [h["score"] for h in a.hits] == pytest.approx([h["score"] for h in b.hits], abs=2e-4), q
         assert isinstance(fast._numpy, FastMatcher)  # the numpy matcher did answer
+
+
+def test_a_question_is_told_from_a_keyword_lookup(searcher):
+    """Only a long query with stopwords (a question) keeps BM25 over any word; keywords: all words first."""
+    from search.options import SearchOptions
+
+    asked = "Quelles sont les mesures du plan de conservation du grizzli"
+    question = searcher._plan(SearchOptions.make(asked))
+    keywords = searcher._plan(SearchOptions.make("mesures plan conservation grizzli"))
+    assert question.compiled.stopwords > 0 and question.long_query and question.signals.sentence
+    assert keywords.compiled.stopwords == 0 and not keywords.long_query and not keywords.signals.sentence
