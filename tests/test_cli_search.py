@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from cli import main
 from corpus.statement import Statement
-from search.devindex import build_index
+from tests.indexes import direct_index, index_statements
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def index_dir(tmp_path_factory):
         Statement(id="c", origin="t", title="Budget", body="Le budget régional est adopté.",
                   lang="fr", date="2021-07-08", source="Office A"),
     ]
-    return str(build_index(sts, tmp_path_factory.mktemp("cli")))
+    return str(index_statements(sts, tmp_path_factory.mktemp("cli") / "index"))
 
 
 def test_human_output(index_dir):
@@ -95,7 +95,7 @@ def escape_indexes(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("esc")
     st = _hostile_statement()
-    built = str(build_index([st], root / "built"))
+    built = str(direct_index([st], root / "built"))
     jsonl = root / "hostile.jsonl"
     record = {"id": "esc-2", "title": st.title, "text": st.body, "lang": "en", "date": st.date,
               "source": st.source, "url": st.url}

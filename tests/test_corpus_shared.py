@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from corpus import Problem, Statement, Summary, extract_html, read_paths
-from tests.corpora import items_of
+from tests.corpora import SHARED, items_of
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
 needs_shared = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared is missing")
 pytestmark = needs_shared

@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
 from corpus import Statement, extract_html
 from indexer.duplicates import MinHasher, exact_key, jaccard, near_duplicate_groups, signature, sketch
+from tests.corpora import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
 needs_nsb = pytest.mark.skipif(not NSB.exists(), reason="../shared/corpus/nsb not found")
 

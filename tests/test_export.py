@@ -1,5 +1,5 @@
 """Exporting a whole result list: `search.export` (every match, in order, page by page), the page's
-/export.csv and /export.jsonl downloads. The index is the bundled sample, built by `indexer.update`."""
+/export.csv and /export.jsonl downloads. The index: conftest's sample_index (`indexer.update`)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,20 @@ import json
 
 import pytest
 
-from tests.corpora import SAMPLE
-
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    from indexer import update
-
-    d = tmp_path_factory.mktemp("export-index")
-    update([str(SAMPLE)], d)
-    return d
-
-
-@pytest.fixture(scope="module")
-def searcher(index_dir):
+def searcher(sample_index):
     from search import Searcher
 
-    with Searcher(index_dir) as s:
+    with Searcher(sample_index) as s:
         yield s
 
 
 @pytest.fixture(scope="module")
-def client(index_dir):
+def client(sample_index):
     from search.web.app import create_app
 
-    app = create_app(str(index_dir), threads=1)
+    app = create_app(str(sample_index), threads=1)
     app.testing = True
     return app.test_client()
 

@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from cli import main
 from indexer import default_index_dir
 from indexer.store import write_lock
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample"
+from tests.corpora import SAMPLE
 
 
 @pytest.fixture

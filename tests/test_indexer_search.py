@@ -14,9 +14,8 @@ from whoosh.qparser import MultifieldParser
 
 from indexer import open_index, update
 from indexer.schema import TEXT_LANGS
+from tests.corpora import ROOT, SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLE_FR = ROOT / "sample" / "yukon" / "fr"
 SHARED_FR = SHARED / "corpus" / "yukon" / "fr"
 TEXT_FIELDS = [f"{kind}_{lang}" for kind in ("title", "body") for lang in TEXT_LANGS]

@@ -12,9 +12,7 @@ from corpus import Statement, read_paths
 from indexer.documents import pre_analyze, statement_fields
 from indexer.schema import make_schema
 from indexer.segments import BulkWriter, check_schema
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample"
+from tests.corpora import SAMPLE
 
 
 def sample_docs() -> list[dict]:

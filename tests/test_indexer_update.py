@@ -19,10 +19,8 @@ from indexer import IndexMissing, UpdateInProgress, open_index, stats, update
 from indexer.manifest import MANIFEST_NAME, Manifest
 from indexer.schema import TEXT_LANGS
 from indexer.store import write_lock
+from tests.corpora import ROOT, SAMPLE, SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SAMPLE = ROOT / "sample"
 TEXT_FIELDS = [f"{kind}_{lang}" for kind in ("title", "body") for lang in TEXT_LANGS]
 
 GERMAN = (

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.corpora import ROOT
+
 CORPUS = ROOT / "sample" / "yukon" / "en" / "2020"
 QUERIES = ["yukon", "health care", "caribou", "covid", "minister"]
 

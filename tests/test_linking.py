@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ from indexer.linking import (
     link_translations,
     url_key,
 )
+from tests.corpora import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 YUKON = SHARED / "corpus" / "yukon"
 NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
 

@@ -14,9 +14,8 @@ from corpus import Statement
 from indexer import open_index, update
 from indexer.duplicates import near_duplicate_groups
 from search import Searcher
+from tests.corpora import ROOT, SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 YUKON_SAMPLE = ROOT / "sample" / "yukon"
 NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
 

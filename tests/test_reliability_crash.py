@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample"
+from tests.corpora import ROOT, SAMPLE
+
 WORDS = (
     "caribou santé publique gouvernement minister funding école élèves climat highway community "
     "Whitehorse territoire aide financière annonce aujourd’hui research wildlife budget"

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample"
+from tests.corpora import SAMPLE
 
 
 def _write(path: Path, data: bytes) -> Path:

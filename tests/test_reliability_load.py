@@ -11,13 +11,10 @@ from __future__ import annotations
 import socket
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from bench.load import run_load, sample_index, start_server, stop_server
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SAMPLE = ROOT / "sample"
+from tests.corpora import ROOT, SAMPLE, SHARED
+
 BOUND = 60.0  # seconds per query: a hang guard, not a timing
 
 TRIED: dict[str, int] = {"api": 0, "cli": 0, "web": 0}

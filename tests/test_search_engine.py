@@ -11,10 +11,10 @@ import pytest
 from corpus.statement import Statement
 from indexer.analysis import fold
 from search import Searcher, SearchError
-from search.devindex import build_index
 from search.snippets import plain
+from tests.corpora import SHARED
+from tests.indexes import index_statements
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 YUKON = SHARED / "corpus" / "yukon"
 
 pytestmark = pytest.mark.skipif(not YUKON.is_dir(), reason="../shared/corpus/yukon is missing")
@@ -40,7 +40,7 @@ def _yukon_statements():
 @pytest.fixture(scope="module")
 def corpus_and_index(tmp_path_factory):
     statements = _yukon_statements() + CRAFTED
-    index_dir = build_index(statements, tmp_path_factory.mktemp("idx"))
+    index_dir = index_statements(statements, tmp_path_factory.mktemp("idx") / "index")
     return statements, index_dir
 
 

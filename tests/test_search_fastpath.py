@@ -4,7 +4,6 @@ order, totals, facets, modes, duplicates and snippets, on one segment and on sev
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +11,10 @@ from whoosh import index as windex
 
 from corpus.statement import Statement
 from search import Searcher, fastpath
-from search.devindex import build_index, statement_fields
 from search.matching import FastMatcher
+from tests.corpora import SHARED
+from tests.indexes import index_statements
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 YUKON = SHARED / "corpus" / "yukon"
 
 pytestmark = pytest.mark.skipif(not YUKON.is_dir(), reason="../shared/corpus/yukon is missing")
@@ -77,24 +76,23 @@ def statements():
 
 @pytest.fixture(scope="module")
 def one_segment(statements, tmp_path_factory):
-    return build_index(statements, tmp_path_factory.mktemp("one"))
+    return index_statements(statements, tmp_path_factory.mktemp("one") / "index")
 
 
 @pytest.fixture(scope="module")
 def segments(statements, tmp_path_factory):
-    """Three segments and two deleted statements."""
-    index_dir = build_index(statements[: len(statements) // 2], tmp_path_factory.mktemp("multi"))
+    """Three segments (three update runs, each its own file) and two deleted statements (taken out of
+    their files, then updated again)."""
+    index_dir = tmp_path_factory.mktemp("multi") / "index"
+    half, rest = statements[: len(statements) // 2], statements[len(statements) // 2:]
+    parts = {"a": half, "b": rest[: len(rest) // 2], "c": rest[len(rest) // 2:]}
+    for name, part in parts.items():
+        index_statements(part, index_dir, name)
+    gone = {statements[3].id, "x-dup-b"}
+    for name, part in parts.items():
+        if gone & {st.id for st in part}:
+            index_statements([st for st in part if st.id not in gone], index_dir, name)
     ix = windex.open_dir(str(index_dir))
-    rest = statements[len(statements) // 2:]
-    for part in (rest[: len(rest) // 2], rest[len(rest) // 2:]):
-        w = ix.writer()
-        for st in part:
-            w.add_document(**statement_fields(st))
-        w.commit(merge=False)
-    w = ix.writer()
-    w.delete_by_term("id", statements[3].id)
-    w.delete_by_term("id", "x-dup-b")
-    w.commit(merge=False)
     assert len(ix.reader().leaf_readers()) >= 3 and ix.reader().has_deletions()
     ix.close()
     return index_dir
@@ -189,7 +187,7 @@ def test_block_reader_matches_the_matcher_api(segments):
 
 
 def test_cache_is_bounded_and_refresh_resets_it(statements, tmp_path):
-    index_dir = build_index(statements[:60], tmp_path / "ix")
+    index_dir = index_statements(statements[:60], tmp_path / "ix")
     s = Searcher(index_dir, cache_bytes=20_000)
     try:
         for q in ("yukon", "covid", "health", "government", "santé", "mesures", "yukon covid"):
@@ -197,12 +195,8 @@ def test_cache_is_bounded_and_refresh_resets_it(statements, tmp_path):
             x = s.numpy_matcher().x
             assert x._cached <= 20_000 or len(x._postings) == 1
         assert s.search("zorblatt").total == 0
-        ix = windex.open_dir(str(index_dir))
-        w = ix.writer()
-        w.add_document(**statement_fields(Statement(
-            id="x-new", origin="t", title="Zorblatt", lang="en", date="2021-01-01", body="The zorblatt.")))
-        w.commit(merge=False)
-        ix.close()
+        index_statements([Statement(id="x-new", origin="t", title="Zorblatt", lang="en", date="2021-01-01",
+                                    body="The zorblatt.")], index_dir, "new")
         assert s.refresh() is True
         res = s.search("zorblatt")
         assert res.total == 1 and res.hits[0]["id"] == "x-new"
@@ -256,7 +250,7 @@ def test_not_excludes_the_first_match_on_both_matchers(tmp_path):
                       body="Kindergarten to Grade 12 schools open."),
             Statement(id="kinder-only", origin="t", title="Kindergarten", lang="en", date="2020-01-03",
                       body="Kindergarten registration opens.")]
-    index_dir = build_index(docs, tmp_path / "ix")
+    index_dir = index_statements(docs, tmp_path / "ix")
     for fast in (True, False):
         with Searcher(index_dir, fast=fast) as s:
             for q in ("kindergarten -grade", "kindergarten NOT grade", "kinder* -grade"):

@@ -9,8 +9,8 @@ from whoosh import query as wq
 
 from corpus.statement import Statement
 from search import Searcher
-from search.devindex import build_index
 from search.query import compile_query, parse
+from tests.indexes import index_statements
 
 _CHARS = "ab éÉ'’\"«»()[]{}:?*-+^~!\\/ANDORTNETOUSAUF date:source:lang:title:foo:2020-"
 ALPHABET = st.sampled_from(list(_CHARS) +
@@ -25,7 +25,7 @@ def searcher(tmp_path_factory):
                          ("Médiation familiale", "Qu’est-ce que la médiation familiale ? Une aide.", "fr"),
                          ("Family mediation", "What is family mediation? Help for parents.", "en"),
                          ("Aide à domicile", "L'aide à domicile des personnes âgées.", "fr")])]
-    s = Searcher(build_index(sts, tmp_path_factory.mktemp("h")))
+    s = Searcher(index_statements(sts, tmp_path_factory.mktemp("h") / "index"))
     yield s
     s.close()
 

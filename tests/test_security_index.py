@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 from whoosh.filedb.structfile import StructFile
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.corpora import ROOT
+
 YUKON = ROOT / "sample" / "yukon" / "en" / "2018"
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpora import ROOT
 from tests.wire import raw_get
 
-ROOT = Path(__file__).resolve().parents[1]
 XSS = [
     '<script>alert("t")</script>',
     '"><img src=x onerror=alert(1)>',

@@ -32,11 +32,9 @@ from corpus.statement import Problem, Statement
 from indexer import IndexNotWritable, UpdateReport, open_index, optimize, remove, stats, update
 from indexer.manifest import MANIFEST_NAME, Manifest, display_path
 from indexer.store import create_or_open, index_size, write_lock
+from tests.corpora import SAMPLE, SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
-SAMPLE = ROOT / "sample"
 UPDATE = importlib.import_module("indexer.updating")
 
 

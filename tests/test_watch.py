@@ -25,11 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpora import statement_ids
+from tests.corpora import ROOT, SAMPLE, SHARED, statement_ids
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SAMPLE = ROOT / "sample"
 YUKON_SAMPLE = sorted((SAMPLE / "yukon").rglob("*.html"))
 VIE_PUBLIQUE = SAMPLE / "vie-publique.jsonl"
 BIG_JSONL = SHARED / "corpus" / "vie-publique" / "statements.jsonl"  # 324 records, 3.3 MB

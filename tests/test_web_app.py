@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-YUKON = ROOT.parent / "shared" / "corpus" / "yukon"
-SAMPLE = ROOT / "sample"
+from tests.corpora import SAMPLE, SHARED
+from tests.indexes import direct_index, index_statements, write_jsonl
+
+YUKON = SHARED / "corpus" / "yukon"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 XSS_QUERY = '"><img src=x onerror=alert(1)>'
@@ -56,50 +57,18 @@ def corpus_files() -> list[Path]:
     return files
 
 
-def statements_from(paths):
-    from corpus import read_paths
-    from corpus.statement import Statement
-
-    return [item for item in read_paths(paths) if isinstance(item, Statement)]
-
-
-def build(index_dir: Path, statements) -> Path:
-    from search.devindex import build_index
-
-    return build_index(statements, index_dir)
-
-
-def add_statements(index_dir: Path, statements) -> None:
-    """Add statements to an existing index, the way the indexer stores them."""
-    from whoosh import index as windex
-
-    from search.devindex import statement_fields
-
-    ix = windex.open_dir(str(index_dir))
-    writer = ix.writer()
-    for st in statements:
-        writer.update_document(**statement_fields(st))
-    writer.commit()
-    ix.close()
-
-
 @cache
 def web_index() -> Path:
-    """One index for the whole test session (both test modules), removed at exit.
-
-    Built by ``indexer.update`` when the indexer provides it, else straight from the ingested statements;
-    the hostile statements are added to it as statements (no file format would carry them unchanged).
-    """
+    """One index for the whole test session (both test modules), removed at exit: the corpus files and
+    the hostile statements (a JSON Lines file of their own), indexed by ``indexer.update``."""
     import indexer
 
     tmp = Path(tempfile.mkdtemp(prefix="presse-web-"))
     atexit.register(shutil.rmtree, tmp, True)
     index_dir = tmp / "index"
-    if hasattr(indexer, "update"):
-        indexer.update([str(p) for p in corpus_files()], str(index_dir))
-        add_statements(index_dir, hostile_statements())
-        return index_dir
-    return build(index_dir, statements_from(corpus_files()) + hostile_statements())
+    hostile = write_jsonl(hostile_statements(), tmp / "hostile.jsonl")
+    indexer.update([str(p) for p in corpus_files()] + [str(hostile)], str(index_dir))
+    return index_dir
 
 
 @pytest.fixture(scope="session")
@@ -468,13 +437,14 @@ def test_index_refresh_shows_new_statements(tmp_path):
 
     first = Statement(id="r-1", origin="t", title="Glacier report", body="The glacier melts.", lang="en",
                       date="2021-01-01")
-    index_dir = build(tmp_path / "ix", [first])
+    index_dir = index_statements([first], tmp_path / "ix")
     app = create_app(str(index_dir))
     app.extensions["presse_searchers"].interval = 0.2
     client = app.test_client()
     assert client.get("/api/search?q=avalanche").get_json()["total"] == 0
-    add_statements(index_dir, [Statement(id="r-2", origin="t", title="Avalanche warning",
-                                         body="An avalanche warning.", lang="en", date="2021-02-01")])
+    second = Statement(id="r-2", origin="t", title="Avalanche warning", body="An avalanche warning.",
+                       lang="en", date="2021-02-01")
+    index_statements([second], index_dir, "more")
     deadline = time.monotonic() + 5
     total = 0
     while time.monotonic() < deadline and not total:
@@ -532,7 +502,7 @@ def nasty_app(tmp_path_factory):
     sts = [Statement(id=sid, origin="test", title=f"Nastyid probe {n}", body=f"Text nastyprobe number {n}.",
                      lang="en", date=f"2020-01-{n % 28 + 1:02d}", source="Office")
            for n, sid in enumerate(ids)]
-    index_dir = build(tmp_path_factory.mktemp("nasty") / "index", sts)
+    index_dir = direct_index(sts, tmp_path_factory.mktemp("nasty") / "index")
     return create_app(str(index_dir), threads=1), ids
 
 

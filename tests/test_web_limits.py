@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpora import ROOT
 from tests.wire import HANG_GUARD, raw_get
 
-ROOT = Path(__file__).resolve().parents[1]
 ATTACKER = "127.0.0.2"
 
 
