@@ -48,6 +48,11 @@ EN_MONTHS = {
     "nov": 11,
     "dec": 12,
 }
+# German (folded and not): the NSB's "en" records are sometimes German.
+DE_MONTHS = {"januar": 1, "februar": 2, "märz": 3, "marz": 3, "maerz": 3, "juni": 6, "juli": 7, "oktober": 10,
+             "dezember": 12}
+# Every month name this project reads, lower case (accented and folded): month number.
+MONTHS = {**EN_MONTHS, **FR_MONTHS, **DE_MONTHS}
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})")

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from corpus.dates import MONTHS
 from corpus.statement import Statement
 from indexer.analysis import fold
 from indexer.stopwords import ENGLISH_STOPWORDS, FRENCH_STOPWORDS
@@ -150,19 +151,6 @@ _NUMBER = re.compile(r"(\d+(?:(?:[.,'’/-]|[\u00a0\u202f ](?=\d{3}(?!\d)))\d+)*
 _NAME = re.compile(rf"[{_UPPER}]\w*(?:[-’']\w+)*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+")
-_MONTHS = {
-    # en
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
-    "nov": 11, "dec": 12,
-    # fr (folded)
-    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-    "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-    # de (folded): the NSB's "en" records are sometimes German
-    "januar": 1, "februar": 2, "marz": 3, "maerz": 3, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
-}
-_MONTHS.update({"février": 2, "août": 8, "décembre": 12, "märz": 3})  # looked up in lower case, unfolded
 # "April 9" (English: a capitalised month first); "9 avril" and "09.04.2021" are read with the numbers.
 _DATE_MD = re.compile(r"((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)\.?\s+(\d{1,2})(?!\d)")
 _DATE_NUM = re.compile(r"(\d{1,2})\.(\d{1,2})\.(?:\d{2}|\d{4})")
@@ -181,7 +169,7 @@ def _name_to_feature(word: str) -> str:
     f = _name_feature.get(word)
     if f is None:
         folded = fold(word)
-        f = "" if len(folded) < 2 or folded in _NAME_STOPS or folded in _MONTHS else "w:" + folded
+        f = "" if len(folded) < 2 or folded in _NAME_STOPS or folded in MONTHS else "w:" + folded
         if len(_name_feature) < 1_000_000:
             _name_feature[word] = f
     return f
@@ -221,7 +209,7 @@ def features(text: str) -> set[str]:
     for value, word in set(_NUMBER.findall(text)):
         out.update(_number_to_features(value))
         if word and len(value) <= 2:
-            month = _MONTHS.get(word.lower())
+            month = MONTHS.get(word.lower())
             f = _month_day(month, value) if month else None
             if f:
                 out.add(f)
@@ -233,7 +221,7 @@ def features(text: str) -> set[str]:
             out.add("u:" + key)
             out.add("u:" + key.split("/")[0])
     for word, day in _DATE_MD.findall(text):
-        month = _MONTHS.get(word.lower())
+        month = MONTHS.get(word.lower())
         f = _month_day(month, day) if month else None
         if f:
             out.add(f)
