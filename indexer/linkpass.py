@@ -29,7 +29,6 @@ computed once, by the reader process beside the document (``LINK_KEY``) or when 
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +36,7 @@ from typing import Any
 from whoosh import query as wq
 
 from corpus.statement import Statement
-from indexer.documents import folded_words, group_key, statement_fields
+from indexer.documents import folded_words, group_key, statement_fields, stored_body
 from indexer.duplicates import Sketch, near_duplicate_groups, sketch
 from indexer.linking import feature_hashes, id_stem, link_translations
 
@@ -66,15 +65,6 @@ def link_record(st: Statement) -> tuple[Sketch, bytes]:
     return sketch(st), feature_hashes(st)
 
 
-def _body(fields: dict[str, Any]) -> str:
-    if fields.get("body_z"):
-        try:
-            return zlib.decompress(fields["body_z"]).decode("utf-8")
-        except (zlib.error, UnicodeDecodeError):
-            return ""
-    return ""
-
-
 def to_statement(fields: dict[str, Any], *, body: bool = True) -> Statement:
     """A Statement back from stored fields (of the index, or of a document about to be written); with
     ``body=False``, without its body (content_hash is then the stored one, or "-")."""
@@ -86,7 +76,7 @@ def to_statement(fields: dict[str, Any], *, body: bool = True) -> Statement:
     extra.pop("stub_lang", None)
     extra.pop("stub_date", None)
     return Statement(id=fields["id"], origin=fields.get("origin") or "", title=fields.get("title") or "",
-                     body=_body(fields) if body else "", lang="" if lang == "unknown" else lang,
+                     body=stored_body(fields) if body else "", lang="" if lang == "unknown" else lang,
                      url=fields.get("url") or "", date=str(date or ""), source=fields.get("source") or "",
                      place=fields.get("place") or "",
                      content_hash=fields.get("content_hash") or ("" if body else "-"),
@@ -401,8 +391,9 @@ class LinkPass:
         """Groups (id -> group): the key of the canonical statement; untouched statements change only when
         their group involves a statement of this run or a deleted one."""
         canon = duplicate_groups(statements, {sid: r[0] for sid, r in records.items()},
-                                 lambda st: _body(fields_of[st.id]) or st.title)
-        key_of = {st.id: group_key(st.title, st.date, "" if st.title.strip() else _body(fields_of[st.id]))
+                                 lambda st: stored_body(fields_of[st.id]) or st.title)
+        key_of = {st.id: group_key(st.title, st.date,
+                                   "" if st.title.strip() else stored_body(fields_of[st.id]))
                   for st in statements}
         touched_keys = {f.get("group") for f in self.written.values()} | {
             self.gone[g].get("group") for g in gone}

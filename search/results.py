@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.analysis import LANGS
+from indexer.documents import stored_body
 from search import links
 from search.query import Compiled
 from search.ranking import Ranked, facet_counts
@@ -70,15 +70,7 @@ def hit_facets(hits: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {name: facet_counts(c.items(), name) for name, c in counts.items()}
 
 
-def body_text(fields: dict[str, Any]) -> str:
-    """A statement's body from its stored fields (stored compressed as ``body_z``)."""
-    z = fields.get("body_z")
-    if not z:
-        return fields.get("body") or ""
-    try:
-        return zlib.decompress(z).decode("utf-8")
-    except (zlib.error, UnicodeDecodeError):
-        return ""
+body_text = stored_body  # a statement's body from its stored fields (indexer.documents.stored_body)
 
 
 def date_str(value: Any) -> str:
