@@ -20,6 +20,7 @@ import re
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -239,64 +240,80 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
     sts = list({st.id: st for st in statements}.values())
     if len(sts) < 2:
         return {}
-    bands = hasher.num_perm // rows
+    found = _exact_buckets(sts, hasher, sketches)
+    edges = _near_edges(sts, found, hasher, rows, threshold, text_of or _text)
+    return _no_chain_groups(sts, found, edges)
 
-    parent = list(range(len(sts)))
 
-    def find(i: int) -> int:
+@dataclass
+class _Buckets:
+    """Statements with the same exact key (union-find over their indexes), and the signature, shingle count
+    and length of each bucket's first member, the only one that goes on to the near-duplicate search."""
+
+    parent: list[int]
+    sigs: dict[int, bytes]  # packed: 1 KB a statement where a tuple of ints takes 5 KB
+    sizes: dict[int, int]
+    lengths: list[int]
+
+    def find(self, i: int) -> int:
+        parent = self.parent
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
 
-    def union(i: int, j: int) -> None:
-        ri, rj = find(i), find(j)
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
         if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
+            self.parent[max(ri, rj)] = min(ri, rj)
 
-    # Exact duplicates: one bucket per key; only the first of each goes on to the near-duplicate search.
-    # Millions of short-lived tuples (shingles) would trigger the cyclic GC over and over: it is paused.
+
+def _exact_buckets(sts: list[Statement], hasher: MinHasher,
+                   sketches: Mapping[str, Sketch] | None) -> _Buckets:
+    """Exact duplicates: one bucket per key. Millions of short-lived tuples (shingles) would trigger the
+    cyclic GC over and over: it is paused."""
+    found = _Buckets(list(range(len(sts))), {}, {}, [len(st.body) for st in sts])
     by_key: dict[str, int] = {}
-    sigs: dict[int, bytes] = {}  # packed: 1 KB a statement where a tuple of ints takes 5 KB
-    sizes: dict[int, int] = {}
-    lengths: list[int] = [len(st.body) for st in sts]
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for i, st in enumerate(sts):
             sk = sketches.get(st.id) if sketches is not None else None
             if sk is not None:
-                lengths[i] = sk.length
-                j = by_key.setdefault(sk.exact, i)
-                if j != i:
-                    union(j, i)
-                else:
-                    sizes[i] = sk.size
-                    sigs[i] = sk.sig
-                continue
-            ws = words(_text(st))
-            j = by_key.setdefault(exact_key(st, ws), i)
-            if j != i:
-                union(j, i)
+                found.lengths[i] = sk.length
+                key, size, sig = sk.exact, sk.size, sk.sig
             else:
+                ws = words(_text(st))
+                key = exact_key(st, ws)
+                if key in by_key:
+                    found.union(by_key[key], i)
+                    continue
                 shingles = hasher.shingles(ws)
-                sizes[i] = len(shingles)
-                sigs[i] = pack_signature(hasher.signature_of(shingles))
+                size, sig = len(shingles), pack_signature(hasher.signature_of(shingles))
+            j = by_key.setdefault(key, i)
+            if j != i:
+                found.union(j, i)
+            else:
+                found.sizes[i], found.sigs[i] = size, sig
     finally:
         if gc_was_enabled:
             gc.enable()
+    return found
 
-    # Near duplicates: LSH bands of the signatures give candidates; the exact Jaccard decides (the few
-    # shingle sets it needs are computed again rather than all kept: 3 GB on NSB).
-    candidates = _band_candidates(sigs, rows, bands)
+
+def _near_edges(sts: list[Statement], found: _Buckets, hasher: MinHasher, rows: int, threshold: float,
+                text_of: Callable[[Statement], str]) -> dict[int, dict[int, float]]:
+    """Verified edges: LSH bands of the signatures give candidate pairs, the exact shingle Jaccard decides
+    (the few shingle sets it needs are computed again rather than all kept: 3 GB on NSB)."""
+    sigs, sizes = found.sigs, found.sizes
+    candidates = _band_candidates(sigs, rows, hasher.num_perm // rows)
     cache: dict[int, set[int]] = {}
 
     def shingles_of(i: int) -> set[int]:
         if i not in cache:
-            cache[i] = hasher.shingles((text_of or _text)(sts[i]))
+            cache[i] = hasher.shingles(text_of(sts[i]))
         return cache[i]
 
-    # Verified edges: candidate pairs whose exact shingle Jaccard reaches the threshold.
     edges: dict[int, dict[int, float]] = defaultdict(dict)
     for i, j in sorted(candidates):
         # Jaccard ≤ min/max of the sizes: skip the pair when its sizes alone rule it out.
@@ -307,37 +324,37 @@ def near_duplicate_groups(statements: Iterable[Statement], threshold: float = 0.
         sim = jaccard(shingles_of(i), shingles_of(j))
         if sim >= threshold:
             edges[i][j] = edges[j][i] = sim
+    return edges
 
-    # Exact-duplicate buckets (identical texts), each represented by its first member.
+
+def _no_chain_groups(sts: list[Statement], found: _Buckets,
+                     edges: dict[int, dict[int, float]]) -> dict[str, str]:
+    """No chaining: exact-duplicate buckets are taken in canonical order; each one joins the group of the
+    best canonical it matches directly (highest Jaccard), or starts a group of its own. A is like B and B
+    like C does not put A with C unless A is like C's canonical itself."""
     buckets_of: dict[int, list[int]] = defaultdict(list)
     for i in range(len(sts)):
-        buckets_of[find(i)].append(i)
-    # No chaining: buckets are taken in canonical order; each one joins the group of the best canonical it
-    # matches directly (highest Jaccard), or starts a group of its own. A is like B and B like C does not
-    # put A with C unless A is like C's canonical itself.
+        buckets_of[found.find(i)].append(i)
+
     def order_of(i: int) -> tuple:
-        return _canonical_order(sts[i], lengths[i])
+        return _canonical_order(sts[i], found.lengths[i])
 
     heads = {rep: min(members, key=order_of) for rep, members in buckets_of.items()}
-    order = sorted(buckets_of, key=lambda rep: order_of(heads[rep]))
     canonical_of: dict[int, int] = {}  # bucket rep -> canonical bucket rep
-    for rep in order:
+    for rep in sorted(buckets_of, key=lambda rep: order_of(heads[rep])):
         best, best_sim = rep, -1.0
         for other, sim in edges.get(rep, {}).items():
             if canonical_of.get(other) == other and sim > best_sim:
                 best, best_sim = other, sim
         canonical_of[rep] = best
-
     groups: dict[int, list[int]] = defaultdict(list)
     for rep, members in buckets_of.items():
         groups[canonical_of[rep]].extend(members)
     out: dict[str, str] = {}
     for canon, members in groups.items():
-        if len(members) < 2:
-            continue
-        head = sts[heads[canon]].id
-        for i in members:
-            out[sts[i].id] = head
+        if len(members) >= 2:
+            head = sts[heads[canon]].id
+            out.update((sts[i].id, head) for i in members)
     return out
 
 
