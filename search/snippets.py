@@ -232,6 +232,11 @@ class Snippeter:
         return Snippet([Span(_SPACE.sub(" ", body[:cut]).strip() + " …")])
 
 
+def marked(text: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> Snippet:
+    """The whole text as one snippet, every word the query matched marked (a statement's page)."""
+    return Snippet(_marked(text, _matches(text, lang, terms, prefixes)))
+
+
 def _word_bounds(text: str, ws: int, we: int, lo: int, hi: int) -> tuple[int, int]:
     """Move window edges to word boundaries, never outside [lo, hi]."""
     if ws > lo and not text[ws - 1].isspace():

@@ -156,8 +156,8 @@ def test_sort_by_date_and_pagination(client):
     assert 'rel="next" href="/?q=yukon&amp;page=2"' in p1
     assert 'rel="prev" href="/?q=yukon"' in p2
     assert 'aria-current="page" href="/?q=yukon&amp;page=2"' in p2
-    ids1 = set(re.findall(r'href="/statement/([^"]+)"', p1))
-    ids2 = set(re.findall(r'href="/statement/([^"]+)"', p2))
+    ids1 = set(re.findall(r'class="result-title"[^>]*><a href="/statement/([^"]+)"', p1))
+    ids2 = set(re.findall(r'class="result-title"[^>]*><a href="/statement/([^"]+)"', p2))
     assert ids1 and ids2 and not ids1 & ids2
     assert '<ol class="results" start="11">' in p2
 
@@ -195,7 +195,7 @@ def test_statement_without_url_links_to_its_text(client):
     hit = data["results"][0]
     assert hit["url"] == ""
     page = html(client.get("/?q=ministres&source=vie-publique.fr"))
-    assert f'<h2 class="result-title" id="r1"><a href="/statement/{hit["id"]}" lang="fr">' in page
+    assert f'<h2 class="result-title" id="r1"><a href="/statement/{hit["id"]}?q=ministres" lang="fr">' in page
 
 
 # ---------------------------------------------------------------------------------------------- JSON API
@@ -330,7 +330,7 @@ def test_hostile_statement_renders_as_text(client):
     assert "<b>Evil</b>" not in page and "&lt;b&gt;Evil&lt;/b&gt;" in page
     assert "javascript:" not in page
     assert 'href="data:' not in page
-    assert 'href="/statement/hostile-1"' in page  # the title links to the local text instead
+    assert 'href="/statement/hostile-1?q=xssprobe"' in page  # the title links to the local text
 
 
 def test_hostile_statement_page_and_related(client):

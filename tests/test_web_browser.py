@@ -93,6 +93,22 @@ def test_type_query_without_accents_finds_accented_words(page, server):
     assert page.dialogs == [] and page.console_errors == []
 
 
+def test_from_a_result_to_its_marked_text_and_from_match_to_match(page, server):
+    page.goto(server + "/?q=caribou")
+    page.locator(".result-title a").first.click()
+    page.wait_for_load_state()
+    assert "/statement/" in page.url and "q=caribou" in page.url
+    marks = page.locator(".statement mark")
+    assert marks.count() >= 2
+    page.locator(".match-count a").click()
+    assert page.evaluate("location.hash") == "#m1"
+    page.locator("#m1 + a.next-match").click()
+    assert page.evaluate("location.hash") == "#m2"
+    assert page.evaluate("document.querySelector('mark:target').id") == "m2"
+    shoot(page, "statement-marked.png")
+    assert page.dialogs == [] and page.console_errors == []
+
+
 def test_works_without_javascript(browser, server):
     context = browser.new_context(java_script_enabled=False)
     pg = context.new_page()
@@ -148,7 +164,7 @@ def test_xss_probes_render_as_text(page, server):
     page.goto(server + "/?q=xssprobe")
     title = page.locator(".result-title a", has_text="Hostile")
     assert "<script>alert(1)</script>" in title.inner_text()
-    assert title.get_attribute("href") == "/statement/hostile-1"
+    assert title.get_attribute("href") == "/statement/hostile-1?q=xssprobe"
     hrefs = page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href') || '')")
     assert not [h for h in hrefs if h.lower().startswith(("javascript:", "data:"))]
     page.goto(server + "/statement/hostile-1")

@@ -33,7 +33,16 @@ from search.web.context import (
 from search.web.params import MAX_QUERY
 from search.web.pool import SearcherPool
 from search.web.security import LOCAL_HOSTS, check_host, security_headers
-from search.web.urls import StatementId, host_of, safe_href, search_url, ui_switch_url
+from search.web.urls import (
+    StatementId,
+    home_url,
+    host_of,
+    safe_href,
+    search_url,
+    statement_url,
+    static_url,
+    ui_switch_url,
+)
 
 ROUTES = search_views.ROUTES + statement_views.ROUTES + feed.ROUTES + export_views.ROUTES
 
@@ -41,6 +50,7 @@ ROUTES = search_views.ROUTES + statement_views.ROUTES + feed.ROUTES + export_vie
 def template_globals() -> dict[str, Any]:
     """What every template sees."""
     return {"t": messages(), "ui": ui(), "search_url": search_url, "ui_switch_url": ui_switch_url,
+            "statement_url": statement_url, "home_url": home_url, "static_url": static_url,
             "safe_href": safe_href, "host_of": host_of, "lang_name": lang_name, "max_query": MAX_QUERY}
 
 

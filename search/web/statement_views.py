@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import request
 
+from search.highlight import highlight_statement
 from search.web.context import json_response, page, searchers
 from search.web.errors import not_found
 from search.web.params import MAX_LIMIT, MAX_QUERY, parse_int
@@ -20,17 +20,17 @@ def _back() -> dict[str, Any]:
     return {"q": (request.args.get("q") or "")[:MAX_QUERY]}
 
 
-def paragraphs(body: str) -> list[str]:
-    parts = re.split(r"\n\s*\n", body or "")
-    return [p.strip() for p in parts if p.strip()]
-
-
 def statement(sid: str) -> Any:
+    """The statement, the search's words marked (``?q=``), with its other-language version linked."""
+    params = _back()
     with searchers().searcher() as s:
         doc = s.statement(sid)
-    if doc is None:
-        raise not_found("statement_not_found")
-    return page("statement.html", doc=doc, paragraphs=paragraphs(doc.get("body", "")), params=_back())
+        if doc is None:
+            raise not_found("statement_not_found")
+        other = s.statement(doc["translation"]) if doc.get("translation") else None
+    text = highlight_statement(doc.get("title") or doc["id"], doc.get("body", ""), doc.get("lang") or "",
+                               params["q"])
+    return page("statement.html", doc=doc, text=text, translation=other, params=params)
 
 
 def related(sid: str) -> Any:

@@ -48,9 +48,21 @@ def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) 
     return url_for(endpoint, **args)
 
 
-def statement_url(sid: str, endpoint: str = "statement", **kwargs: Any) -> str:
-    """/statement/ID, /related/ID or /api/statements/ID of any stored id."""
+def statement_url(sid: str, endpoint: str = "statement", q: str = "", **kwargs: Any) -> str:
+    """/statement/ID, /related/ID or /api/statements/ID of any stored id; with the search's words ``q``
+    (the statement page marks them, and its "back" link returns to that search)."""
+    if q:
+        kwargs["q"] = q
     return url_for(endpoint, sid=sid, **kwargs)
+
+
+def home_url(q: str = "") -> str:
+    """The search page: empty, or back at the search ``q``."""
+    return url_for("index", q=q) if q else url_for("index")
+
+
+def static_url(filename: str) -> str:
+    return url_for("static", filename=filename)
 
 
 # Feed ids are tag URIs (RFC 4151): they name a statement or a search, not the address the server had when a
