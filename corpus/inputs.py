@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import json
@@ -97,6 +98,9 @@ class InputFile:
     start: int = 0
     first_line: int = 1
     earlier_ids: frozenset[str] = frozenset()
+    # While a reader reads a JSON Lines or WARC file: how many of the file's bytes it has consumed (of the
+    # compressed file for a .gz), so a caller shows progress inside one big input. 0 before reading.
+    bytes_read: int = dataclasses.field(default=0, compare=False)
 
     @property
     def rel(self) -> str:
@@ -320,8 +324,35 @@ def _guarded(make, path: str, line: int | None, offset: int | None) -> list[Stat
         return [Problem(path, f"invalid record: {_why(err)}", line=line, offset=offset, incomplete=True)]
 
 
-def _open_lines(path: Path):
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+class _Counted:
+    """A binary file that counts what is read of it into ``inp.bytes_read`` (the reader's own progress)."""
+
+    def __init__(self, raw, inp: InputFile) -> None:
+        self.raw, self.inp = raw, inp
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.inp.bytes_read = self.raw.tell()
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.raw.readline(size)
+        self.inp.bytes_read = self.raw.tell()
+        return data
+
+    def __getattr__(self, name: str):  # seek, tell, close, readable, … as the file's own
+        return getattr(self.raw, name)
+
+
+@contextlib.contextmanager
+def _open_lines(inp: InputFile) -> Iterator:
+    with inp.path.open("rb") as raw:
+        counted = _Counted(raw, inp)
+        if not inp.path.name.lower().endswith(".gz"):
+            yield counted
+            return
+        with gzip.GzipFile(fileobj=counted, mode="rb") as f:  # type: ignore[arg-type]
+            yield f
 
 
 def read_jsonl(inp: InputFile) -> Iterator[Statement | Problem]:
@@ -336,7 +367,7 @@ def read_jsonl(inp: InputFile) -> Iterator[Statement | Problem]:
     line_no = inp.first_line - 1
     seen_ids = _seen_counts(inp.earlier_ids)
     try:
-        with _open_lines(inp.path) as f:
+        with _open_lines(inp) as f:
             if inp.start:
                 f.seek(inp.start)
             while True:
@@ -458,6 +489,7 @@ def read_warc(inp: InputFile) -> Iterator[Statement | Problem]:
                 data = record.content_stream().read(MAX_HTML_BYTES + 1) if wanted else b""
                 offset = records.get_record_offset()  # reads the rest of the record; valid only then
                 end = offset + records.get_record_length()
+                inp.bytes_read = end  # the reader's progress: where its next record starts in the file
                 raw = record.raw_stream
                 declared = (record.rec_headers.get_header("Content-Length") or "").strip()
                 if not declared.isdigit() or not isinstance(raw, LimitReader):  # a header cut short

@@ -218,34 +218,6 @@ class ReadUpTo(NamedTuple):
 Message = Started | Read | Reported | Ended | ReadUpTo
 
 
-def _file_position(path: str, cache: dict[str, int]) -> int | None:
-    """Where this process's open file on ``path`` is (bytes), from /proc: progress inside a big input.
-
-    The corpus readers open their files themselves (a gzip stream, warcio's iterator over the raw file), so
-    the position is read from the kernel; None where /proc is not there (progress then moves per input)."""
-    try:
-        fd = cache.get(path)
-        if fd is None or os.readlink(f"/proc/self/fd/{fd}") != path:
-            fd = None
-            for name in os.listdir("/proc/self/fd"):
-                try:
-                    if os.readlink(f"/proc/self/fd/{name}") == path:
-                        fd = int(name)
-                        break
-                except OSError:
-                    continue
-            if fd is None:
-                return None
-            cache[path] = fd
-        with open(f"/proc/self/fdinfo/{fd}") as f:
-            for line in f:
-                if line.startswith("pos:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return None
-
-
 def _started(job: _Job) -> Started:
     path = str(job.inp.path)
     try:
@@ -289,11 +261,9 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
     seen: set[str] = set()
     documents = _Documents(share)
     done_bytes = 0
-    fds: dict[str, int] = {}
     for job in jobs:
         batch: list[Message] = [_started(job)]
         old = known.get(job.key, {})
-        path = os.path.abspath(str(job.inp.path))
         for item in corpus.read_input(job.inp):
             if isinstance(item, Statement):
                 # made from the file name (a page's id is its path): shown as valid UTF-8, like the key
@@ -306,9 +276,9 @@ def _read_jobs(jobs: list[_Job], known: dict[str, dict[str, str]],
             else:
                 batch.append(Reported(job.key, item))
             if len(batch) >= BATCH:
-                pos = _file_position(path, fds)
-                if pos is not None:
-                    batch.append(ReadUpTo(done_bytes + min(max(pos - job.inp.start, 0), job.size)))
+                if job.inp.bytes_read:  # the reader's own count, inside a big JSON Lines or WARC file
+                    batch.append(ReadUpTo(done_bytes + min(max(job.inp.bytes_read - job.inp.start, 0),
+                                                           job.size)))
                 yield batch
                 batch = []
         done_bytes += job.size
