@@ -5,14 +5,14 @@ Each command parses its options, makes one library call and prints the result; t
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 
 import click
 
+from search.cli import EXIT_CODES, command_errors, related_command, search_command  # noqa: E402
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(package_name="presse")
 def main() -> None:
     """presse: full-text search for press statements in French and English."""
@@ -21,24 +21,12 @@ def main() -> None:
 # Commands are added below, one per library entry point.
 
 from indexer.store import INDEX_HELP  # noqa: E402
-from search.cli import related_command, search_command  # noqa: E402
 
 main.add_command(search_command)
 main.add_command(related_command)
 
 index_option = click.option("--index", "index_dir", default=None,
                             type=click.Path(file_okay=False, path_type=str), help=INDEX_HELP)
-
-
-@contextlib.contextmanager
-def update_errors() -> Iterator[None]:
-    """The errors of a command that writes the index, each one line (exit code 1), never a traceback."""
-    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress
-
-    try:
-        yield
-    except (UpdateInProgress, IndexMissing, IndexNotWritable) as e:  # IndexMissing: damaged or refused too
-        raise click.ClickException(str(e)) from None
 
 
 def echo_report(report, as_json: bool = False) -> None:
@@ -50,7 +38,7 @@ def echo_report(report, as_json: bool = False) -> None:
             click.echo(line)
 
 
-@main.command("index")
+@main.command(epilog=EXIT_CODES, name="index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -78,7 +66,7 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, 
         bar.update(max(0, done_bytes - done[0]))
         done[0] = max(done[0], done_bytes)
 
-    with update_errors():
+    with command_errors():
         if bar is not None:
             with bar:
                 report = update(paths, index_dir, progress=progress, prune=prune)
@@ -87,18 +75,16 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, 
     echo_report(report, as_json)
 
 
-@main.command("stats")
+@main.command(epilog=EXIT_CODES, name="stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def stats_command(index_dir: str | None, as_json: bool) -> None:
     """What the index holds: statements per language, source and year, date range, size, last update,
     inputs, and the statements in languages other than French and English."""
-    from indexer import IndexMissing, stats, stats_lines
+    from indexer import stats, stats_lines
 
-    try:
+    with command_errors():
         data = stats(index_dir)
-    except IndexMissing as e:
-        raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
@@ -106,7 +92,7 @@ def stats_command(index_dir: str | None, as_json: bool) -> None:
             click.echo(line)
 
 
-@main.command("remove")
+@main.command(epilog=EXIT_CODES, name="remove")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -115,23 +101,23 @@ def remove_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool)
     files still exist or not."""
     from indexer import remove
 
-    with update_errors():
+    with command_errors():
         report = remove(paths, index_dir)
     echo_report(report, as_json)
 
 
-@main.command("optimize")
+@main.command(epilog=EXIT_CODES, name="optimize")
 @index_option
 def optimize_command(index_dir: str | None) -> None:
     """Merge the index into one segment without deleted statements: smaller, faster to search."""
     from indexer import optimize
 
-    with update_errors():
+    with command_errors():
         report = optimize(index_dir)
     echo_report(report)
 
 
-@main.command("check")
+@main.command(epilog=EXIT_CODES, name="check")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check_command(index_dir: str | None, as_json: bool) -> None:
@@ -140,14 +126,14 @@ def check_command(index_dir: str | None, as_json: bool) -> None:
     (`presse index PATH...` then rebuilds it)."""
     from indexer import check
 
-    with update_errors():
+    with command_errors():
         report = check(index_dir)
     echo_report(report, as_json)
     if not report.ok:
         raise SystemExit(1)
 
 
-@main.command("serve")
+@main.command(epilog=EXIT_CODES, name="serve")
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port.")
@@ -169,17 +155,14 @@ def serve_command(index_dir: str, host: str, port: int, threads: int, watch_path
                   allow_hosts: tuple[str, ...], header_timeout: float | None,
                   per_ip_connections: int | None) -> None:
     """Serve the web search page (and /api/search, /feed) over the index, with waitress."""
-    from search import SearchError
     from search.web import serve
 
     limits = {"header_timeout": header_timeout, "per_ip_connections": per_ip_connections}
     limits = {k: v for k, v in limits.items() if v is not None}  # else search.web's defaults
-    try:
+    with command_errors():
         companion = _ServeWatch(watch_paths, index_dir) if watch_paths else None
         serve(index_dir, host=host, port=port, threads=threads, allow_hosts=allow_hosts, companion=companion,
               **limits)
-    except (SearchError, OSError) as e:
-        raise click.ClickException(str(e)) from None
 
 
 class _ServeWatch:
@@ -204,7 +187,7 @@ class _ServeWatch:
         self.watcher.stop()
 
 
-@main.command("watch")
+@main.command(epilog=EXIT_CODES, name="watch")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @index_option
 @click.option("--quiet", default=0.5, show_default=True, type=click.FloatRange(0, 60),
@@ -216,13 +199,11 @@ def watch_command(paths: tuple[str, ...], index_dir: str | None, quiet: float, m
     or deleted under them (one log line per batch on stderr). Ctrl-C stops."""
     from indexer.watch import watch
 
-    try:
+    with command_errors():
         watch(paths, index_dir, quiet=quiet, max_delay=max_delay)
-    except OSError as e:
-        raise click.ClickException(str(e)) from None
 
 
-@main.command("extract")
+@main.command(epilog=EXIT_CODES, name="extract")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one statement per line, all fields.")
 def extract_command(paths: tuple[str, ...], as_json: bool) -> None:
@@ -232,7 +213,7 @@ def extract_command(paths: tuple[str, ...], as_json: bool) -> None:
     from corpus import Problem, Summary, read_paths
 
     missing = [p for p in paths if not Path(p).exists()]
-    if missing:
+    if missing:  # a wrong command line (exit 2), as click says of `presse index` with a missing path
         raise click.UsageError(f"no such file or directory: {', '.join(missing)}")
     summary = Summary()
     for item in read_paths(paths, summary=summary):

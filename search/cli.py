@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
 
 from indexer.store import INDEX_HELP
 from search.engine import Results, Searcher, SearchError
+from search.export import CSV_COLUMNS, EXPORT_MAX, csv_lines, export_hits
 from search.links import LANG_NAMES, also_in_line
-from search.options import SORTS
+from search.options import SORTS, OptionError
 from search.snippets import Snippet
 
 # Terminal escapes in indexed text (titles, URLs, snippets, sources, ids): whole ESC sequences (CSI; OSC such
@@ -59,9 +62,58 @@ def _color(as_json: bool) -> bool:
     return sys.stdout.isatty() and not as_json
 
 
-def _fail(e: Exception) -> None:
-    click.echo(f"Error: {e}", err=True)
-    sys.exit(2)
+EXIT_CODES = """Exit codes: 0 done (a search that finds nothing included); 1 the command could not do its
+work (no index, a damaged, refused or locked index, an unknown statement id, a file it cannot read or write;
+`presse check` also when the index is damaged); 2 a wrong command line (an unknown option, a bad value or
+date)."""
+
+
+class BadValue(click.ClickException):
+    """An option's value the search refuses (a bad date, since after until): one line, exit code 2."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def command_errors() -> Iterator[None]:
+    """Every command's errors alike: one line on stderr ("Error: …"), never a traceback; exit 2 when a value
+    on the command line is wrong (as click's own usage errors), 1 when the command could not do its work."""
+    from indexer import IndexMissing, IndexNotWritable, UpdateInProgress
+
+    try:
+        yield
+    except OptionError as e:
+        raise BadValue(str(e)) from None
+    except (SearchError, IndexMissing, IndexNotWritable, UpdateInProgress, OSError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+class QueryCommand(click.Command):
+    """A command whose words may start with "-": ``presse search "-covid vaccin"`` excludes a word, it is
+    not an option. The command's own options are read wherever they stand; anything else is a word."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self.options_first(ctx, args))
+
+    def options_first(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {name: not (p.is_flag or p.count) for p in self.get_params(ctx)
+                       if isinstance(p, click.Option) for name in (*p.opts, *p.secondary_opts)}
+        options: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                words.extend(rest)
+            elif name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg:
+                    options.extend(x for x in [next(rest, None)] if x is not None)
+            elif arg.startswith("--"):  # a mistyped option (--limt 5) is said so, not searched for
+                options.append(arg)
+            else:
+                words.append(arg)
+        return [*options, "--", *words] if words else options
 
 
 def terminal_snippet(snippet: Snippet, color: bool) -> str:
@@ -89,6 +141,10 @@ def other_languages_line(counts: dict[str, int]) -> str:
     return f"In other languages: {', '.join(parts)}." if parts else ""
 
 
+def _matches(n: int) -> str:
+    return f"{n} statement matches" if n == 1 else f"{n} statements match"
+
+
 def print_results(res: Results, color: bool) -> None:
     d = _terminal_safe(res.to_dict())
     if d.get("mode") == "related":
@@ -98,9 +154,12 @@ def print_results(res: Results, color: bool) -> None:
         click.echo(f"No statement matches {d['query']!r}.")
         if d.get("other_languages"):
             click.echo(other_languages_line(d["other_languages"]))
+    elif not d["results"]:
+        click.echo(f"{_matches(d['total'])} {d['query']!r}, but page {res.page} is past the last page "
+                   f"({res.pages}).")
     else:
         first = (res.page - 1) * res.limit + 1
-        click.echo(f"{d['total']} statements match {d['query']!r} "
+        click.echo(f"{_matches(d['total'])} {d['query']!r} "
                    f"(showing {first}-{first + len(d['results']) - 1}, page {res.page} of {res.pages}).")
         if d.get("mode") == "any":
             click.echo("Few statements contain all the words: statements matching some of them follow.")
@@ -134,83 +193,96 @@ def print_results(res: Results, color: bool) -> None:
                 click.echo(line)
 
 
-@click.command("search")
-@click.argument("query")
+FORMATS = ("text", "json", "jsonl", "csv")
+
+
+@click.command("search", cls=QueryCommand, epilog=EXIT_CODES)
+@click.argument("query", nargs=-1, required=True)
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help=INDEX_HELP)
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Only statements in this language.")
-@click.option("--source", help="Only statements from a source whose name contains these words.")
+@click.option("--source", help="Only statements from a source whose name contains these words (any order).")
 @click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--until", help="Up to this date (inclusive): YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="relevance: best match first; date: newest first.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Results per page (1-1000).")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True,
+              help="Which page of results: 2 shows results 11-20 with the default --limit.")
 @click.option("--recency", type=click.FloatRange(0, 1), default=0.0, help="Blend in freshness (0..1).")
 @click.option("--bilingual", is_flag=True,
               help="Search French and English; with --lang, show each result in that language when it has "
                    "a version in it (a French query finds English statements through their French version).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (one per line with QUERY '-').")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object (one per line with QUERY '-'); the same as --format json.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="text (the default); json (the page as one object, as --json); csv or jsonl: every "
+                   f"match, not one page (at most {EXPORT_MAX:,}), one row per statement, for a spreadsheet "
+                   "or a script (--limit and --page do not apply).")
 def search_command(query, index_dir, lang, source, since, until, sort, limit, page, recency, bilingual,
-                   as_json):
-    """Search statements. QUERY '-' reads one query per line on stdin (batch mode).
+                   as_json, fmt):
+    """Search statements: QUERY is one or more words (quote a phrase); '-' reads one query per line on stdin
+    (batch mode).
 
     Words in any case, with or without accents; all words are required first, and statements matching
     only some of them follow when that finds less than a page. Syntax: "exact phrase", AND/ET, OR/OU,
-    NOT/SAUF, -word, prefix*, title:, source:, lang:, date:2020, date:[2020-01-01 TO 2020-06-30].
+    NOT/SAUF, -word (also first: presse search -covid vaccin), prefix*, title:, source:, lang:, date:2020,
+    date:[2020-01-01 TO 2020-06-30].
 
     Each result lists its other-language version ("also in English" / "aussi en français"; JSON
     "translations") and the same statement published elsewhere ("also published by"; JSON "duplicates").
     """
-    try:
-        searcher = _open(index_dir)
-    except SearchError as e:
-        _fail(e)
-    kwargs = dict(lang=lang, source=source, since=since, until=until, sort=sort, limit=limit, page=page,
-                  recency=recency, bilingual=bilingual)
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} ask for two formats: give one.")
+    fmt = "json" if as_json else fmt or "text"
+    batch = query == ("-",)
+    # Batch mode reads one query per line and keeps the one searcher open.
+    queries = (line.rstrip("\r\n") for line in sys.stdin) if batch else [" ".join(query)]
+    options = dict(lang=lang, source=source, since=since, until=until, sort=sort, recency=recency,
+                   bilingual=bilingual)
+    with command_errors():
+        with _open(index_dir) as searcher:
+            for n, q in enumerate(x for x in queries if not batch or x.strip()):
+                if fmt in ("csv", "jsonl"):
+                    _export(searcher, q, fmt, options, batch, first=n == 0)
+                    continue
+                res = searcher.search(q, limit=limit, page=page, **options)
+                if fmt == "json":
+                    click.echo(json_line(res.to_dict()))
+                else:
+                    print_results(res, _color(False))
+                    if batch:
+                        click.echo("")
 
-    def run(q: str) -> Results:
-        return searcher.search(q, **kwargs)
 
-    color = _color(as_json)
-    try:
-        # Batch mode reads one query per line and keeps the one searcher open.
-        batch = query == "-"
-        queries = (line.rstrip("\r\n") for line in sys.stdin) if batch else [query]
-        for q in queries:
-            if batch and not q.strip():
-                continue
-            res = run(q)
+def _export(searcher: Searcher, q: str, fmt: str, options: dict[str, Any], batch: bool, first: bool) -> None:
+    """Every match of ``q`` as CSV or JSON Lines (a JSON line as --json writes it); in batch mode each row
+    says its query, and the CSV header comes once."""
+    hits = export_hits(searcher, q, **options)
+    if batch:
+        hits = ({"query": q, **hit} for hit in hits)
+    if fmt == "jsonl":
+        for hit in hits:
+            click.echo(json_line(hit))
+        return
+    for line in csv_lines(hits, (("query",) if batch else ()) + CSV_COLUMNS, header=first):
+        click.echo(line, nl=False)
+
+
+@click.command("related", epilog=EXIT_CODES)
+@click.argument("statement_id")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help=INDEX_HELP)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many similar statements to list.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def related_command(statement_id, index_dir, limit, as_json):
+    """Statements most like the statement STATEMENT_ID, in either language."""
+    with command_errors():
+        with _open(index_dir) as searcher:
+            res = searcher.related(statement_id, limit=limit)
             if as_json:
                 click.echo(json_line(res.to_dict()))
             else:
-                print_results(res, color)
-                if batch:
-                    click.echo("")
-    except SearchError as e:
-        _fail(e)
-    finally:
-        searcher.close()
-
-
-@click.command("related")
-@click.argument("statement_id")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False), help=INDEX_HELP)
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-def related_command(statement_id, index_dir, limit, as_json):
-    """Statements most like the statement STATEMENT_ID."""
-    try:
-        searcher = _open(index_dir)
-    except SearchError as e:
-        _fail(e)
-    try:
-        res = searcher.related(statement_id, limit=limit)
-        if as_json:
-            click.echo(json_line(res.to_dict()))
-        else:
-            st = searcher.statement(statement_id) or {}
-            click.echo(terminal_text(f"Statements like {statement_id}: {st.get('title') or ''}"))
-            print_results(res, _color(as_json))
-    except SearchError as e:
-        _fail(e)
-    finally:
-        searcher.close()
+                st = searcher.statement(statement_id) or {}
+                click.echo(terminal_text(f"Statements like {statement_id}: {st.get('title') or ''}"))
+                print_results(res, _color(as_json))

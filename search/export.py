@@ -44,23 +44,26 @@ def export_hits(searcher: Any, query: str, *, max_results: int = EXPORT_MAX,
         page += 1
 
 
-def csv_row(hit: dict[str, Any]) -> dict[str, str]:
+def csv_row(hit: dict[str, Any], columns: tuple[str, ...] = CSV_COLUMNS) -> dict[str, str]:
     """A hit as one CSV row: plain-text snippet, translation and duplicate ids joined by spaces."""
     snippet = hit.get("snippet") or ""
-    row = {k: hit.get(k, "") for k in CSV_COLUMNS}
+    row = {k: hit.get(k, "") for k in columns}
     row["snippet"] = plain(snippet) if isinstance(snippet, Snippet) else str(snippet)
     row["translations"] = " ".join(str(t.get("id", "")) for t in hit.get("translations") or ())
     row["duplicates"] = " ".join(str(d.get("id", "")) for d in hit.get("duplicates") or ())
     return {k: "" if v is None else str(v) for k, v in row.items()}
 
 
-def csv_lines(hits: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A header line, then one CSV line per hit (RFC 4180 quoting, CRLF line ends)."""
+def csv_lines(hits: Iterable[dict[str, Any]], columns: tuple[str, ...] = CSV_COLUMNS,
+              header: bool = True) -> Iterator[str]:
+    """A header line (unless ``header`` is false), then one CSV line per hit (RFC 4180 quoting, CRLF line
+    ends). ``columns``: CSV_COLUMNS, or more (a batch of queries adds "query" in front)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
+    writer = csv.DictWriter(buf, fieldnames=columns)
+    if header:
+        writer.writeheader()
     for hit in hits:
-        writer.writerow(csv_row(hit))
+        writer.writerow(csv_row(hit, columns))
         yield _drain(buf)
     yield _drain(buf)
 

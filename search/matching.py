@@ -43,8 +43,9 @@ def filter_clauses(opts: SearchOptions) -> tuple | None:
     if opts.source:
         terms = [t for _, t in analyse_query(opts.source, "xx")]
         if terms:
+            # every word, in any order: "government yukon" finds "Government of Yukon"
             clauses.append(wq.Term("source_text", terms[0]) if len(terms) == 1
-                           else wq.Phrase("source_text", terms))
+                           else wq.And([wq.Term("source_text", t) for t in terms]))
     if opts.since or opts.until:
         clauses.append(wq.DateRange("date", opts.since, opts.until))
     return tuple(clauses) or None
@@ -354,25 +355,14 @@ class FastMatcher:
         return self._masks.put(key, mask)
 
     def _source_mask(self, c) -> np.ndarray:
-        """The documents a source clause (a Term or Phrase on source_text) matches.
-
-        source_text is the source, so documents with the same source value match alike: the phrase is
-        checked on one document per source value, not on every candidate.
-        """
+        """The documents a source clause (a Term, or an And of Terms, on source_text) matches."""
         fx = self.x
-        words = [c.text] if isinstance(c, wq.Term) else list(c.words)
+        words = [c.text] if isinstance(c, wq.Term) else [t.text for t in c.children()]
         postings = [fx.postings("source_text", w) for w in words]
         mask = np.zeros(fx.n, dtype=bool)
         cand = postings[0].ids
         for p in postings[1:]:
             cand = np.intersect1d(cand, p.ids, assume_unique=True)
-        if len(words) > 1 and len(cand):
-            codes, _ = fx.codes("source")
-            cc = codes[cand]
-            uniq, first = np.unique(cc, return_index=True)
-            ok = [code for code, i in zip(uniq.tolist(), first.tolist(), strict=True)
-                  if fastpath.in_a_row([p.positions(int(cand[i])) or [] for p in postings])]
-            cand = cand[np.isin(cc, ok)]
         mask[cand] = True
         return mask
 
