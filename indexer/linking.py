@@ -20,7 +20,7 @@ import math
 import re
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from corpus.dates import MONTHS
@@ -285,6 +285,34 @@ def _content_links(sts: list[Statement], n: int, days: int, min_score: float,
         feats: list = [statement_features(st) for st in sts]
     else:  # packed hashes, unpacked as arrays (a set is built only of the features shared with another)
         feats = [_unpack(pre[st.id] if st.id in pre else feature_hashes(st)) for st in sts]
+    df, idf, weights, kept = _feature_weights(feats, n)
+    del feats
+    langs = [_lang(st) for st in sts]
+    scored: list[tuple[float, int, int]] = []
+    for i, j, apart in _candidate_pairs(sts, kept, df, days):
+        if langs[i] == langs[j] and langs[i]:
+            continue
+        shared = kept[i] & kept[j]
+        if not shared:
+            continue
+        s = 2.0 * sum(idf[f] for f in shared) / (weights[i] + weights[j]) * DAY_PENALTY ** apart
+        if s >= min_score:
+            scored.append((s, i, j))
+    # The best pairs first; each statement is linked once.
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    links: dict[str, str] = {}
+    for _s, i, j in scored:
+        a, b = sts[i].id, sts[j].id
+        if a not in links and b not in links:
+            links[a] = b
+            links[b] = a
+    return links
+
+
+def _feature_weights(feats: list, n: int) -> tuple[dict, dict, list[float], list[set]]:
+    """Document frequencies, idf of the features shared by two statements or more, each statement's total
+    weight, and its shared features (features seen once can never be shared: dropped, but their weight
+    stays in the statement's total)."""
     df: dict = defaultdict(int)
     for fs in feats:
         for f in fs:
@@ -292,9 +320,7 @@ def _content_links(sts: list[Statement], n: int, days: int, min_score: float,
     # Smoothed idf, log(1 + N/df): stays positive in a tiny collection where every feature is in every text.
     logn = math.log(1 + n)
     idf = {f: math.log(1 + n / c) for f, c in df.items() if c > 1}
-    # Features seen once can never be shared: drop them, but keep their weight in the statement's total.
-    weights = []
-    kept = []
+    weights, kept = [], []
     for fs in feats:
         total = 0.0
         keep = set()
@@ -307,9 +333,13 @@ def _content_links(sts: list[Statement], n: int, days: int, min_score: float,
                 keep.add(f)
         weights.append(total)
         kept.append(keep)
-    del feats
-    langs = [_lang(st) for st in sts]
+    return df, idf, weights, kept
 
+
+def _candidate_pairs(sts: list[Statement], kept: list[set], df: dict,
+                     days: int) -> Iterator[tuple[int, int, int]]:
+    """(i, j, days apart) of the statements that may be versions of each other: dated within ``days`` of
+    each other; an undated one with any statement sharing a rare feature (counted ``days`` apart)."""
     by_day: dict[int, list[int]] = defaultdict(list)
     undated = []
     for i, st in enumerate(sts):
@@ -318,51 +348,29 @@ def _content_links(sts: list[Statement], n: int, days: int, min_score: float,
             undated.append(i)
         else:
             by_day[d].append(i)
-
-    scored: list[tuple[float, int, int]] = []
-
-    def score(i: int, j: int, apart: int) -> None:
-        if langs[i] == langs[j] and langs[i]:
-            return
-        shared = kept[i] & kept[j]
-        if not shared:
-            return
-        s = 2.0 * sum(idf[f] for f in shared) / (weights[i] + weights[j]) * DAY_PENALTY ** apart
-        if s >= min_score:
-            scored.append((s, i, j))
-
     for d, members in by_day.items():
         for k, i in enumerate(members):
             for j in members[k + 1:]:
-                score(i, j, 0)
+                yield i, j, 0
         for delta in range(1, days + 1):
             for j in by_day.get(d + delta, ()):
                 for i in members:
-                    score(i, j, delta)
-
-    if undated:
-        postings: dict[str, list[int]] = defaultdict(list)
-        for i, fs in enumerate(kept):
-            for f in fs:
-                if df[f] <= RARE_DF:
-                    postings[f].append(i)
-        for i in undated:
-            seen: set[int] = set()
-            for f in kept[i]:
-                if df[f] <= RARE_DF:
-                    seen.update(postings[f])
-            for j in seen:
-                if j != i and (_day(sts[j].date) is not None or j > i):
-                    score(i, j, days)
-
-    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-    links: dict[str, str] = {}
-    for _s, i, j in scored:
-        a, b = sts[i].id, sts[j].id
-        if a not in links and b not in links:
-            links[a] = b
-            links[b] = a
-    return links
+                    yield i, j, delta
+    if not undated:
+        return
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, fs in enumerate(kept):
+        for f in fs:
+            if df[f] <= RARE_DF:
+                postings[f].append(i)
+    for i in undated:
+        seen: set[int] = set()
+        for f in kept[i]:
+            if df[f] <= RARE_DF:
+                seen.update(postings[f])
+        for j in seen:
+            if j != i and (_day(sts[j].date) is not None or j > i):
+                yield i, j, days
 
 
 def link_translations(statements: Iterable[Statement], *, days: int = 1,
