@@ -80,3 +80,20 @@ def test_a_query_absent_from_this_version_says_so(client):
     hit = _hit_with_translation(client, "yukon")
     page = client.get(f"/statement/{hit['id']}?q=zzqxjkwv").get_data(as_text=True)
     assert "<mark" not in page and "is not in this version" in unescape(page)
+
+
+def test_statement_page_shows_its_furniture_apart_from_its_text(client):
+    """The ingester keeps media contacts and the date line out of the text (issue 18); the page shows
+    them, each contact block on its own lines, under the text."""
+    hit = _hit_with_translation(client, "yukon")
+    doc = client.get(f"/api/statements/{hit['id']}").get_json()
+    furniture = doc["extra"]["furniture"]
+    assert furniture.get("contacts") and furniture.get("dateline")
+    page = client.get(f"/statement/{hit['id']}").get_data(as_text=True)
+    assert f'<p class="dateline">{furniture["dateline"]}</p>' in unescape(page)
+    contacts = page[page.index('class="furniture contacts"'):]
+    contacts = unescape(contacts[: contacts.index("</section>")])
+    block = next(b for b in furniture["contacts"] if "\n" in b)
+    assert f"<p>{block}</p>" in contacts  # its line breaks kept (white-space: pre-line)
+    body = page[page.index('class="statement-body"'):page.index('class="furniture contacts"')]
+    assert furniture["dateline"] not in unescape(body) and block.split("\n")[-1] not in unescape(body)

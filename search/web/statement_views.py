@@ -30,7 +30,9 @@ def statement(sid: str) -> Any:
         other = s.statement(doc["translation"]) if doc.get("translation") else None
     text = highlight_statement(doc.get("title") or doc["id"], doc.get("body", ""), doc.get("lang") or "",
                                params["q"])
-    return page("statement.html", doc=doc, text=text, translation=other, params=params)
+    furniture = (doc.get("extra") or {}).get("furniture") or {}
+    return page("statement.html", doc=doc, text=text, translation=other, params=params,
+                furniture=furniture if isinstance(furniture, dict) else {})
 
 
 def related(sid: str) -> Any:
