@@ -82,84 +82,29 @@ def _name(value: Any) -> str:
     return clean(str(value)) if value else ""
 
 
+# Where a page says its date, most explicit first.
+_DATE_METAS = ("article:published_time", "dcterms.issued", "dcterms.date", "dc.date", "date", "pubdate",
+               "publication_date", "og:published_time", "dc.date.issued")
+
+
 def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
     """What the markup says about the page; every key present, "" when the markup is silent."""
     # One walk lists the tags; a bs4 find() per question walked the whole page each time.
     tags = [t for t in soup.descendants if isinstance(t, Tag)]
-
-    def first(name: str) -> Tag | None:
-        return next((t for t in tags if t.name == name), None)
-
     metas = _meta_map(tags)
-    ld = _json_ld(tags) if first("script") else {}
-    html = first("html")
-    h1 = first("h1")
+    ld = _json_ld(tags) if _first(tags, "script") else {}
+    h1 = _first(tags, "h1")
     h1_text = clean(h1.get_text(" ")) if h1 else ""
-    title_tag = first("title")
-    page_title = clean(title_tag.get_text()) if title_tag else ""
-
-    title = (
-        metas.get("og:title")
-        or metas.get("dcterms.title")
-        or metas.get("dc.title")
-        or _name(ld.get("headline"))
-        or page_title
-    )
-    # "<h1> - Site name": keep the h1 part, the site name is not the statement's title.
-    if h1_text and title != h1_text and title.startswith(h1_text) and len(h1_text) > 10:
-        title = h1_text
-    title = title or h1_text
-
-    date = ""
-    for value in (
-        metas.get("article:published_time"),
-        _name(ld.get("datePublished")),
-        metas.get("dcterms.issued"),
-        metas.get("dcterms.date"),
-        metas.get("dc.date"),
-        metas.get("date"),
-        metas.get("pubdate"),
-        metas.get("publication_date"),
-        metas.get("og:published_time"),
-        metas.get("dc.date.issued"),
-    ):
-        date = parse_iso(value or "")
-        if date:
-            break
-    if not date:
-        time_tag = next((t for t in tags if t.name == "time" and t.has_attr("datetime")), None)
-        if time_tag:
-            date = parse_iso(str(time_tag["datetime"]))
-
-    canonical = ""
-    alternates: dict[str, str] = {}
-    for link in (t for t in tags if t.name == "link" and t.has_attr("href")):
-        rel = [r.lower() for r in (link.get("rel") or [])]
-        if "canonical" in rel and not canonical:
-            canonical = str(link["href"]).strip()
-        elif "alternate" in rel and link.get("hreflang"):
-            alternates.setdefault(str(link["hreflang"]).strip(), str(link["href"]).strip())
-
-    declared = (
-        normalize_lang(str(html.get("lang") or html.get("xml:lang") or "")) if isinstance(html, Tag) else ""
-    )
-    declared = (
-        declared
-        or normalize_lang(_name(ld.get("inLanguage")))
-        or normalize_lang(metas.get("dcterms.language", ""))
-        or normalize_lang(metas.get("og:locale", ""))
-        or normalize_lang(metas.get("content-language", ""))
-    )
-
+    canonical, alternates = _links(tags)
     return {
-        "title": title,
+        "title": _title(tags, metas, ld, h1_text),
         "h1": h1_text,
-        "date": date,
+        "date": _date(tags, metas, ld),
         "url": canonical
         or metas.get("og:url", "")
         or _name(ld.get("url"))
         or metas.get("archive_capture_url", ""),
-        "lang": declared,
+        "lang": _declared_lang(tags, metas, ld),
         "source": (
             _name(ld.get("publisher"))
             or metas.get("dcterms.creator")
@@ -172,6 +117,64 @@ def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
         "alternates": alternates,
         "description": metas.get("description") or metas.get("og:description", ""),
     }
+
+
+def _first(tags: list[Tag], name: str) -> Tag | None:
+    return next((t for t in tags if t.name == name), None)
+
+
+def _title(tags: list[Tag], metas: dict[str, str], ld: dict[str, Any], h1_text: str) -> str:
+    title_tag = _first(tags, "title")
+    page_title = clean(title_tag.get_text()) if title_tag else ""
+    title = (
+        metas.get("og:title")
+        or metas.get("dcterms.title")
+        or metas.get("dc.title")
+        or _name(ld.get("headline"))
+        or page_title
+    )
+    # "<h1> - Site name": keep the h1 part, the site name is not the statement's title.
+    if h1_text and title != h1_text and title.startswith(h1_text) and len(h1_text) > 10:
+        title = h1_text
+    return title or h1_text
+
+
+def _date(tags: list[Tag], metas: dict[str, str], ld: dict[str, Any]) -> str:
+    first, *rest = _DATE_METAS  # JSON-LD's datePublished comes second
+    values = [metas.get(first), _name(ld.get("datePublished")), *(metas.get(k) for k in rest)]
+    for value in values:
+        date = parse_iso(value or "")
+        if date:
+            return date
+    time_tag = next((t for t in tags if t.name == "time" and t.has_attr("datetime")), None)
+    return parse_iso(str(time_tag["datetime"])) if time_tag else ""
+
+
+def _links(tags: list[Tag]) -> tuple[str, dict[str, str]]:
+    """The canonical URL and the other-language versions (hreflang -> URL) the page links to."""
+    canonical = ""
+    alternates: dict[str, str] = {}
+    for link in (t for t in tags if t.name == "link" and t.has_attr("href")):
+        rel = [r.lower() for r in (link.get("rel") or [])]
+        if "canonical" in rel and not canonical:
+            canonical = str(link["href"]).strip()
+        elif "alternate" in rel and link.get("hreflang"):
+            alternates.setdefault(str(link["hreflang"]).strip(), str(link["href"]).strip())
+    return canonical, alternates
+
+
+def _declared_lang(tags: list[Tag], metas: dict[str, str], ld: dict[str, Any]) -> str:
+    html = _first(tags, "html")
+    declared = (
+        normalize_lang(str(html.get("lang") or html.get("xml:lang") or "")) if isinstance(html, Tag) else ""
+    )
+    return (
+        declared
+        or normalize_lang(_name(ld.get("inLanguage")))
+        or normalize_lang(metas.get("dcterms.language", ""))
+        or normalize_lang(metas.get("og:locale", ""))
+        or normalize_lang(metas.get("content-language", ""))
+    )
 
 
 def release_from_text(blocks: list[str]) -> str:
