@@ -27,7 +27,7 @@ STAGES = [
     ("  extract_html (parse, prune, main content, metadata)", "corpus/extract.py", "extract_html"),
     ("    BeautifulSoup parse", "corpus/extract.py", "parse"),
     ("    prune", "corpus/extract.py", "prune"),
-    ("    main_content", "corpus/extract.py", "main_content"),
+    ("    main_content", "corpus/content.py", "main_content"),
     ("    text_blocks", "corpus/extract.py", "text_blocks"),
     ("    language identification (corpus.language.detect)", "corpus/language.py", "detect"),
     ("statement → fields (statement_fields)", "indexer/documents.py", "statement_fields"),
