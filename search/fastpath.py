@@ -11,12 +11,15 @@ tree scoring one posting at a time in Python.
 - per-field document lengths (Whoosh's byte-quantised length column, read in bulk), and per-document columns
   (lang, source, year as integer codes; the date as Whoosh's microsecond ticks), built on first use only.
 
-``Evaluator`` turns a compiled Whoosh query made of ``Term``, ``Phrase``, ``Or``, ``And``, ``AndNot``,
-``AndMaybe`` (and ``Every``, unscored) into a dense match mask and score vector over all document numbers,
-with Whoosh's arithmetic: BM25F per term (``idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avglen))``,
-the idf and average lengths taken from the Whoosh searcher itself), times the query boost, summed over the
-clauses that match. Anything else (prefixes, ranges, filters written in the query) is ``Unsupported`` and
-the caller keeps the Whoosh path.
+``Evaluator`` turns a compiled Whoosh query made of ``Term``, ``Phrase``, ``Prefix``, ``Or``, ``And``,
+``AndNot``, ``AndMaybe`` (and ``Every``, unscored) into a dense match mask and score vector over all document
+numbers, with Whoosh's arithmetic: BM25F per term
+(``idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avglen))``, the idf and average lengths taken from the
+Whoosh searcher itself), times the query boost, summed over the clauses that match. A prefix is the Or of the
+indexed words it expands to, each scored, as Whoosh's ``MultiTerm`` builds it with ``constantscore=False``
+(search.query compiles prefixes so: constant-scored, Whoosh scores them 1.0 only in segments under 5,000
+documents). Anything else (ranges, filters written in the query) is ``Unsupported`` and the caller keeps
+the Whoosh path.
 """
 
 from __future__ import annotations
@@ -446,7 +449,7 @@ def supported(q, schema) -> bool:
     """Whether the evaluator handles every clause of q."""
     if q is None:
         return True
-    if isinstance(q, wq.Term | wq.Phrase):
+    if isinstance(q, wq.Term | wq.Phrase | wq.Prefix):
         if q.fieldname not in schema:
             return False
         field = schema[q.fieldname]
@@ -503,6 +506,8 @@ class Evaluator:
             return mask, score
         if isinstance(q, wq.Phrase):
             return self._phrase(q)
+        if isinstance(q, wq.Prefix):
+            return self.evaluate(self.expand(q))
         if isinstance(q, wq.Every):
             return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float64)
         if type(q) is wq.Or:
@@ -541,6 +546,15 @@ class Evaluator:
             m, sc = self.evaluate(q.b)
             return mask, score + np.where(mask, sc, 0.0)
         raise Unsupported(type(q).__name__)
+
+    def expand(self, q: wq.Prefix):
+        """A prefix as Whoosh's ``MultiTerm.matcher`` evaluates it: the one indexed word it expands to, or
+        the Or of them all with the prefix's boost (an empty Or when none)."""
+        words = [w.decode("utf-8") if isinstance(w, bytes) else w
+                 for w in self.x.reader.expand_prefix(q.fieldname, q.text) if w]
+        if len(words) == 1:
+            return wq.Term(q.fieldname, words[0])
+        return wq.Or([wq.Term(q.fieldname, w) for w in words], boost=q.boost)
 
     def _phrase(self, q) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh scores a phrase as the sum of its words' scores, in the documents where they stand in a

@@ -348,7 +348,8 @@ class _Compiler:
             return qs[0] if len(qs) == 1 else wq.And(qs)
         if node.prefix:
             stem = fold(node.text)
-            clauses = [wq.Prefix(f, stem) for _, f in self.fields_for(node.field)]
+            # scored (constantscore=False): the same BM25 sum in every segment, as the numpy evaluator gives
+            clauses = [wq.Prefix(f, stem, constantscore=False) for _, f in self.fields_for(node.field)]
             if not negated:
                 for lang in LANGS:
                     self.prefixes[lang].add(stem)

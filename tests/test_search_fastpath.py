@@ -57,6 +57,8 @@ QUERIES = [
     ("yukon", {"limit": 5, "page": 3}),
     ("qwxzv", {}),  # nothing
     ("caribou", {"lang": "de"}),
+    ("vaccin*", {}),  # a prefix: the Or of the words it expands to, each scored, in every segment
+    ("heal* minister", {}),
 ]
 
 
@@ -141,9 +143,9 @@ def test_fast_path_agrees_with_whoosh(where, request):
 def test_queries_the_fast_path_leaves_to_whoosh(one_segment):
     fast, slow, calls = _pair(one_segment)
     try:
-        for q in ("vaccin*", "covid date:2020", "lang:fr covid", "covid year:2020"):
+        for q in ("covid date:2020", "lang:fr covid", "covid year:2020"):
             _same(fast.search(q).to_dict(), slow.search(q).to_dict(), q)
-        assert calls == []  # prefixes and filters written in the query: Whoosh
+        assert calls == []  # filters written in the query: Whoosh
         for q in ("source:office", "title:covid body:yukon"):
             _same(fast.search(q).to_dict(), slow.search(q).to_dict(), q)
         assert len(calls) == 2
