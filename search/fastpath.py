@@ -30,6 +30,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 from whoosh import query as wq
@@ -304,13 +305,12 @@ class IndexArrays:
             deltas, weights, values = got[0], got[1], got[2]
             ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
             w = np.asarray(weights, dtype=np.float32)
-            if seg.has_deletions():
-                dels = deleted_docs(seg)
-                if dels:
-                    keep = ~np.isin(ids, np.fromiter(dels, dtype=np.int64, count=len(dels)))
+            if seg.has_deletions():  # the cached live mask: one lookup a posting, no set to sort per term
+                keep = self.live[ids + base]
+                if not keep.all():
                     ids, w = ids[keep], w[keep]
                     if values is not None:
-                        values = [v for v, k in zip(values, keep.tolist(), strict=True) if k]
+                        values = list(compress(values, keep.tolist()))
             parts.append((ids + base, w, values))
         if not parts:
             return EMPTY
