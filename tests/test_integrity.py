@@ -155,7 +155,8 @@ def test_check_names_the_file_and_the_next_update_rebuilds(damaged, expected):
     assert code == 1 and path.name in out and "damaged" in out, out
     code, out = _invoke(["check", "--json", "--index", str(index_dir)])
     report = json.loads(out)
-    assert code == 1 and not report["ok"] and path.name in report["problems"][0]["file"]
+    # the damaged file is named; a garbled stored-fields file may first show in a column read beside it
+    assert code == 1 and not report["ok"] and any(path.name in p["file"] for p in report["problems"])
 
     code, out = _invoke(["index", str(CORPUS), "--index", str(index_dir)])
     assert code == 0, out

@@ -110,7 +110,8 @@ def test_filters_and_facets_agree_with_the_data(corpus_and_index, searcher):
     in_2019 = searcher.search("", since="2019", until="2019-12-31")
     assert in_2019.total == sum(1 for s in statements if s.date.startswith("2019"))
     q = searcher.search("yukon", limit=3)
-    assert sum(q.facets["lang"].values()) == q.total
+    # total counts statements, the language facet their versions: a French-English pair is one statement
+    assert max(q.facets["lang"].values()) <= q.total < sum(q.facets["lang"].values())
     src = searcher.search("", source="office a")
     assert [h["id"] for h in src.hits] == ["x-dup-a"]
 
