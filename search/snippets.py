@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import html as _html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from indexer.analysis import WORD, analyzer
@@ -59,6 +60,23 @@ def plain(snippet: Snippet) -> str:
 Match = tuple[int, int, str]  # start, end, indexed term
 
 
+@lru_cache(maxsize=200_000)
+def _word_tokens(word: str, lang: str) -> tuple[Match, ...]:
+    """(start, end, term) of the tokens the analysis chain makes of one word, offsets within the word.
+
+    Cached: a word's tokens and offsets do not depend on its neighbours (only positions do, unused here), and
+    the words of statements recur, so each distinct word goes through the chain once."""
+    return tuple((t.startchar, t.endchar, t.text) for t in analyzer(lang)(word, chars=True))
+
+
+def tokens(text: str, lang: str) -> Iterator[Match]:
+    """What ``analyzer(lang)(text, chars=True)`` yields, as (start, end, term), a word at a time."""
+    for m in WORD.finditer(text):
+        base = m.start()
+        for s, e, n in _word_tokens(m.group(), lang):
+            yield base + s, base + e, n
+
+
 def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int = 0) -> list[Match]:
     """(start, end, term) of each word of text whose indexed form is a query term.
 
@@ -74,8 +92,7 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int 
     stop = -1
     word_start = word_end = -1  # the word being read: a compound's whole comes first and spans its parts
     word_hit = whole_hit = False
-    for t in analyzer(lang)(text, chars=True):
-        s, e = t.startchar, t.endchar
+    for s, e, n in tokens(text, lang):
         if s >= word_end:  # a new word
             if size and stop < 0 and word_hit and out[-1][2] not in found:
                 found.add(out[-1][2] if out[-1][2] in terms else "*")
@@ -89,7 +106,6 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int 
             continue  # the whole compound matched: its parts are not marked again
         else:
             first = False
-        n = t.text
         hit = n in terms or (prefixes and n.startswith(prefixes))
         if first:
             whole_hit = hit

@@ -81,3 +81,26 @@ def test_html_and_plain_are_two_formats_of_the_same_spans(words):
     text = std_html.unescape(str(snip).replace("<mark>", "").replace("</mark>", ""))
     assert text == plain(snip)
     assert str(snip).count("<mark>") == sum(1 for sp in snip.spans if sp.matched)
+
+
+def test_word_at_a_time_tokens_are_the_analyzer_tokens_on_real_pages():
+    """Snippets read a body a word at a time, each word's tokens cached: the same (start, end, term) as the
+    analysis chain run over the whole text, on real French and English pages (compounds, elisions,
+    possessives, stopwords)."""
+    from corpus.inputs import read_paths
+    from corpus.statement import Statement
+    from indexer.analysis import analyzer
+    from search.snippets import tokens
+    from tests.corpora import SHARED
+
+    yukon = SHARED / "corpus" / "yukon"
+    if not yukon.is_dir():
+        pytest.skip("../shared/corpus/yukon is missing")
+    files = [f for lang in ("en", "fr") for f in sorted((yukon / lang / "2020").glob("*.html"))[:15]]
+    statements = [x for x in read_paths(files) if isinstance(x, Statement)]
+    assert {s.lang for s in statements} == {"en", "fr"}
+    for st_ in statements:
+        for lang in ("fr", "en", "xx"):
+            text = st_.title + "\n" + st_.body
+            whole = [(t.startchar, t.endchar, t.text) for t in analyzer(lang)(text, chars=True)]
+            assert list(tokens(text, lang)) == whole, (st_.id, lang)
