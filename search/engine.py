@@ -155,9 +155,9 @@ class Searcher:
         self.whoosh = WhooshMatcher(self._s)
         self._numpy: FastMatcher | None = None
         self.speller = Speller(self._s, self.index_dir)  # typos and suggestions (search.spelling)
-        self.languages = language.QueryLanguage(self._s)  # the query's language (search.language)
-        self.pairs = links.Pairs(self._s)  # the two versions of a statement: one result
         self.stats = ranking.IndexStats(self._s)  # document frequencies, for the pooled idf (search.ranking)
+        self.languages = language.QueryLanguage(self._s, self.stats)  # the query's language (search.language)
+        self.pairs = links.Pairs(self._s)  # the two versions of a statement: one result
 
     def numpy_matcher(self) -> FastMatcher:
         """The fast matcher, its arrays read on first use."""
@@ -265,11 +265,10 @@ class Searcher:
                 res = self._empty(opts)
                 res.suggestion = self.speller.suggest(opts.query, compiled.words) if compiled.words else None
                 return res
-        reader = self._s.reader()
         words = typos.words(compiled.words)  # an unknown word counts as its correction (search.spelling)
         signals = ranking.Signals.make(words, compiled.proximity, self.stats) if words else None
-        compiled.must_query = prune(compiled.must_query, reader)
-        compiled.any_query = prune(compiled.any_query, reader)
+        compiled.must_query = prune(compiled.must_query, self.stats)  # the cached frequencies: what is there
+        compiled.any_query = prune(compiled.any_query, self.stats)
         if signals is not None:  # the pooled idf, as term boosts both matchers apply
             compiled.must_query = signals.pool(compiled.must_query)
             compiled.any_query = signals.pool(compiled.any_query)

@@ -70,8 +70,10 @@ def _function_word(word: str) -> float:
 class QueryLanguage:
     """Infers a query's language from one index's per-language document frequencies."""
 
-    def __init__(self, searcher) -> None:
+    def __init__(self, searcher, stats=None) -> None:
         self.reader = searcher.reader()
+        # document frequencies: the searcher's cache (search.ranking.IndexStats) when given
+        self.doc_frequency = stats.df if stats is not None else self.reader.doc_frequency
         self.docs = {lang: self.reader.doc_frequency("lang", lang) for lang in QUERY_LANGS}
         # How many statements of a language make a word one of its words too (see SHARED_SHARE).
         self.common = {lang: max(SHARED_SHARE * n, SHARED_DOCS) for lang, n in self.docs.items()}
@@ -82,7 +84,7 @@ class QueryLanguage:
         if not terms:
             return None
         fields = (f"title_{lang}", f"body_{lang}")
-        return max(self.reader.doc_frequency(f, t) for t in terms for f in fields)
+        return max(self.doc_frequency(f, t) for t in terms for f in fields)
 
     def word_evidence(self, word: str) -> float:
         """Log-odds (nats) that one word is French rather than English."""

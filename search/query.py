@@ -498,6 +498,8 @@ def prune(q, reader):
 
     Returns None when the whole query cannot match. AND semantics are kept: an And with a clause that
     cannot match cannot match either.
+    ``reader``: a Whoosh reader, or anything answering ``(field, text) in reader`` and ``expand_prefix``
+    the same way (search.ranking.IndexStats: from its cached frequencies).
     """
     if q is None:
         return None

@@ -156,6 +156,14 @@ class IndexStats:
             n = self._df[key] = self.reader.doc_frequency(fname, t)
         return n
 
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        """Whether the index holds the term (field, text), as ``key in reader`` says (a term is only ever
+        written with a posting), from the cached frequency: no lexicon search in every segment."""
+        return self.df(*key) > 0
+
+    def expand_prefix(self, fname: str, prefix: str):
+        return self.reader.expand_prefix(fname, prefix)
+
     def idf(self, fname: str, t: str) -> float:
         """The weighting's idf (what BM25 multiplies the field's term score by)."""
         return bm25_idf(self.n_docs, self.df(fname, t))
