@@ -75,6 +75,19 @@ def index_command(paths, index_dir: Path) -> list[str]:
     return [PYTHON, "-c", code, str(index_dir), *map(str, paths)]
 
 
+EXIT_GUARD = 90.0  # seconds: a hang guard (a quiet machine exits in ~0.1 s; a busy CI machine took over 20)
+
+
+def stopped(proc: subprocess.Popen, lines: list[str]) -> None:
+    """Wait for a process told to stop; past the guard, kill it and fail with what it said."""
+    try:
+        proc.wait(EXIT_GUARD)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"no exit {EXIT_GUARD:g} s after Ctrl-C; it said:\n" + "\n".join(lines[-20:]))
+
+
 def wait_for(predicate, timeout: float = 60.0, step: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -447,7 +460,7 @@ def test_presse_watch_command(corpus_dir: Path, tmp_path: Path) -> None:
         assert set(index_ids(index_dir)) == statement_ids(corpus_dir)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(20)
+        stopped(proc, lines)
         pump.join(5)
     assert proc.returncode == 0, lines
     assert "stopped" in lines[-1]
@@ -478,7 +491,7 @@ def test_presse_serve_watch_shows_new_statements(corpus_dir: Path, tmp_path: Pat
         wait_for(lambda: api("quokkawatch")["total"] == 1, timeout=60, step=0.1)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(20)
+        stopped(proc, lines)
         pump.join(5)
     assert proc.returncode == 0, lines
     assert any("1 added" in line for line in lines), lines
