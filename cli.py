@@ -29,6 +29,15 @@ index_option = click.option("--index", "index_dir", default=None,
                             type=click.Path(file_okay=False, path_type=str), help=INDEX_HELP)
 
 
+def ctrl_c_stops() -> None:
+    """Ctrl-C (SIGINT) stops a long-running command, even when it was started by a process that ignores
+    SIGINT (a CI runner, a service manager, `nohup`): Python leaves an inherited "ignore" in place, and the
+    command would then never stop on Ctrl-C."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def echo_report(report, as_json: bool = False) -> None:
     """An update's report: its lines, or one JSON object."""
     if as_json:
@@ -157,6 +166,7 @@ def serve_command(index_dir: str, host: str, port: int, threads: int, watch_path
     """Serve the web search page (and /api/search, /feed) over the index, with waitress."""
     from search.web import serve
 
+    ctrl_c_stops()
     limits = {"header_timeout": header_timeout, "per_ip_connections": per_ip_connections}
     limits = {k: v for k, v in limits.items() if v is not None}  # else search.web's defaults
     with command_errors():
@@ -199,6 +209,7 @@ def watch_command(paths: tuple[str, ...], index_dir: str | None, quiet: float, m
     or deleted under them (one log line per batch on stderr). Ctrl-C stops."""
     from indexer.watch import watch
 
+    ctrl_c_stops()
     with command_errors():
         watch(paths, index_dir, quiet=quiet, max_delay=max_delay)
 
