@@ -38,16 +38,9 @@ QUERIES = ["coronavirus", "énergie nucléaire", "protection des données", "cli
 
 def build_index(index_dir: Path) -> None:
     tmp = index_dir.with_name(index_dir.name + ".building")
-    try:
-        from indexer import update
-    except ImportError:
-        update = None
-    if update is not None:
-        update([NSB], tmp)
-    else:
-        from corpus.inputs import read_paths
-        from search.devindex import build_index as build
-        build((x for x in read_paths([NSB]) if hasattr(x, "body")), tmp)
+    from indexer import update
+
+    update([NSB], tmp)
     tmp.rename(index_dir)
 
 

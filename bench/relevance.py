@@ -35,39 +35,11 @@ def load_eval(spf: Path = SPF):
     return queries, qrels
 
 
-def statements(spf: Path = SPF):
-    """The pages as statements, through the ingester when it reads them, else directly."""
-    try:
-        from corpus import read_paths
-    except ImportError:
-        try:
-            from corpus.inputs import read_paths
-        except ImportError:
-            read_paths = None
-    if read_paths is not None:
-        out = [x for x in read_paths([spf / "docs.jsonl"]) if hasattr(x, "body")]
-        if out:
-            return out
-    from corpus.statement import Statement
-    out = []
-    with open(spf / "docs.jsonl", encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            rec = json.loads(line)
-            out.append(Statement(id=rec["id"], origin=f"docs.jsonl:{i}", title="", body=rec["text"],
-                                 lang="fr", url=rec.get("url", "")))
-    return out
-
-
 def build(index_dir: Path, spf: Path = SPF) -> Path:
-    try:
-        from indexer import update
-    except ImportError:
-        update = None
-    if update is not None:
-        update([spf / "docs.jsonl"], index_dir)
-        return index_dir
-    from search.devindex import build_index
-    return build_index(statements(spf), index_dir)
+    from indexer import update
+
+    update([spf / "docs.jsonl"], index_dir)
+    return index_dir
 
 
 def metrics(ranked: dict[str, list[str]], qrels: dict[str, set[str]], k: int = 10) -> dict[str, float]:

@@ -11,9 +11,9 @@ import pytest
 from corpus.statement import Statement
 from indexer.analysis import fold
 from search import Searcher, ranking
-from search.devindex import build_index
 from search.matching import FastMatcher
 from search.query import analyse_query, is_stopword
+from tests.indexes import index_statements
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 YUKON = SHARED / "corpus" / "yukon"
@@ -35,7 +35,7 @@ def statements():
 
 @pytest.fixture(scope="module")
 def index_dir(statements, tmp_path_factory):
-    return build_index(statements, tmp_path_factory.mktemp("signals"))
+    return index_statements(statements, tmp_path_factory.mktemp("signals") / "index")
 
 
 @pytest.fixture(scope="module")
@@ -93,14 +93,18 @@ def test_statements_with_every_word_come_first(searcher, statements):
     checked = 0
     for st in statements:
         words = list(dict.fromkeys(_words(st.title)))
-        if len(words) < 6:
-            continue
+        if len(words) < 6 or searcher.statement(st.id).get("duplicate_of"):
+            continue  # an exact duplicate's text is indexed once, under the title of the statement kept
         query = " ".join(words[1:6] if len(words) > 6 else words[1:5])
         res = searcher.search(query)
         if res.mode != "any":
             continue
-        every = set(_ids(searcher.search(" AND ".join(query.split()), limit=50)))
-        assert every and st.id in every
+        explicit = searcher.search(" AND ".join(query.split()), limit=50)
+        every = set(_ids(explicit))
+        # one hit a statement: the title's statement may be shown as its other-language version, or be
+        # folded into a duplicate published elsewhere
+        versions = every | {x["id"] for h in explicit.hits for x in h["translations"] + h["duplicates"]}
+        assert every and st.id in versions
         head = _ids(res)[:len(every)]
         assert set(head) == every, (query, head, every)
         checked += 1
