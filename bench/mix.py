@@ -101,8 +101,9 @@ def fts5_search(db: sqlite3.Connection, q: Q, limit: int = 10) -> int:
     where, args = "", []
     if q.options.get("lang"):
         where, args = " AND m.lang = ?", [q.options["lang"]]
-    if q.options.get("since"):
-        where, args = " AND m.date BETWEEN ? AND ?", ["2010-01-01", "2020-12-31"]
+    if q.options.get("since"):  # the same range as presse's options (YYYY or YYYY-MM-DD), as ISO dates
+        since, until = q.options["since"], q.options["until"]
+        where, args = " AND m.date BETWEEN ? AND ?", [f"{since}-01-01"[:10], f"{until}-12-31"[:10]]
     offset = (q.options.get("page", 1) - 1) * limit
     total = 0
     for op in ((" ",) if phrase else (" AND ", " OR ")):

@@ -24,7 +24,7 @@ def export(fmt: str) -> Response:
         # Read whole before answering: the searcher goes back to the pool, and an error is still a status.
         text = "".join(export_lines(fmt, export_hits(s, params["q"], max_results=EXPORT_MAX,
                                                      **search_options(params))))
-    response = Response(text, mimetype=MEDIA_TYPES[fmt].split(";")[0], content_type=MEDIA_TYPES[fmt])
+    response = Response(text, content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{file_name(params["q"])}.{fmt}"'
     return response
 
