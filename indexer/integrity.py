@@ -56,10 +56,16 @@ DAMAGED_PREFIX = "damaged-"
 
 @dataclass(frozen=True)
 class Damage:
-    """One thing wrong with one file of the index."""
+    """One thing wrong with one file of the index. ``others`` names the files it was compared with when
+    which of them is at fault cannot be told (a column that disagrees with the stored fields)."""
 
     file: str
     problem: str
+    others: tuple[str, ...] = ()
+
+    @property
+    def files(self) -> list[str]:
+        return [self.file, *self.others]
 
     def __str__(self) -> str:
         return f"{self.file} {self.problem}"
@@ -248,7 +254,7 @@ def _stored_agrees(read: _Reading, s: _Segment, schema: Any, docnums: Iterable[i
             got = read(name, lambda c=colname, d=docnum: s.readers[c][d])
             if got != expected:
                 raise _Found(Damage(name, f"disagrees with {stored_name} for document {docnum}: one of them "
-                                          "is truncated or garbled"))
+                                          "is truncated or garbled", others=(stored_name,)))
 
 
 def _check_postings_end(terms: Any, size: int) -> None:
@@ -393,7 +399,7 @@ class CheckReport:
         return {"index_dir": self.index_dir, "ok": self.ok, "generation": self.generation,
                 "segments": self.segments, "documents": self.documents, "files": self.files,
                 "terms": self.terms, "postings": self.postings,
-                "problems": [{"file": d.file, "problem": d.problem} for d in self.problems],
+                "problems": [{"file": d.file, "problem": d.problem, "files": d.files} for d in self.problems],
                 "seconds": round(self.seconds, 3)}
 
     def lines(self) -> list[str]:
