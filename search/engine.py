@@ -35,6 +35,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as windex
 from whoosh import query as wq
@@ -42,6 +43,7 @@ from whoosh import query as wq
 from indexer import safe_pickle
 from indexer.analysis import LANGS
 from search import fastpath, language, links, ranking
+from search.histogram import empty_histogram
 from search.matching import FastMatcher, Matcher, WhooshMatcher, fast_covers, filter_clauses
 from search.options import SORTS, IndexUnavailable, SearchError, SearchOptions
 from search.query import Compiled, compile_query, prune
@@ -212,10 +214,13 @@ class Searcher:
     @_index_errors
     def search(self, query: str, *, lang: str | None = None, source: str | None = None,
                since: str | None = None, until: str | None = None, sort: str = "relevance",
-               limit: int = 10, page: int = 1, recency: float = 0.0, bilingual: bool = False) -> Results:
-        """Search; see the module docstring for matching, ranking, duplicates, bilingual search and facets."""
+               limit: int = 10, page: int = 1, recency: float = 0.0, bilingual: bool = False,
+               **filters: Any) -> Results:
+        """Search; see the module docstring for matching, ranking, duplicates, bilingual search and facets.
+        ``filters``: SearchOptions.make's facet filters (year, not_lang, not_source, not_year, last); lang
+        and source take one value or several."""
         opts = SearchOptions.make(query, lang=lang, source=source, since=since, until=until, sort=sort,
-                                  limit=limit, page=page, recency=recency, bilingual=bilingual)
+                                  limit=limit, page=page, recency=recency, bilingual=bilingual, **filters)
         if opts.bilingual:  # both languages searched, each statement shown in lang when it has a version
             res = self._search(dataclasses.replace(opts, lang=None), opts.lang)
             res.extra["bilingual"] = True
@@ -284,7 +289,7 @@ class Searcher:
     @staticmethod
     def _empty(opts: SearchOptions) -> Results:
         return Results(query=opts.query, total=0, hits=[], facets=empty_facets(), page=opts.page,
-                       limit=opts.limit, sort=opts.sort)
+                       limit=opts.limit, sort=opts.sort, extra={"histogram": empty_histogram()})
 
     def _evaluate(self, plan: Plan, matcher: Matcher) -> Results:
         """Match (AND, widened to OR when it finds less than a page), count, rank, page."""
@@ -300,6 +305,7 @@ class Searcher:
             if len(more) > len(must):
                 mode, found = "any", more
         res.mode, res.total, res.facets = mode, len(found), matcher.facets(found)
+        res.extra["histogram"] = matcher.histogram(found)  # by month or year (search.histogram)
         res.total -= self.pairs.folded(found.docs, res.facets.get("lang", {}), matcher.lang_of,
                                        self.store.partner)  # statements, not versions (search.links)
         if compiled.words and (len(must) < opts.limit or mode == "any"):

@@ -28,6 +28,7 @@ from whoosh.matching import AndNotMatcher
 
 from indexer.analysis import fold
 from search import fastpath, ranking
+from search.histogram import date_histogram
 from search.options import SearchOptions
 from search.query import Compiled, analyse_query
 
@@ -35,20 +36,40 @@ FACETS = ("lang", "source", "year")
 _CACHE_SIZE = 64
 
 
+def _source_clause(source: str) -> wq.Query | None:
+    """A source's words, every one, in any order: "government yukon" finds "Government of Yukon"."""
+    terms = [t for _, t in analyse_query(source, "xx")]
+    if not terms:
+        return None
+    return wq.Term("source_text", terms[0]) if len(terms) == 1 else wq.And(
+        [wq.Term("source_text", t) for t in terms])
+
+
+def _year_clause(year: int) -> wq.Query:
+    return wq.DateRange("date", dt.datetime(year, 1, 1), dt.datetime(year, 12, 31, 23, 59, 59))
+
+
+def _any(clauses: list) -> wq.Query | None:
+    """One clause, an Or of several, or None."""
+    clauses = [c for c in clauses if c is not None]
+    return None if not clauses else clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+
+
 def filter_clauses(opts: SearchOptions) -> tuple | None:
-    """The options' filters (lang, source, since, until) as Whoosh clauses, or None without filters."""
-    clauses: list[wq.Query] = []
-    if opts.lang:
-        clauses.append(wq.Term("lang", fold(opts.lang)))
-    if opts.source:
-        terms = [t for _, t in analyse_query(opts.source, "xx")]
-        if terms:
-            # every word, in any order: "government yukon" finds "Government of Yukon"
-            clauses.append(wq.Term("source_text", terms[0]) if len(terms) == 1
-                           else wq.And([wq.Term("source_text", t) for t in terms]))
+    """The options' filters as Whoosh clauses, all required (AND across facets), or None without filters:
+    any of a facet's values (an Or of them: lang, source, year), none of its excluded values (a Not),
+    the date range."""
+    langs = [wq.Term("lang", fold(v)) for v in opts.lang_values]
+    sources = [_source_clause(v) for v in opts.source_values]
+    clauses = [_any(langs), _any(sources), _any([_year_clause(y) for y in opts.years])]
+    for excluded in (_any([wq.Term("lang", fold(v)) for v in opts.not_lang]),
+                     _any([_source_clause(v) for v in opts.not_source]),
+                     _any([_year_clause(y) for y in opts.not_year])):
+        if excluded is not None:
+            clauses.append(wq.Not(excluded))
     if opts.since or opts.until:
         clauses.append(wq.DateRange("date", opts.since, opts.until))
-    return tuple(clauses) or None
+    return tuple(c for c in clauses if c is not None) or None
 
 
 class _Cache(dict):
@@ -91,6 +112,8 @@ class Matcher(Protocol):
     def match(self, q, filt: Any, sort: str, pool: int) -> Match: ...
 
     def facets(self, match: Match) -> dict[str, dict[str, int]]: ...
+
+    def histogram(self, match: Match) -> dict[str, Any]: ...
 
     def lang_of(self, d: int) -> str: ...
 
@@ -226,8 +249,17 @@ class WhooshMatcher:
         key = tuple(repr(c) for c in clauses)
         docs = self._filters.get(key)
         if docs is None:
-            q = clauses[0] if len(clauses) == 1 else wq.And(clauses)
-            docs = self._filters.put(key, set(self.searcher.docs_for_query(q)))
+            # Excluded values subtracted here: Whoosh's AndNot may keep a first document it should drop
+            # (see _AndNotMatcher), and a lone Not would need every document listed.
+            keep = [c for c in clauses if not isinstance(c, wq.Not)]
+            if keep:
+                docs = set(self.searcher.docs_for_query(keep[0] if len(keep) == 1 else wq.And(keep)))
+            else:
+                docs = set(self.searcher.reader().all_doc_ids())
+            for c in clauses:
+                if isinstance(c, wq.Not):
+                    docs -= set(self.searcher.docs_for_query(c.query))
+            docs = self._filters.put(key, docs)
         return docs
 
     def match(self, q, filt: set | None, sort: str, pool: int) -> WhooshMatch:
@@ -242,6 +274,10 @@ class WhooshMatcher:
 
     def facets(self, match: WhooshMatch) -> dict[str, dict[str, int]]:
         return self.docs_facets(match.docs)
+
+    def histogram(self, match: WhooshMatch) -> dict[str, Any]:
+        """The matches by month or year (search.histogram)."""
+        return date_histogram(self.date_ticks()[np.fromiter(match.docs, dtype=np.int64, count=len(match))])
 
     def lang_of(self, d: int) -> str:
         return self.column("lang")[d]
@@ -339,20 +375,32 @@ class FastMatcher:
             return self._masks[key]
         mask = np.ones(fx.n, dtype=bool) if fx.live is None else fx.live.copy()
         for c in clauses:
-            if isinstance(c, wq.Term) and c.fieldname == "lang":
-                codes, _ = fx.codes("lang")
-                code = fx.code_of("lang", c.text) if c.text else None
-                mask &= (codes == code) if code is not None else False
-            elif isinstance(c, wq.DateRange):
-                dates = fx.dates
-                mask &= dates != fastpath.NO_DATE
-                if c.startdate is not None:
-                    mask &= dates >= fastpath.ticks(c.startdate)
-                if c.enddate is not None:
-                    mask &= dates <= fastpath.ticks(c.enddate)
-            else:
-                mask &= self._source_mask(c)
+            mask &= self._mask(c)
         return self._masks.put(key, mask)
+
+    def _mask(self, c) -> np.ndarray:
+        """The documents one filter clause lets through (deleted ones included: the caller drops them)."""
+        fx = self.x
+        if isinstance(c, wq.Not):
+            return ~self._mask(c.query)
+        if isinstance(c, wq.Or):
+            mask = np.zeros(fx.n, dtype=bool)
+            for child in c.children():
+                mask |= self._mask(child)
+            return mask
+        if isinstance(c, wq.Term) and c.fieldname == "lang":
+            codes, _ = fx.codes("lang")
+            code = fx.code_of("lang", c.text) if c.text else None
+            return (codes == code) if code is not None else np.zeros(fx.n, dtype=bool)
+        if isinstance(c, wq.DateRange):
+            dates = fx.dates
+            mask = dates != fastpath.NO_DATE
+            if c.startdate is not None:
+                mask &= dates >= fastpath.ticks(c.startdate)
+            if c.enddate is not None:
+                mask &= dates <= fastpath.ticks(c.enddate)
+            return mask
+        return self._source_mask(c)
 
     def _source_mask(self, c) -> np.ndarray:
         """The documents a source clause (a Term, or an And of Terms, on source_text) matches."""
@@ -382,6 +430,10 @@ class FastMatcher:
             items = ((values[i], int(counts[i])) for i in np.flatnonzero(counts))
             out[name] = ranking.facet_counts(items, name)
         return out
+
+    def histogram(self, match: FastMatch) -> dict[str, Any]:
+        """The matches by month or year (search.histogram)."""
+        return date_histogram(self.x.dates[match.docs])
 
     def lang_of(self, d: int) -> str:
         langs, values = self.x.codes("lang")
