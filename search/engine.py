@@ -42,8 +42,7 @@ from whoosh import query as wq
 
 from indexer import safe_pickle
 from indexer.analysis import LANGS
-from search import fastpath, language, links, ranking
-from search.histogram import empty_histogram
+from search import fastpath, histogram, language, links, ranking
 from search.matching import FastMatcher, Matcher, WhooshMatcher, fast_covers, filter_clauses
 from search.options import SORTS, IndexUnavailable, SearchError, SearchOptions
 from search.query import Compiled, compile_query, prune
@@ -216,9 +215,7 @@ class Searcher:
                since: str | None = None, until: str | None = None, sort: str = "relevance",
                limit: int = 10, page: int = 1, recency: float = 0.0, bilingual: bool = False,
                **filters: Any) -> Results:
-        """Search; see the module docstring for matching, ranking, duplicates, bilingual search and facets.
-        ``filters``: SearchOptions.make's facet filters (year, not_lang, not_source, not_year, last); lang
-        and source take one value or several."""
+        """Search (see the module docstring); ``filters``: SearchOptions.make's (year, not_source...)."""
         opts = SearchOptions.make(query, lang=lang, source=source, since=since, until=until, sort=sort,
                                   limit=limit, page=page, recency=recency, bilingual=bilingual, **filters)
         if opts.bilingual:  # both languages searched, each statement shown in lang when it has a version
@@ -289,7 +286,7 @@ class Searcher:
     @staticmethod
     def _empty(opts: SearchOptions) -> Results:
         return Results(query=opts.query, total=0, hits=[], facets=empty_facets(), page=opts.page,
-                       limit=opts.limit, sort=opts.sort, extra={"histogram": empty_histogram()})
+                       limit=opts.limit, sort=opts.sort, extra={"histogram": histogram.empty_histogram()})
 
     def _evaluate(self, plan: Plan, matcher: Matcher) -> Results:
         """Match (AND, widened to OR when it finds less than a page), count, rank, page."""

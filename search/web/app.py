@@ -41,6 +41,7 @@ from search.web.urls import (
     search_url,
     statement_url,
     static_url,
+    toggle,
     ui_switch_url,
 )
 
@@ -51,7 +52,8 @@ def template_globals() -> dict[str, Any]:
     """What every template sees."""
     return {"t": messages(), "ui": ui(), "search_url": search_url, "ui_switch_url": ui_switch_url,
             "statement_url": statement_url, "home_url": home_url, "static_url": static_url,
-            "safe_href": safe_href, "host_of": host_of, "lang_name": lang_name, "max_query": MAX_QUERY}
+            "safe_href": safe_href, "host_of": host_of, "lang_name": lang_name, "max_query": MAX_QUERY,
+            "toggle": toggle}
 
 
 def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,

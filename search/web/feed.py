@@ -11,7 +11,7 @@ from flask import Response, request
 
 from search import snippets
 from search.web.context import lang_name, messages, ui
-from search.web.params import parse_params
+from search.web.params import FACET_PARAMS, parse_params
 from search.web.search_views import page_dict
 from search.web.urls import newest_first_url, safe_href, search_tag, statement_tag, statement_url
 
@@ -38,7 +38,8 @@ def atom(results: dict[str, Any], q: str) -> bytes:
     fg.title(t["feed_title"].format(q=q) if q else t["feed_title_all"])
     fg.subtitle(t["feed_subtitle"].format(q=q) if q else t["feed_subtitle_all"])
     fg.link(href=url, rel="self", type="application/atom+xml")
-    page_args = {k: v for k, v in request.args.items() if k in ("q", "lang", "source", "since", "until")}
+    page_args = {k: request.args.getlist(k) for k in ("q", "since", "until", "last", *FACET_PARAMS)
+                 if request.args.get(k)}
     fg.link(href=newest_first_url(page_args), rel="alternate", type="text/html")
     fg.language(ui())
     fg.generator("presse")

@@ -12,9 +12,10 @@ from flask import redirect, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from search.export import EXPORT_FORMATS
+from search.facets import facet_options
 from search.options import IndexUnavailable, SearchError
 from search.web.context import json_response, page, searchers
-from search.web.params import MAX_PAGE, BadParameter, parse_params
+from search.web.params import FACET_PARAMS, MAX_PAGE, BadParameter, parse_params
 from search.web.urls import search_url, statement_url
 
 BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest first
@@ -23,7 +24,7 @@ BROWSE_SINCE = "1000-01-01"  # no query: list every dated statement, newest firs
 def search_options(p: dict[str, Any]) -> dict[str, Any]:
     """``Searcher.search``'s options for checked parameters, but the page: recency and the bilingual view
     are passed only when asked for."""
-    extra = {k: p[k] for k in ("recency", "bilingual") if p.get(k)}
+    extra = {k: p[k] for k in ("recency", "bilingual", "last", *FACET_PARAMS[2:]) if p.get(k)}
     return dict(lang=p["lang"] or None, source=p["source"] or None, since=p["since"] or None,
                 until=p["until"] or None, sort=p["sort"], **extra)
 
@@ -50,18 +51,24 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return obj if isinstance(obj, dict) else obj.to_dict()
 
 
-def search_dict(params: dict[str, Any]) -> dict[str, Any]:
-    """A search's results as the JSON object."""
+def search_dict(params: dict[str, Any], choices: bool = False) -> dict[str, Any]:
+    """A search's results as the JSON object; with ``choices``, its ``facet_options``: each facet's values
+    counted without its own selection, the choices for adding a value to it (search.facets)."""
     with searchers().searcher() as s:
-        return as_dict(run_search(s, params))
+        results = as_dict(run_search(s, params))
+        if choices:
+            with search_errors():
+                results["facet_options"] = facet_options(s, params["q"], results["facets"],
+                                                         **search_options(params))
+        return results
 
 
-def page_dict(params: dict[str, Any]) -> dict[str, Any]:
+def page_dict(params: dict[str, Any], choices: bool = False) -> dict[str, Any]:
     """What a page (or feed) lists: the search's results; without a query, the newest statements of the
     filters."""
     if params["q"]:
-        return search_dict(params)
-    return search_dict({**params, "since": params["since"] or BROWSE_SINCE, "sort": "date"})
+        return search_dict(params, choices)
+    return search_dict({**params, "since": params["since"] or BROWSE_SINCE, "sort": "date"}, choices)
 
 
 def index() -> Any:
@@ -69,8 +76,8 @@ def index() -> Any:
     if related:
         return redirect(statement_url(related, "related"))
     params = parse_params(request.args)
-    filtered = any(params[k] for k in ("lang", "source", "since", "until"))
-    results = page_dict(params)
+    filtered = any(params[k] for k in (*FACET_PARAMS, "since", "until", "last"))
+    results = page_dict(params, choices=True)
     pages = min(MAX_PAGE, math.ceil(int(results.get("total") or 0) / params["limit"]))
     return page("search.html", params=params, results=results, pages=pages,
                 filtered=filtered, feed_url=search_url(params, "feed", sort=None, limit=None),
@@ -80,7 +87,7 @@ def index() -> Any:
 
 
 def api_search() -> Any:
-    return json_response(search_dict(parse_params(request.args)))
+    return json_response(search_dict(parse_params(request.args), choices=True))
 
 
 def healthz() -> Any:

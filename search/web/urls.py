@@ -13,7 +13,8 @@ from search.web.context import ui
 
 DEFAULT_LIMIT = 10
 # The parameters of our own pages: the only ones a link built from the current URL carries over.
-PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page", "recency", "bilingual")
+PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page", "recency", "bilingual",
+               "year", "not_lang", "not_source", "not_year", "last")
 
 
 class StatementId(PathConverter):
@@ -77,8 +78,22 @@ def statement_tag(sid: str) -> str:
 
 def search_tag(args: dict[str, Any]) -> str:
     """The permanent id of a feed: its search parameters in a fixed order, not the server's address."""
-    kept = [(k, str(args[k])) for k in PAGE_PARAMS if args.get(k) and k not in ("page", "sort")]
+    kept = [(k, str(v)) for k in PAGE_PARAMS if k not in ("page", "sort") for v in _all(args, k) if v]
     return f"tag:{TAG_AUTHORITY}:feed" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def _all(args: Any, key: str) -> list[Any]:
+    """Every value of a parameter: a repeated one (a query string's getlist), a list, or one value."""
+    if hasattr(args, "getlist"):
+        return args.getlist(key)
+    value = args.get(key)
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def toggle(values: list[str], value: Any) -> list[str]:
+    """A facet's selection with ``value`` added, or taken out when it is there."""
+    value = str(value)
+    return [v for v in values if v != value] if value in values else [*values, value]
 
 
 def newest_first_url(args: dict[str, Any]) -> str:
@@ -89,7 +104,7 @@ def newest_first_url(args: dict[str, Any]) -> str:
 def ui_switch_url() -> str:
     """This page in the other interface language: only our own parameters are carried over (any other
     key reached url_for as one of its arguments, "endpoint" or "_external", and was a 500)."""
-    args: dict[str, Any] = {k: v for k in PAGE_PARAMS if (v := request.args.get(k))}
+    args: dict[str, Any] = {k: v for k in PAGE_PARAMS if (v := request.args.getlist(k))}
     args["ui"] = "fr" if ui() == "en" else "en"
     sid = (request.view_args or {}).get("sid")
     if request.endpoint in ("statement", "related") and isinstance(sid, str):
