@@ -183,6 +183,7 @@ def scored_article(measure: Measure) -> list[Tag]:
     by_id = {id(t): t for t in measure.tags}
     final = {k: v * (1 - measure.link_density(by_id[k])) for k, v in scores.items()}
     top = by_id[max(final, key=final.__getitem__)]
+    found = final[id(top)]
     # A block that is its parent's only content: the parent is the same article, with its heading and date.
     limit = measure.own_text(top) * CLIMB_SHARE + CLIMB_SLACK
     while top.parent is not None and id(top.parent) in measure.data \
@@ -201,6 +202,11 @@ def scored_article(measure: Measure) -> list[Tag]:
             continue
         score = final.get(id(sib), 0.0) + (best * 0.2 if top_class and sib.get("class") == top_class else 0)
         n, density = measure.text_len(sib), measure.link_density(sib)
+        # The article in sections cut by figures: a wrapper like the top one, whose paragraphs score alike.
+        inner = max((final.get(id(t), 0.0) for t in measure.under(sib)), default=0.0) if top_class else 0.0
+        if sib.get("class") == top_class and density < 0.25 and inner >= found * SIBLING_SHARE:
+            kept.append(sib)
+            continue
         sentence = 0 < n <= 80 and density == 0 and clean(sib.text).endswith(".")
         if score >= threshold or (sib.name == "p" and ((n > 80 and density < 0.25) or sentence)):
             kept.append(sib)

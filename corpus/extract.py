@@ -24,7 +24,7 @@ from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Navigable
 from .content import Measure, clean_conditionally, drop_link_lists, main_content
 from .dates import date_from_text, parse_iso
 from .decode import decode_bytes, looks_binary, repair_surrogates
-from .furniture import Furniture, related_links_in, split_furniture
+from .furniture import Furniture, related_links_in, split_furniture, take_captions
 from .language import detect, normalize_lang
 from .metadata import clean, read_metadata, release_from_text
 from .statement import Problem, Statement
@@ -458,6 +458,7 @@ def page_blocks(text: str) -> tuple[list[str], dict[str, Any], str]:
     prune(soup)
     measure = Measure(soup)
     content = main_content(soup, measure)
+    meta["captions"] = [text for root in content.roots for text in take_captions(root)]
     for root in content.roots:
         drop_link_lists(root, measure)
         clean_conditionally(root, measure)
@@ -524,7 +525,7 @@ def assemble(blocks: list[str], furniture: Furniture, meta: dict[str, Any], know
         dateline=furniture.dateline,
         quick_facts=furniture.quick_facts,
         related_links=furniture.related_links or meta.get("related_links", []),
-        credits=furniture.credits,
+        credits=[*meta.get("captions", []), *furniture.credits],
         extraction=how,
         extra=extra,
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .dates import find_dates
+from .dates import MONTHS, find_dates
 from .metadata import RELEASE, clean
 
 _COLON = r"\s*[:：]?\s*$"
@@ -94,6 +94,31 @@ def _is_dateline(block: str) -> bool:
     return bool(find_dates(rest) or _GERMAN_DATE.search(rest)) and len(rest) < 45
 
 
+# A time stamp or byline over (or under) the text: "PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: …",
+# "Nov. 20, 2019, 9:28 AM UTC", "September 10, 2018 | by Catherine", "By Reuters".
+_DAY_MONTH = re.compile(r"\b(?:\d{1,2}(?:er|st|nd|rd|th)?\.?\s+(?:" + "|".join(MONTHS) + r")\b|(?:"
+                        + "|".join(MONTHS) + r")\.?\s+\d{1,2}\b)|\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}\b"
+                        r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.IGNORECASE)
+_STAMP_WORDS = re.compile(
+    r"\b(?:published|posted|updated|modified|last|first|on|at|by|le|à|publi[ée]e?|mis|mise|en|ligne|jour|"
+    r"am|pm|a\.m|p\.m|utc|gmt|[ecmph][sd]t|bst|cet|cest|hst|et|pt|\d+(?:er|st|nd|rd|th)?|"
+    + "|".join(MONTHS) + r")\b\.?", re.IGNORECASE)
+BYLINE = re.compile(r"^(?:by|par)\s+[A-ZÉÈÀ]", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def is_stamp(block: str) -> bool:
+    """A short line that dates the text or names its writer, with at most a name besides."""
+    if len(block) > 120 or "\n" in block:
+        return False
+    if BYLINE.match(block):
+        return len(_WORDS.findall(block)) <= 6 and not block.endswith(".")
+    sentence = block.endswith((".", "!", "?")) and not block.endswith(("a.m.", "p.m."))
+    if sentence or not _DAY_MONTH.search(block):
+        return False
+    return len(_WORDS.findall(_STAMP_WORDS.sub(" ", block))) <= 4
+
+
 def _is_credit(block: str) -> bool:
     return len(block) <= 300 and "\n" not in block and bool(CREDIT.search(block) or AGENCY.match(block))
 
@@ -173,6 +198,13 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
             found.dateline = block
             i += 1
             continue
+        if edge and is_stamp(block):
+            if found.dateline or BYLINE.match(block) or not find_dates(block):
+                found.credits.append(block)
+            else:
+                found.dateline = block
+            i += 1
+            continue
         if edge and _is_credit(block):
             found.credits.append(block)
             i += 1
@@ -228,4 +260,26 @@ def related_links_in(soup: BeautifulSoup) -> list[str]:
             text = clean(link.get_text(" "))
             if text and text not in found:
                 found.append(text)
+    return found
+
+
+# What a <figure> may hold that is the statement's own text, not a picture's.
+_FIGURE_TEXT = ("table", "blockquote", "pre", "ul", "ol")
+
+
+def take_captions(root: Tag) -> list[str]:
+    """Remove the pictures' captions (<figcaption>) under root and return their text: furniture, kept as
+    credits. A <figure> that holds no table, quote or list is a picture: its other text (a gallery counter,
+    an overlay) goes with it."""
+    found: list[str] = []
+    for caption in root.find_all("figcaption"):
+        if caption.__dict__.get("_decomposed"):
+            continue
+        text = clean(caption.get_text(" "))
+        if text and text not in found:
+            found.append(text)
+        caption.decompose()
+    for figure in root.find_all("figure"):
+        if not figure.__dict__.get("_decomposed") and figure.find(_FIGURE_TEXT) is None:
+            figure.decompose()
     return found

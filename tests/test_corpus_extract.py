@@ -45,9 +45,10 @@ def test_full_page_metadata_and_boilerplate():
     assert st.source == "Ministry of Transport"
     assert st.place == "Halifax"
     assert st.alternates == {"fr": "https://news.example.org/fr/communiques/traversier"}
-    # the statement, in order: date line, paragraphs, list, table, quote and author; the media contact and
+    # the statement, in order: paragraphs, list, table, quote and author; the date line, the media contact and
     # the "Quick facts" heading are furniture, kept in fields of their own (tests/test_furniture.py)
-    assert st.body.startswith("July 3, 2024\n\nThe Minister of Transport today announced")
+    assert st.dateline == "July 3, 2024"
+    assert st.body.startswith("The Minister of Transport today announced")
     for kept in (
         "- Two vessels will serve the route.",
         "Halifax – Dartmouth | 30 min",

@@ -1,0 +1,88 @@
+"""Main content on news and blog templates (issue 18): rules checked on real pages of
+../shared/eval/article-extraction against their expected article text (the pages named here are in the
+benchmark's "tune" half, bench/extraction.py's article_split)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from functools import cache
+
+import lxml.html
+import pytest
+
+from bench.extraction import token_prf
+from corpus import Statement, extract_html
+from corpus.furniture import is_stamp
+from tests.corpora import SHARED
+
+ARTICLES = SHARED / "eval" / "article-extraction"
+pytestmark = pytest.mark.skipif(not ARTICLES.is_dir(), reason="../shared/eval/article-extraction is missing")
+
+
+@cache
+def _expected() -> dict:
+    return json.loads((ARTICLES / "ground-truth.json").read_text(encoding="utf-8"))
+
+
+def _page(prefix: str) -> tuple[bytes, str]:
+    """A page of the benchmark by the start of its name, and its expected article text."""
+    (key,) = [k for k in _expected() if k.startswith(prefix)]
+    html = gzip.decompress((ARTICLES / "html" / f"{key}.html.gz").read_bytes())
+    return html, _expected()[key]["articleBody"]
+
+
+def _statement(html: bytes) -> Statement:
+    st = extract_html(html, origin="test")
+    assert isinstance(st, Statement)
+    return st
+
+
+def test_article_in_sections_cut_by_figures_is_kept_whole() -> None:
+    """An article whose text sits in several wrappers of one class, with figures between them: every section
+    is the article (only the largest, 56% of the text, was kept before)."""
+    html, expected = _page("bdb56ac8")
+    st = _statement(html)
+    assert token_prf(st.body, expected)[1] > 0.95
+
+
+def test_captions_are_credits_not_body() -> None:
+    """A picture's caption (<figcaption>) is furniture: kept as a credit, never body text; the picture's
+    other text (a gallery counter) goes with it."""
+    html, expected = _page("8b194530")
+    def squeeze(text: str) -> str:  # spaces between a caption's spans differ between readers
+        return "".join(text.split())
+
+    captions = [squeeze(c.text_content()) for c in lxml.html.fromstring(html).iter("figcaption")]
+    captions = [c for c in captions if c]
+    assert len(captions) >= 3
+    st = _statement(html)
+    credits = [squeeze(c) for c in st.credits]
+    for caption in captions:
+        assert caption not in squeeze(st.body)
+        assert caption in credits
+    assert not [b for b in st.body.split("\n\n") if not any(c.isalpha() for c in b)]  # the counters "6"
+    assert token_prf(st.body, expected)[0] > 0.95
+
+
+@pytest.mark.parametrize("prefix", ["264dc3ae", "8e3efab5", "0dd13570"])
+def test_time_stamps_and_bylines_are_furniture(prefix: str) -> None:
+    """"PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: …", "Nov. 20, 2019, 9:28 AM UTC", "By Reuters":
+    the date line and the byline over the article are fields, not its first words; none of them is in the
+    expected article text, and the article itself is all kept."""
+    html, expected = _page(prefix)
+    st = _statement(html)
+    taken = [line for line in (st.dateline, *st.credits) if line and is_stamp(line)]
+    assert taken
+    for line in taken:
+        assert line not in st.body
+        assert token_prf(line, expected)[0] < 0.6  # mostly words the article does not have
+    assert token_prf(st.body, expected)[1] > 0.95
+
+
+def test_a_sentence_with_a_date_is_not_a_stamp() -> None:
+    """The article's own short lines that carry a date stay text: the rule wants a line that is nothing but
+    a date, a time and a name."""
+    html, expected = _page("f344ca5f")
+    paragraphs = [p for p in expected.split("\n") if p.strip()]
+    assert not [p for p in paragraphs if is_stamp(p.strip())]
