@@ -1,0 +1,174 @@
+"""The distributed engine's write side against real ``searchd`` servers (Sphinx 2.2 via SphinxQL): its
+configuration, `presse index --engine`, incremental updates, and failures reported in one line."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from indexer.sphinxql import Engine, EngineError, SentLog, doc_id, sync
+from tests.corpora import SAMPLE
+from tests.sphinx_servers import Servers, free_port_pair, needs_searchd
+
+
+def engine_rows(url: str, where: str = "", args: tuple = ()) -> list[tuple]:
+    """(sid, lang, doc JSON) of the rows of the engine's distributed index."""
+    engine = Engine.parse(url)
+    conn = engine.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT sid, lang, doc FROM {engine.prefix} {where} LIMIT 100000 "
+                        "OPTION max_matches=100000", args)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+def after_first_batch(done: list, action):
+    """A sync progress callback that runs ``action`` once, when the first batch has been sent."""
+
+    def progress(sent: int) -> None:
+        if sent and not done:
+            done.append(sent)
+            action()
+
+    return progress
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    if not (SAMPLE / "vie-publique.jsonl").exists():
+        pytest.skip("sample/ missing")
+    folder = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+@pytest.fixture
+def servers(tmp_path):
+    srv = Servers(tmp_path / "engine", servers=2, shards=2)
+    yield srv
+    srv.close()
+
+
+def test_engine_config_lists_every_shard_as_an_agent():
+    result = CliRunner().invoke(main, ["engine-config", "--shards", "3", "--ports", "9306,10.0.0.2:9400",
+                                       "--data", "/srv/presse", "--prefix", "news"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.count("searchd\n{") == 2  # one configuration per server
+    assert "listen = 127.0.0.1:9306:mysql41" in out and "listen = 10.0.0.2:9400:mysql41" in out
+    for shard, api in ((0, "127.0.0.1:9307"), (1, "10.0.0.2:9401"), (2, "127.0.0.1:9307")):
+        names = ",".join(f"news_{lang}_{shard}" for lang in ("fr", "en", "xx"))
+        assert out.count(f"agent = {api}:{names}") == 2  # in the distributed index of both servers
+        assert out.count(f"index news_fr_{shard}\n") == 1  # the shard's indexes on its own server only
+    assert "morphology = libstemmer_fr" in out and "morphology = libstemmer_en" in out
+    assert "U+E9->e" in out and "U+153" not in out  # é folded by the table; œ (two letters) by presse
+    bad = CliRunner().invoke(main, ["engine-config", "--ports", "http"])
+    assert bad.exit_code != 0 and "not a port" in bad.output and "Traceback" not in bad.output
+
+
+@needs_searchd
+@pytest.mark.slow
+def test_index_engine_sends_then_replaces_and_deletes(corpus, servers, tmp_path):
+    runner = CliRunner()
+    index_dir = tmp_path / "ix"
+    args = ["index", str(corpus), "--index", str(index_dir), "--engine", servers.url, "--json"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output)
+    n = report["statements"]
+    assert report["engine"]["sent"] == n > 100 and report["engine"]["deleted"] == 0
+    spread = report["engine"]["per_shard"]
+    assert len(spread) == 2 and all(v > 0 for v in spread.values())
+    rows = engine_rows(servers.url)
+    assert len(rows) == n
+    by_sid = {sid: json.loads(doc) for sid, _, doc in rows}
+    linked = [d for d in by_sid.values() if d.get("translation")]
+    assert linked and all(by_sid[d["translation"]]["translation"] == d["id"] for d in linked)
+
+    # One statement changed, one Yukon page gone: one REPLACE, its statement DELETEd, the rest untouched.
+    jsonl = corpus / "vie-publique.jsonl"
+    lines = jsonl.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[0])
+    record["html"] += "<p>Un paragraphe ajouté pour la mise à jour incrémentale.</p>"
+    jsonl.write_text("\n".join([json.dumps(record, ensure_ascii=False), *lines[1:]]) + "\n", encoding="utf-8")
+    page = next(p for p in sorted((corpus / "yukon" / "en").rglob("*")) if p.is_file())
+    page.unlink()
+    again = json.loads(runner.invoke(main, args).output)
+    removed = again["removed"]
+    assert again["engine"]["deleted"] == removed >= 1
+    assert 1 <= again["engine"]["sent"] <= 3 and again["engine"]["unchanged"] >= n - removed - 3
+    rows = engine_rows(servers.url)
+    assert len(rows) == again["statements"] == n - removed + again["added"]
+    changed = [json.loads(doc) for _, _, doc in rows if "mise à jour incrémentale" in json.loads(doc)["body"]]
+    assert len(changed) == 1
+    third = json.loads(runner.invoke(main, args).output)
+    assert third["engine"]["sent"] == third["engine"]["deleted"] == 0
+
+
+def test_wrong_address_port_or_protocol_is_one_line(tmp_path, sample_index):
+    runner = CliRunner()
+    port = free_port_pair()  # nothing listens there
+    http_server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=http_server.serve_forever, daemon=True).start()
+    try:
+        for url, says in ((f"sphinxql://127.0.0.1:{port}", "no SphinxQL server at .*Connection refused"),
+                          (f"sphinxql://127.0.0.1:{http_server.server_port}",
+                           "does not speak the MySQL protocol.*wrong port or protocol"),
+                          ("http://127.0.0.1:9306", "not a search engine address")):
+            with pytest.raises(EngineError, match=says) as info:
+                sync(sample_index, url)
+            assert "\n" not in str(info.value)
+        local = tmp_path / "ix"
+        shutil.copytree(sample_index, local)
+        result = runner.invoke(main, ["index", str(SAMPLE / "yukon"), "--index", str(local),
+                                      "--engine", f"sphinxql://127.0.0.1:{port}"])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.count("\n") == 1 and "wrong port, or the server is down" in result.output
+    finally:
+        http_server.shutdown()
+        http_server.server_close()
+
+
+@needs_searchd
+@pytest.mark.slow
+def test_connection_dropped_mid_batch_is_retried(servers, sample_index, tmp_path):
+    """The second server restarts between two batches: the writer's connection to it is dead, the batch
+    is sent again on a new one, and every statement arrives once."""
+    local = tmp_path / "ix"
+    shutil.copytree(sample_index, local)
+    restarted = []
+    report = sync(local, servers.url, batch_rows=10, progress=after_first_batch(
+        restarted, lambda: (servers.stop(servers.ports[1]), servers.start(servers.ports[1]))))
+    assert restarted and report.sent == sum(report.per_shard.values())
+    assert len(engine_rows(servers.url)) == report.sent
+
+
+@needs_searchd
+@pytest.mark.slow
+def test_agent_down_mid_update_is_reported_and_a_rerun_completes(servers, sample_index, tmp_path):
+    local = tmp_path / "ix"
+    shutil.copytree(sample_index, local)
+    with pytest.raises(EngineError) as info:
+        sync(local, servers.url, batch_rows=10,
+             progress=after_first_batch([], lambda: servers.stop(servers.ports[1])))
+    message = str(info.value)
+    assert "dropped the connection" in message and "run it again" in message and "\n" not in message
+    # Nothing half-written is recorded as sent: every statement the log holds is on a server.
+    log = SentLog(local, Engine.parse(servers.url))
+    recorded = log.all()
+    log.close()
+    servers.start(servers.ports[1])
+    on_engine = {doc_id(sid) for sid, _, _ in engine_rows(servers.url)}
+    assert recorded and {doc_id(s) for s in recorded} <= on_engine
+    report = sync(local, servers.url)
+    assert report.unchanged == len(recorded)
+    assert len(engine_rows(servers.url)) == report.sent + report.unchanged == sum(report.per_shard.values())
