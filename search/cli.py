@@ -200,7 +200,14 @@ FORMATS = ("text", "json", "jsonl", "csv")
 @click.argument("query", nargs=-1, required=True)
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help=INDEX_HELP)
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Only statements in this language.")
-@click.option("--source", help="Only statements from a source whose name contains these words (any order).")
+@click.option("--source", multiple=True,
+              help="Only statements from a source whose name contains these words (any order); repeat for "
+                   "any of several sources.")
+@click.option("--not-source", multiple=True, metavar="TEXT",
+              help="Leave out the statements of this source (its words, any order); repeatable.")
+@click.option("--last", metavar="SPAN",
+              help="Only the most recent span, counted back from today: 7d, 30d, 12m (d days, w weeks, "
+                   "m months, y years).")
 @click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--until", help="Up to this date (inclusive): YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
@@ -219,8 +226,8 @@ FORMATS = ("text", "json", "jsonl", "csv")
               help="text (the default); json (the page as one object, as --json); csv or jsonl: every "
                    f"match, not one page (at most {EXPORT_MAX:,}), one row per statement, for a spreadsheet "
                    "or a script (--limit and --page do not apply).")
-def search_command(query, index_dir, lang, source, since, until, sort, limit, page, recency, bilingual,
-                   as_json, fmt):
+def search_command(query, index_dir, lang, source, not_source, last, since, until, sort, limit, page, recency,
+                   bilingual, as_json, fmt):
     """Search statements: QUERY is one or more words (quote a phrase); '-' reads one query per line on stdin
     (batch mode).
 
@@ -239,7 +246,7 @@ def search_command(query, index_dir, lang, source, since, until, sort, limit, pa
     # Batch mode reads one query per line and keeps the one searcher open.
     queries = (line.rstrip("\r\n") for line in sys.stdin) if batch else [" ".join(query)]
     options = dict(lang=lang, source=source, since=since, until=until, sort=sort, recency=recency,
-                   bilingual=bilingual)
+                   bilingual=bilingual, not_source=not_source, last=last)
     with command_errors():
         with _open(index_dir) as searcher:
             for n, q in enumerate(x for x in queries if not batch or x.strip()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -39,7 +40,6 @@ def every_hit(client, **params) -> list[dict]:
     """Every match of a search (not one page), as the JSON Lines export lists them."""
     r = client.get("/export.jsonl?" + urlencode(params, doseq=True))
     assert r.status_code == 200
-    import json
     return [json.loads(line) for line in r.get_data(as_text=True).splitlines()]
 
 
@@ -238,3 +238,21 @@ def test_exports_and_feed_keep_several_values(client):
     feed = client.get("/feed?" + urlencode({"q": "covid", "source": [YK_EN, VP]}, doseq=True))
     ident = unescape(re.search(r"<id>(tag:[^<]+)</id>", feed.get_data(as_text=True)).group(1))
     assert ident == "tag:presse,2024:feed?" + urlencode({"q": "covid", "source": [YK_EN, VP]}, doseq=True)
+
+
+def test_cli_repeats_source_and_leaves_one_out():
+    from click.testing import CliRunner
+
+    from cli import main
+
+    def facets(*options: str) -> dict:
+        r = CliRunner().invoke(main, ["search", "yukon", "--index", str(web_index()), "--json", *options])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)["facets"]["source"]
+
+    everything = facets()
+    assert facets("--source", "government yukon", "--source", "gouvernement yukon") == {
+        YK_EN: everything[YK_EN], YK_FR: everything[YK_FR]}
+    assert YK_EN not in facets("--not-source", "government yukon")
+    r = CliRunner().invoke(main, ["search", "yukon", "--index", str(web_index()), "--last", "forever"])
+    assert r.exit_code == 2 and "Bad last 'forever'" in r.output
