@@ -256,3 +256,14 @@ def test_cli_repeats_source_and_leaves_one_out():
     assert YK_EN not in facets("--not-source", "government yukon")
     r = CliRunner().invoke(main, ["search", "yukon", "--index", str(web_index()), "--last", "forever"])
     assert r.exit_code == 2 and "Bad last 'forever'" in r.output
+
+
+def test_a_bad_date_names_every_accepted_form_and_links_keep_repeated_values(client):
+    r = client.get("/api/search?q=yukon&since=2020-13")
+    assert r.status_code == 400 and "YYYY, YYYY-MM or YYYY-MM-DD" in r.get_data(as_text=True)
+    query = urlencode({"q": "covid", "source": [YK_EN, VP]}, doseq=True)
+    page = client.get("/?" + query).get_data(as_text=True)
+    switch = unescape(re.search(r'<nav class="ui-switch"[^>]*>\s*<a href="([^"]+)"', page).group(1))
+    assert parse_qs(urlsplit(switch).query) == {"q": ["covid"], "source": [YK_EN, VP], "ui": ["fr"]}
+    hidden = re.findall(r'<input type="hidden" name="source" value="([^"]+)">', page)
+    assert hidden[:2] == [YK_EN, VP]  # the search box keeps both sources

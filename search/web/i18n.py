@@ -95,7 +95,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "server_error": "The search failed. Please try again in a moment.",
         "bad_host": "This server does not answer to the host name “{host}” (a protection against DNS "
                     "rebinding). To allow it, start presse serve with --allow-host {name}",
-        "bad_date": "“{value}” is not a date; use YYYY-MM-DD (for example 2020-03-15).",
+        "bad_date": "“{value}” is not a date; use YYYY, YYYY-MM or YYYY-MM-DD (for example 2020-03-15).",
         "bad_range": "The start date {since} is after the end date {until}.",
         "bad_sort": "Sort must be “relevance” or “date”, not “{value}”.",
         "bad_int": "“{name}” must be a whole number between {lo} and {hi}, not “{value}”.",
@@ -193,7 +193,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "server_error": "La recherche a échoué. Veuillez réessayer dans un instant.",
         "bad_host": "Ce serveur ne répond pas au nom d’hôte « {host} » (une protection contre le DNS "
                     "rebinding). Pour l’autoriser, lancez presse serve avec --allow-host {name}",
-        "bad_date": "« {value} » n’est pas une date ; utilisez AAAA-MM-JJ (par exemple 2020-03-15).",
+        "bad_date": "« {value} » n’est pas une date ; utilisez AAAA, AAAA-MM ou AAAA-MM-JJ (par exemple "
+                    "2020-03-15).",
         "bad_range": "La date de début {since} est postérieure à la date de fin {until}.",
         "bad_sort": "Le tri doit être « relevance » ou « date », pas « {value} ».",
         "bad_int": "« {name} » doit être un nombre entier entre {lo} et {hi}, pas « {value} ».",
