@@ -190,6 +190,12 @@ def _labels(tag: Tag) -> str:
     return " ".join([*(tag.get("class") or ()), str(tag.get("id") or "")])
 
 
+def _own_labels(tag: Tag) -> str:
+    """The class words that say what the tag itself is: of a BEM name ("article-body__newsletter"), the
+    element after "__", not the block it belongs to (which says "body" of every part of an article)."""
+    return " ".join([*(c.rsplit("__", 1)[-1] for c in tag.get("class") or ()), str(tag.get("id") or "")])
+
+
 _DROP = frozenset(DROP_TAGS)
 _CHROME = frozenset(CHROME_TAGS)
 
@@ -229,7 +235,7 @@ def prune(soup: BeautifulSoup) -> None:
         if tag.name == "form" and len(tag.get_text()) < FORM_TEXT:
             tag.decompose()
             continue
-        labels = _labels(tag)
+        labels = _own_labels(tag)
         if labels.strip() and CHROME_WORDS.search(labels) and (
                 not CONTENT_WORDS.search(labels) or COMMENT_WORDS.search(labels)):
             tag.decompose()

@@ -38,9 +38,12 @@ CONTACT_DETAIL = re.compile(
 QUICK_FACTS = re.compile(r"^(?:quick\s+facts|key\s+facts|in\s+brief|(?:les\s+)?faits\s+en\s+bref|en\s+bref)"
                          + _COLON, re.IGNORECASE)
 RELATED_HEAD = re.compile(
-    r"^(?:related\s+(?:links?|products|information|content)|associated\s+links|see\s+also|"
+    r"^(?:related\s+(?:links?|products|information|content|stories|articles|posts|news|coverage)|"
+    r"associated\s+links|see\s+also|you\s+(?:may|might)\s+also\s+(?:like|be\s+interested\s+in)|"
+    r"more\s+(?:stories|news|articles)|recommended(?:\s+(?:stories|articles|for\s+you))?|read\s+(?:more|next)|"
     r"(?:liens?|articles|renseignements)\s+(?:connexes|associ[ée]s|utiles)|produits\s+connexes|voir\s+aussi|"
-    r"[àa]\s+voir\s+aussi)"
+    r"[àa]\s+voir\s+aussi|[àa]?\s*lire\s+aussi|sur\s+le\s+m[êe]me\s+sujet|dans\s+la\s+m[êe]me\s+rubrique)"
+    r"(?:\s*\.{3}|…)?"
     + _COLON,
     re.IGNORECASE,
 )

@@ -32,6 +32,11 @@ def _page(prefix: str) -> tuple[bytes, str]:
     return html, _expected()[key]["articleBody"]
 
 
+def squeeze(text: str) -> str:
+    """The text without white space: the spaces between a block's spans differ between readers."""
+    return "".join(text.split())
+
+
 def _statement(html: bytes) -> Statement:
     st = extract_html(html, origin="test")
     assert isinstance(st, Statement)
@@ -50,9 +55,6 @@ def test_captions_are_credits_not_body() -> None:
     """A picture's caption (<figcaption>) is furniture: kept as a credit, never body text; the picture's
     other text (a gallery counter) goes with it."""
     html, expected = _page("8b194530")
-    def squeeze(text: str) -> str:  # spaces between a caption's spans differ between readers
-        return "".join(text.split())
-
     captions = [squeeze(c.text_content()) for c in lxml.html.fromstring(html).iter("figcaption")]
     captions = [c for c in captions if c]
     assert len(captions) >= 3
@@ -86,3 +88,30 @@ def test_a_sentence_with_a_date_is_not_a_stamp() -> None:
     html, expected = _page("f344ca5f")
     paragraphs = [p for p in expected.split("\n") if p.strip()]
     assert not [p for p in paragraphs if is_stamp(p.strip())]
+
+
+def test_a_bem_element_is_judged_by_its_own_name() -> None:
+    """"article-body__tablet-newsletter" is a newsletter box inside the article body: the element's own name
+    (after "__") says what it is; the "body" of its block name does not make it the article."""
+    html, expected = _page("5a822960")
+    elements = [(e, (e.get("class") or "").split()) for e in lxml.html.fromstring(html).iter()]
+    boxes = [squeeze(e.text_content()) for e, classes in elements
+             if any("__" in c and "newsletter" in c.rsplit("__", 1)[1] for c in classes)]
+    assert boxes
+    st = _statement(html)
+    for box in boxes:
+        assert box not in squeeze(st.body)
+    assert token_prf(st.body, expected)[1] > 0.95
+
+
+def test_you_may_also_like_lists_are_related_links() -> None:
+    """A "You may also like..." heading inside the article and the headlines under it are related links
+    (furniture), not the article's last paragraphs."""
+    html, expected = _page("35b15891")
+    st = _statement(html)
+    assert len(st.related_links) >= 3
+    for headline in st.related_links:
+        assert headline not in st.body
+        assert token_prf(headline, expected)[2] < 0.5
+    assert "also like" not in st.body.lower()
+    assert token_prf(st.body, expected)[1] > 0.95
