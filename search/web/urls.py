@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import request, url_for
+from flask import g, request, url_for
 from werkzeug.routing import PathConverter
 
 from search.web.context import ui
 
 DEFAULT_LIMIT = 10
+QUERY_SAFE = "!$'()*,/:;?@"  # left as they are in a query string, as by Werkzeug's url_for
 # The parameters of our own pages: the only ones a link built from the current URL carries over.
 PAGE_PARAMS = ("q", "lang", "source", "since", "until", "sort", "limit", "page", "recency", "bilingual",
                "year", "not_lang", "not_source", "not_year", "last")
@@ -46,7 +47,11 @@ def search_url(params: dict[str, Any], endpoint: str = "index", **changes: Any) 
         if key == "sort" and value == ("relevance" if merged.get("q") else "date"):
             continue
         args[key] = value
-    return url_for(endpoint, **args)
+    # The route's path once a request, the query encoded as Werkzeug's url_for encodes it: a results page
+    # builds a hundred of these links (facets, histogram bars), and url_for was a third of its time.
+    paths = g.setdefault("route_paths", {})
+    path = paths.get(endpoint) or paths.setdefault(endpoint, url_for(endpoint))
+    return path + "?" + urlencode(args, doseq=True, safe=QUERY_SAFE) if args else path
 
 
 def statement_url(sid: str, endpoint: str = "statement", q: str = "", **kwargs: Any) -> str:
