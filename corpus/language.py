@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 # The languages press statements of our sources are written in; restricting py3langid to them avoids
@@ -11,7 +12,7 @@ CANDIDATES = ("fr", "en", "de", "it", "es", "nl", "pt")
 PREFIX_CHARS = 1000  # enough for a sure answer; keeps detection cost flat on long statements
 MIN_CONFIDENT_CHARS = 200
 
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(r"\w+")  # (digits and "_" do no harm to counting function words; [^\W\d_] costs 30% more)
 STOPWORDS = {
     "fr": set(
         "le la les des du de et est une un pour dans sur au aux par que qui avec ce cette il elle nous "
@@ -68,8 +69,8 @@ def normalize_lang(value: str) -> str:
 
 def stopword_guess(text: str) -> tuple[str, int]:
     """(language, hits) by counting common function words: steadier than n-grams on a few words."""
-    words = [w.lower() for w in _WORD.findall(text[:PREFIX_CHARS])]
-    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in STOPWORDS.items()}
+    counts = Counter(_WORD.findall(text[:PREFIX_CHARS].lower()))
+    scores = {lang: sum(map(counts.__getitem__, stop & counts.keys())) for lang, stop in STOPWORDS.items()}
     lang = max(scores, key=scores.__getitem__)
     return (lang, scores[lang]) if scores[lang] else ("", 0)
 
