@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as _html
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,6 +84,10 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int 
     A compound whose whole matched ("COVID-19") is marked whole, else its matching parts are. With size > 0
     the scan stops `size` characters after every term has been seen once: enough for the best fragments,
     and fast on long statements.
+
+    The words that match are found with set operations on the text's distinct words (each word goes through
+    the analysis chain once per process, see `_Vocabulary`), then only they are looked for in the text: a
+    statement costs a few C-speed passes, not a Python step per word.
     """
     if not terms and not prefixes:
         return []
@@ -90,28 +95,102 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int 
     found: set[str] = set()
     want = len(terms) + (1 if prefixes else 0)
     stop = -1
-    word_start = word_end = -1  # the word being read: a compound's whole comes first and spans its parts
-    word_hit = whole_hit = False
-    for s, e, n in tokens(text, lang):
-        if s >= word_end:  # a new word
-            if size and stop < 0 and word_hit and out[-1][2] not in found:
+    for lo, hi in _chunks(text, 2000 if size else len(text)):
+        hits = VOCABULARY.words_giving(set(WORD.findall(text, lo, hi)), lang, terms, prefixes)
+        for start, word in _occurrences(text, hits, lo, hi):
+            first = start + _word_tokens(word, lang)[0][0]
+            if stop >= 0 and first > stop and _word_start(text, first) > stop:
+                return out
+            marks = _word_hits(word, lang, terms, prefixes)
+            if not marks:
+                continue
+            out.extend((start + s, start + e, n) for s, e, n in marks)
+            if size and stop < 0 and out[-1][2] not in found:
                 found.add(out[-1][2] if out[-1][2] in terms else "*")
                 if len(found) >= want:
-                    stop = WORD.match(text, word_start).end() + size
-            if stop >= 0 and s > stop and _word_start(text, s) > stop:
-                break
-            word_start, word_end, word_hit = s, e, False
-            first = True
-        elif whole_hit:
-            continue  # the whole compound matched: its parts are not marked again
-        else:
-            first = False
-        hit = n in terms or (prefixes and n.startswith(prefixes))
-        if first:
-            whole_hit = hit
-        if hit:
-            out.append((s, e, n))
-            word_hit = True
+                    stop = start + len(word) + size
+        if 0 <= stop < hi:
+            break
+    return out
+
+
+_SPACE_AT = re.compile(r"\s")
+
+
+def _chunks(text: str, first: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of pieces of text cut at whitespace (no word spans two), the first about ``first``
+    characters, each next one twice the last: the matches of most statements are all in the first."""
+    lo, size = 0, first
+    while lo < len(text):
+        m = _SPACE_AT.search(text, min(lo + size, len(text)))
+        hi = m.start() if m else len(text)
+        yield lo, hi
+        lo, size = hi, size * 2
+
+
+class _Vocabulary:
+    """The words already analysed, per language, and for each indexed term the words that give it.
+
+    Bounded: past ``limit`` words in a language it starts afresh (a long-running server reads many
+    statements). A lock keeps a learning thread from changing a set another is reading."""
+
+    def __init__(self, limit: int = 400_000) -> None:
+        self.limit = limit
+        self.seen: dict[str, set[str]] = {}
+        self.giving: dict[str, dict[str, set[str]]] = {}
+        self.lock = threading.Lock()
+
+    def words_giving(self, words: set[str], lang: str, terms: frozenset, prefixes: tuple) -> list[str]:
+        """Those of ``words`` with a token that is one of ``terms`` or starts with one of ``prefixes``."""
+        with self.lock:
+            seen = self.seen.get(lang)
+            if seen is None or len(seen) > self.limit:
+                seen = self.seen[lang] = set()
+                self.giving[lang] = {}
+            giving = self.giving[lang]
+            for w in words - seen:
+                for _s, _e, n in _word_tokens(w, lang):
+                    giving.setdefault(n, set()).add(w)
+            seen |= words
+            found = set().union(*(giving.get(t, ()) for t in terms)) & words
+        if prefixes:
+            found.update(w for w in words - found
+                         if any(n.startswith(prefixes) for _, _, n in _word_tokens(w, lang)))
+        return list(found)
+
+
+VOCABULARY = _Vocabulary()
+
+
+@lru_cache(maxsize=100_000)
+def _word_hits(word: str, lang: str, terms: frozenset, prefixes: tuple) -> tuple[Match, ...]:
+    """The tokens of one word to mark: the whole of a compound when it matched, else its matching parts."""
+    toks = _word_tokens(word, lang)
+    if not toks:
+        return ()
+
+    def hit(n: str) -> bool:
+        return n in terms or bool(prefixes and n.startswith(prefixes))
+
+    if hit(toks[0][2]):
+        return toks[:1]
+    return tuple(t for t in toks[1:] if hit(t[2]))
+
+
+_STARTS = re.compile(r"(?<!\w)(?<!\w[-‐‑'’ʼ])")  # a word of WORD starts here
+_ENDS = re.compile(r"(?!\w)(?![-‐‑'’ʼ]\w)")  # and ends here
+
+
+def _occurrences(text: str, words: list[str], lo: int, hi: int) -> list[tuple[int, str]]:
+    """(start, word) of each occurrence of these words as whole words of WORD in text[lo:hi], in order."""
+    out = []
+    for w in words:
+        i = text.find(w, lo, hi)
+        while i >= 0:
+            if _STARTS.match(text, i) and _ENDS.match(text, i + len(w)):
+                out.append((i, w))
+            i = text.find(w, i + 1, hi)
+    out.sort()
     return out
 
 
