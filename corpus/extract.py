@@ -78,7 +78,7 @@ CHROME_WORDS = re.compile(
     r"sidebar|side-bar|related|recommended|newsletter|subscribe|subscription|skip|skiplinks?|search|"
     r"lang-toggle|language|languages|langs?|wb-lng|wb-srch|wb-bc|wb-tphp|pagedetails|page-details|"
     r"report-problem|feedback|banner|popup|modal|toolbar|comments?|advert|promo|"
-    r"archived?|outdated|pager|pagination)(?:$|[-_ ])",
+    r"archived?|outdated|pager|pagination|cta)(?:$|[-_ ])",
     re.IGNORECASE,
 )
 # A block whose class or id also says it holds the article is kept whatever else it says ("l-sidebar-fixed
@@ -107,10 +107,18 @@ CHROME_LINES = re.compile(
     r"date modified:?.*|date de modification\s*:?.*|this news release has been archived.*|"
     r"ce communiqué a été archivé.*|skip to main content|passer au contenu principal|"
     r"(accept|refuse|reject) (all )?cookies.*|.*\buses cookies\b.*|.*utilise des cookies.*|back to top|"
-    r"haut de la page|print|imprimer|english|français|menu|search|rechercher|"
+    r"haut de la page|print|imprimer|english|français|menu|search|rechercher|advert|advertisement|publicité|"
+    r"this slideshow requires javascript\.?|(?:read|see|watch) (?:more|also|next)\s*:.*|don['’]t miss:?|"
+    r"(?:[àa] )?lire aussi\s*:.*|"
     r"you are here:?|vous êtes ici\s*:?)$",
     re.IGNORECASE,
 )
+# A short block that asks the reader to subscribe: "Sign up for The Water Coolest … newsletter …".
+CALL_TO_SUBSCRIBE = re.compile(
+    r"\b(?:sign[\s-]?up|subscribe|inscrivez-vous|abonnez-vous)\b.{0,150}\b(?:newsletters?|inbox|lettre d['’]"
+    r"information|infolettre)\b|\b(?:newsletters?|infolettre)\b.{0,150}\b(?:sign[\s-]?up|subscribe|inscri|abonne)",
+    re.IGNORECASE)
+CALL_MAX = 300
 BLOCK_TAGS = {
     "p",
     "div",
@@ -277,6 +285,11 @@ class BlockWriter:
         raw = _INLINE_SPACE.sub(" ", "".join(self.buffer))
         self.buffer.clear()
         self.any_text = False
+        if _LINE_BREAK not in raw:  # most blocks: no <br> to split at
+            text = raw.strip()
+            if text and text not in ("-", "|"):
+                self.blocks.append(text)
+            return
         # <br><br> separates paragraphs (vie-publique writes whole speeches that way); one <br> is a line.
         for para in _PARAGRAPH_BREAK.split(raw):
             lines = [line.strip() for line in para.split(_LINE_BREAK)]
@@ -286,7 +299,8 @@ class BlockWriter:
 
     def result(self) -> list[str]:
         self.flush()
-        return [b for b in self.blocks if not (len(b) < 120 and CHROME_LINES.match(b))]
+        return [b for b in self.blocks if not (len(b) < 120 and CHROME_LINES.match(b)
+                                                or len(b) < CALL_MAX and CALL_TO_SUBSCRIBE.search(b))]
 
 
 def text_blocks(root: Tag) -> list[str]:
@@ -324,20 +338,25 @@ def fragment_blocks(text: str) -> list[str] | None:
     except (ValueError, lxml.etree.ParserError):
         return None
     out = BlockWriter()
+    add, open_tag, flush = out.add, out.open, out.flush  # (bound once: this loop runs for every node of NSB)
     for event, node in lxml.etree.iterwalk(root, events=("start", "end")):
-        tag = node.tag if isinstance(node.tag, str) else ""  # "" for a comment or a processing instruction
+        tag = node.tag
+        if not isinstance(tag, str):  # a comment or a processing instruction
+            tag = ""
         if event == "start":
             if tag == "br":
-                out.add(_LINE_BREAK)
+                add(_LINE_BREAK)
             elif tag:
-                out.open(tag)
-                if node.text:
-                    out.add(node.text)
+                open_tag(tag)
+                text = node.text
+                if text:
+                    add(text)
             continue
         if tag in BLOCK_TAGS:
-            out.flush()
-        if node.tail:
-            out.add(node.tail)
+            flush()
+        tail = node.tail
+        if tail:
+            add(tail)
     return out.result()
 
 

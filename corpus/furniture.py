@@ -73,6 +73,9 @@ CREDIT = re.compile(
 # Agency credit lines: "(Avec entrée de Xinhua)", "(With input from Xinhua)", "(Source : Xinhua)".
 AGENCY = re.compile(r"^\((?:avec\s+(?:entr[ée]es?|contribution)\s+d[eu']|with\s+input\s+from|source\s*:|"
                     r"edited\s+by|r[ée]daction\s*:)[^)]{1,80}\)\.?$", re.IGNORECASE)
+# A caption that says so at its end, wherever it stands: "… worn masks (Image: GETTY )", "… (Photo : AFP)".
+CAPTION_MARK = re.compile(
+    r"\((?:images?|photos?|picture|pic|credit|cr[ée]dit(?:\s+photo)?)\s*:[^()]{1,60}\)$", re.IGNORECASE)
 LIST_ITEM = "- "
 MAX_LINE = 160  # a furniture line is short: a longer block is a paragraph of the statement
 
@@ -106,6 +109,8 @@ _STAMP_WORDS = re.compile(
     r"\b(?:published|posted|updated|modified|last|first|on|at|by|le|à|publi[ée]e?|mis|mise|en|ligne|jour|"
     r"am|pm|a\.m|p\.m|utc|gmt|[ecmph][sd]t|bst|cet|cest|hst|et|pt|\d+(?:er|st|nd|rd|th)?|"
     + "|".join(MONTHS) + r")\b\.?", re.IGNORECASE)
+_DATED_HEADING = re.compile(r"\d\s*:\s+[^\W\d]")  # "May 8, 2020: COVID-19 update" is a heading, not a stamp
+_BY_NAME = re.compile(r"\b(?:by|par)\s+(?:[A-ZÉÈÀ][\w.'’-]*\s*){1,4}")  # "Posted by Michael David Smith on …"
 BYLINE = re.compile(r"^(?:by|par)\s+[A-ZÉÈÀ]", re.IGNORECASE)
 _WORDS = re.compile(r"[^\W\d_]+")
 
@@ -114,12 +119,12 @@ def is_stamp(block: str) -> bool:
     """A short line that dates the text or names its writer, with at most a name besides."""
     if len(block) > 120 or "\n" in block:
         return False
-    if BYLINE.match(block):
-        return len(_WORDS.findall(block)) <= 6 and not block.endswith(".")
+    if BYLINE.match(block):  # "By Reuters", "By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated …"
+        return len(_WORDS.findall(_STAMP_WORDS.sub(" ", block))) <= 5 and not block.endswith(".")
     sentence = block.endswith((".", "!", "?")) and not block.endswith(("a.m.", "p.m."))
-    if sentence or not _DAY_MONTH.search(block):
+    if sentence or not _DAY_MONTH.search(block) or _DATED_HEADING.search(block):
         return False
-    return len(_WORDS.findall(_STAMP_WORDS.sub(" ", block))) <= 4
+    return len(_WORDS.findall(_STAMP_WORDS.sub(" ", _BY_NAME.sub(" ", block)))) <= 2
 
 
 def _is_credit(block: str) -> bool:
@@ -208,7 +213,7 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
                 found.dateline = block
             i += 1
             continue
-        if edge and _is_credit(block):
+        if (edge and _is_credit(block)) or (len(block) <= 300 and CAPTION_MARK.search(block)):
             found.credits.append(block)
             i += 1
             continue
