@@ -96,7 +96,7 @@ def test_a_bem_element_is_judged_by_its_own_name() -> None:
     """"article-body__tablet-newsletter" is a newsletter box inside the article body: the element's own name
     (after "__") says what it is; the "body" of its block name does not make it the article."""
     html, expected = _page("5a822960")
-    st = _boxes_gone(html, lambda classes: any("newsletter" in c.rsplit("__", 1)[1] for c in classes if "__" in c))
+    st = _boxes_gone(html, lambda names: any("newsletter" in c.rsplit("__")[-1] for c in names if "__" in c))
     assert token_prf(st.body, expected)[1] > 0.95
 
 
