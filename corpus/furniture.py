@@ -109,9 +109,13 @@ _STAMP_WORDS = re.compile(
     r"\b(?:published|posted|updated|modified|last|first|on|at|by|le|à|publi[ée]e?|mis|mise|en|ligne|jour|"
     r"am|pm|a\.m|p\.m|utc|gmt|[ecmph][sd]t|bst|cet|cest|hst|et|pt|\d+(?:er|st|nd|rd|th)?|"
     + "|".join(MONTHS) + r")\b\.?", re.IGNORECASE)
-_DATED_HEADING = re.compile(r"\d\s*:\s+[^\W\d]")  # "May 8, 2020: COVID-19 update" is a heading, not a stamp
-_BY_NAME = re.compile(r"\b(?:by|par)\s+(?:[A-ZÉÈÀ][\w.'’-]*\s*){1,4}")  # "Posted by Michael David Smith on …"
-BYLINE = re.compile(r"^(?:by|par)\s+[A-ZÉÈÀ]", re.IGNORECASE)
+# "May 8, 2020: COVID-19 update", "4 mars: journée …" are headings, not stamps.
+_DATED_HEADING = re.compile(r"(?:\d|\b(?:" + "|".join(MONTHS) + r"))\.?\s*:\s+[^\W\d]", re.IGNORECASE)
+# What a stamp has that an event's date ("Press briefing on 24 August") has not: a year, a time, or its word.
+_STAMP_MARK = re.compile(r"\b(?:19|20)\d\d\b|\d:\d\d|\b(?:published|posted|updated|modified|publi[ée]|"
+                         r"mis\s+[àa]\s+jour)", re.IGNORECASE)
+_BY_NAME = re.compile(r"\b(?i:by|par)\s+(?:[A-ZÉÈÀ][\w.'’-]*\s*){1,4}")  # "Posted by Michael D. Smith on …"
+BYLINE = re.compile(r"^(?i:by|par)\s+[A-ZÉÈÀ]")  # a name, with its capital: not "Par la voie référendaire"
 _WORDS = re.compile(r"[^\W\d_]+")
 
 
@@ -121,8 +125,9 @@ def is_stamp(block: str) -> bool:
         return False
     if BYLINE.match(block):  # "By Reuters", "By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated …"
         return len(_WORDS.findall(_STAMP_WORDS.sub(" ", block))) <= 5 and not block.endswith(".")
-    sentence = block.endswith((".", "!", "?")) and not block.endswith(("a.m.", "p.m."))
-    if sentence or not _DAY_MONTH.search(block) or _DATED_HEADING.search(block):
+    sentence = block.endswith((".", "!", "?", ":")) and not block.endswith(("a.m.", "p.m."))
+    dated = _DAY_MONTH.search(block) and _STAMP_MARK.search(block)
+    if sentence or not dated or _DATED_HEADING.search(block):
         return False
     return len(_WORDS.findall(_STAMP_WORDS.sub(" ", _BY_NAME.sub(" ", block)))) <= 2
 

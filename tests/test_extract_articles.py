@@ -174,3 +174,15 @@ def test_calls_to_subscribe_are_chrome() -> None:
     assert raw  # the page has such lines
     assert not [b for b in st.body.split("\n\n") if CALL_TO_SUBSCRIBE.search(b)]
     assert token_prf(st.body, expected)[1] > 0.95
+
+
+@pytest.mark.parametrize("line", [
+    "Par la voie du règlement",  # "par" and a word, not a name
+    "Conférence le 12 mars",  # an event's date: no year, no time, no "published"
+    "Entrée en vigueur le 1er janvier 2024 et le 1er juillet 2024:",  # a list's lead-in
+    "12 mars: portes ouvertes",  # a dated heading
+])
+def test_lines_of_a_statement_are_not_stamps(line: str) -> None:
+    """Short dated lines of a statement's own text (lines of that shape are frequent in NSB's releases) stay
+    in its body."""
+    assert not is_stamp(line)
