@@ -152,13 +152,13 @@ class Searcher:
     # -- lifecycle --------------------------------------------------------------------------------------
 
     def _reset_caches(self) -> None:
-        self.store = DocStore(self._s)
+        self.pairs = links.Pairs(self._s)  # the two versions of a statement: one result
+        self.store = DocStore(self._s, self.pairs.ids)
         self.whoosh = WhooshMatcher(self._s)
         self._numpy: FastMatcher | None = None
         self.speller = Speller(self._s, self.index_dir)  # typos and suggestions (search.spelling)
         self.stats = ranking.IndexStats(self._s)  # document frequencies, for the pooled idf (search.ranking)
         self.languages = language.QueryLanguage(self._s, self.stats)  # the query's language (search.language)
-        self.pairs = links.Pairs(self._s)  # the two versions of a statement: one result
 
     def numpy_matcher(self) -> FastMatcher:
         """The fast matcher, its arrays read on first use."""

@@ -48,7 +48,12 @@ class Pairs:
     def __init__(self, searcher) -> None:
         self.searcher = searcher
         self._partner: np.ndarray | None = None
+        self._ids: dict[bytes, list[int]] | None = None
         self._lookups = 0
+
+    def ids(self) -> dict[bytes, list[int]] | None:
+        """Every id's live documents, once the pairs table has been read (None before)."""
+        return self._ids
 
     @staticmethod
     def _segment_terms(seg, field: str) -> Iterator[tuple[bytes, int, int | None]]:
@@ -90,7 +95,7 @@ class Pairs:
                 other = ids.get(text)
                 if other and docs:
                     partner[docs] = other[0]
-            self._partner = partner
+            self._partner, self._ids = partner, ids
         return self._partner
 
     def folded(self, docs: np.ndarray | Iterable[int], counts: dict[str, int], lang_of: Callable[[int], str],

@@ -89,16 +89,27 @@ def title_from_body(body: str, size: int = 90) -> str:
 
 
 class DocStore:
-    """Stored fields of the statements of one Whoosh searcher, by document number or by id."""
+    """Stored fields of the statements of one Whoosh searcher, by document number or by id.
 
-    def __init__(self, searcher):
+    ``ids``, when given, returns the table of every id's live documents once something has read it (a
+    long-running searcher reads it for the statement pairs, :class:`search.links.Pairs`), else None: a
+    lookup is then a dictionary read instead of a search in every segment's term table."""
+
+    def __init__(self, searcher, ids: Callable[[], dict[bytes, list[int]] | None] | None = None):
         self.searcher = searcher
+        self.ids = ids
 
     def fields(self, d: int) -> dict[str, Any]:
         return self.searcher.stored_fields(d)
 
     def docnum(self, sid: Any) -> int | None:
-        return None if sid is None else self.searcher.document_number(id=str(sid))
+        if sid is None:
+            return None
+        table = self.ids() if self.ids is not None else None
+        if table is not None:
+            docs = table.get(str(sid).encode("utf-8"))
+            return docs[0] if docs else None
+        return self.searcher.document_number(id=str(sid))
 
     def by_id(self, sid: Any) -> dict[str, Any] | None:
         d = self.docnum(sid) if sid else None

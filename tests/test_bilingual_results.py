@@ -175,6 +175,13 @@ def test_pairs_across_segments_of_an_updated_index(tmp_path):
             fields = s.store.fields(d) if not s.store.searcher.reader().is_deleted(d) else {}
             want = s.store.docnum(fields.get("translation")) if fields.get("translation") else None
             assert (int(partner[d]) if partner[d] >= 0 else None) == want
+        assert s.store.ids() is not None  # ids are now looked up in the table read with the pairs
+        reader = s.store.searcher.reader()
+        for d in range(reader.doc_count_all()):  # the same live document as a search of the id field
+            if not reader.is_deleted(d):
+                sid = s.store.fields(d)["id"]
+                assert s.store.docnum(sid) == s.store.searcher.document_number(id=sid) == d
+        assert s.store.docnum("no-such-id") is None
         res = s.search("yukon", limit=1000)
         assert res.total == len(res.hits) == s.search("yukon", lang="en").total == one_by_one
         assert_one_result_per_statement(res.hits)
