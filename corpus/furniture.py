@@ -76,6 +76,7 @@ AGENCY = re.compile(r"^\((?:avec\s+(?:entr[ée]es?|contribution)\s+d[eu']|with\s
 # A caption that says so at its end, wherever it stands: "… worn masks (Image: GETTY )", "… (Photo : AFP)".
 CAPTION_MARK = re.compile(
     r"\((?:images?|photos?|picture|pic|credit|cr[ée]dit(?:\s+photo)?)\s*:[^()]{1,60}\)$", re.IGNORECASE)
+BARE_URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 LIST_ITEM = "- "
 MAX_LINE = 160  # a furniture line is short: a longer block is a paragraph of the statement
 
@@ -220,6 +221,10 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
             continue
         if (edge and _is_credit(block)) or (len(block) <= 300 and CAPTION_MARK.search(block)):
             found.credits.append(block)
+            i += 1
+            continue
+        if edge and BARE_URL.match(block):  # the page's own address printed under it, a link to elsewhere
+            found.related_links.append(block)
             i += 1
             continue
         if QUICK_FACTS.match(block):

@@ -14,7 +14,7 @@ import pytest
 from bench.extraction import token_prf
 from corpus import Statement, extract_html
 from corpus.extract import CALL_TO_SUBSCRIBE
-from corpus.furniture import CAPTION_MARK, is_stamp
+from corpus.furniture import BARE_URL, CAPTION_MARK, is_stamp
 from tests.corpora import SHARED
 
 ARTICLES = SHARED / "eval" / "article-extraction"
@@ -186,3 +186,13 @@ def test_lines_of_a_statement_are_not_stamps(line: str) -> None:
     """Short dated lines of a statement's own text (lines of that shape are frequent in NSB's releases) stay
     in its body."""
     assert not is_stamp(line)
+
+
+@pytest.mark.parametrize("prefix", ["ef2b3f26", "db6b0816"])
+def test_a_bare_address_at_the_edge_is_a_related_link(prefix: str) -> None:
+    """The page's address printed under the article ("https://www.…/article/….php") is a link, not text."""
+    html, expected = _page(prefix)
+    st = _statement(html)
+    assert [link for link in st.related_links if BARE_URL.match(link)]
+    assert not [b for b in st.body.split("\n\n") if BARE_URL.match(b)]
+    assert token_prf(st.body, expected)[1] > 0.95
