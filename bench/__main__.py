@@ -3,6 +3,7 @@
     python -m bench speed [--quick | --limit N] [--runs R]  # build, reindex, queries, start-up vs FTS5
     python -m bench quality [--quick]                       # SPF + known-item relevance vs FTS5, extraction
     python -m bench profile [--limit 5000]                   # cProfile of a build: where the time goes
+    python -m bench extraction [--worst N]                   # extraction P/R/F1 beside trafilatura, per set
 
 Data come from ../shared (or $PRESSE_SHARED); results are saved under bench/results/ (git-ignored).
 """
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     pp = sub.add_parser("profile", help="cProfile of a build, grouped by stage")
     pp.add_argument("--limit", type=int, default=5000, help="records of NSB to build (default 5000)")
     pp.add_argument("--top", type=int, default=25, help="functions to list (default 25)")
+    ep = sub.add_parser("extraction", help="extraction P/R/F1 beside trafilatura, per set (tune/test halves)")
+    ep.add_argument("--worst", type=int, help="list the tune half's N worst pages for presse instead")
     args = ap.parse_args(argv)
     try:
         if args.command == "speed":
@@ -43,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "quality":
             from bench import quality
             return quality.main(args)
+        if args.command == "extraction":
+            from bench import extraction
+            extraction.main(["--worst", str(args.worst)] if args.worst else [])
+            return 0
         from bench import profile_build
         return profile_build.main(args)
     except MissingData as e:

@@ -366,7 +366,7 @@ def main(argv: list[str]) -> None:
     if "--worst" in argv:
         n = int(argv[argv.index("--worst") + 1]) if len(argv) > argv.index("--worst") + 1 else 20
         for name, (p, r, f), theirs in worst(n):
-            print(f"{name:<40}P {p:.3f} R {r:.3f} F1 {f:.3f}   trafilatura F1 {theirs:.3f}")
+            print(f"{name[:16]}  P {p:.3f} R {r:.3f} F1 {f:.3f}   trafilatura F1 {theirs:.3f}")
         return
     results = run()
     print(f"{'group':<26}{'pages':>6}  {'extractor':<12}{'P':>7}{'R':>7}{'F1':>7}{'R<50%':>7}")
