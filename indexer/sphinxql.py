@@ -51,6 +51,7 @@ RETRIES = (0.5, 1.0, 2.0, 4.0)  # seconds before each new attempt at a batch who
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0
 FIELDS = ("title", "body", "source")
+DAY_ZERO = 100_000  # the ``day`` attribute of 1970-01-01 (days after it; > 0 back to 1697; 0: no date)
 ATTRS = ("sid", "lang", "src", "year", "day", "grp", "pair", "stub", "doc")
 
 
@@ -198,7 +199,7 @@ def row(fields: dict[str, Any]) -> dict[str, Any]:
     doc = stored_json(fields)
     day = 0
     if doc["date"]:
-        day = (date.fromisoformat(doc["date"][:10]) - date(1970, 1, 1)).days + 100_000  # > 0 before 1970
+        day = (date.fromisoformat(doc["date"][:10]) - date(1970, 1, 1)).days + DAY_ZERO
     stub = bool(fields.get("duplicate_of"))  # an exact duplicate's stored-only stub: listed, never matched
     return {
         "id": doc_id(str(doc["id"])),
@@ -223,7 +224,8 @@ def _rt_index(name: str, path: str, lang: str) -> str:
     fields = "\n".join(f"    rt_field = {f}" for f in FIELDS)
     return (f"index {name}\n{{\n    type = rt\n    path = {path}\n{fields}\n{attrs}\n"
             f"    morphology = {MORPHOLOGY[lang]}\n    dict = keywords\n    min_prefix_len = 2\n"
-            f"    rt_mem_limit = 256M\n    charset_table = {_charset_table()}\n}}\n")
+            f"    rt_mem_limit = 256M\n    index_field_lengths = 1\n"
+            f"    charset_table = {_charset_table()}\n}}\n")
 
 
 def parse_server(spec: str, default_host: str) -> tuple[str, int]:

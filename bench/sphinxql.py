@@ -1,0 +1,120 @@
+"""The distributed engine beside the embedded index:
+`python -m bench.sphinxql --corpus yukon|nsb [--half tune|test|all] [--servers N] [--ranker R] [--limit N]`.
+
+Starts N ``searchd`` (Debian's sphinxsearch 2.2.11) on free 127.0.0.1 ports with `presse engine-config`'s
+configuration (N shards, one per server), sends a copy of the corpus's presse index to it
+(:func:`indexer.sphinxql.sync`: wall and CPU time), then runs the known-item lookups of
+:mod:`bench.knownitem` (same seed, same halves) through both searchers: top-10 overlap with the embedded
+index (shared ids / 10, or / the shorter list), MRR@10 and success@1 of each, query median and p95, and
+SQLite FTS5 (AND) beside on the same queries. Prints one table; servers are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import percentile
+from bench.knownitem import (
+    DEFAULT_INDEX,
+    half,
+    load_docs,
+    make_lookups,
+    metrics,
+    open_corpus,
+    relations,
+    run_fts5,
+)
+
+
+def overlap(a: list[str], b: list[str], k: int = 10) -> float | None:
+    """Shared ids of two top-k lists, over the shorter list's length (None when both are empty)."""
+    a, b = a[:k], b[:k]
+    n = min(len(a), len(b))
+    if not n:
+        return None if not a and not b else 0.0
+    return len(set(a) & set(b)) / n
+
+
+def timed_run(searcher, queries) -> tuple[dict[str, list[str]], list[float]]:
+    ranked, times = {}, []
+    for q in queries:
+        t = time.perf_counter()
+        res = searcher.search(q.text, limit=10)
+        times.append(time.perf_counter() - t)
+        ranked[q.qid] = [h["id"] for h in res.hits]
+    return ranked, times
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", choices=("yukon", "nsb"), default="yukon")
+    ap.add_argument("--half", choices=("tune", "test", "all"), default="test")
+    ap.add_argument("--servers", type=int, default=2)
+    ap.add_argument("--ranker", default=None, help="SphinxQL ranker option (default: search.sphinxql's)")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many queries")
+    args = ap.parse_args(argv)
+    if shutil.which("searchd") is None:
+        print("searchd is not installed (Debian: apt-get install sphinxsearch)", file=sys.stderr)
+        return 2
+    from indexer.sphinxql import sync
+    from search import Searcher, sphinxql
+    from tests.sphinx_servers import Servers
+
+    if args.ranker:
+        sphinxql.RANKER = args.ranker
+    source = DEFAULT_INDEX[args.corpus]
+    db = open_corpus(args.corpus)
+    docs = load_docs(db)
+    queries = make_lookups(args.corpus, docs, relations(docs))
+    queries = [q for q in queries if args.half == "all" or half(q.qid) == args.half]
+    queries = queries[:args.limit] if args.limit else queries
+    with tempfile.TemporaryDirectory(prefix="presse-bench-sphinx-") as tmp:
+        local = Path(tmp) / "idx"
+        shutil.copytree(source, local)
+        servers = Servers(Path(tmp) / "engine", servers=args.servers, shards=args.servers)
+        try:
+            wall, c0 = time.perf_counter(), cpu()
+            report = sync(local, servers.url)
+            wall, used = time.perf_counter() - wall, cpu() - c0
+            with Searcher(local) as s:
+                embedded, t_emb = timed_run(s, queries)
+            with sphinxql.RemoteSearcher(servers.url) as r:
+                remote, t_rem = timed_run(r, queries)
+        finally:
+            servers.close()
+    fts = run_fts5(db, queries, " AND ")
+    db.close()
+    overlaps = [o for q in queries if (o := overlap(remote[q.qid], embedded[q.qid])) is not None]
+    print(f"corpus {args.corpus}, {len(queries)} queries ({args.half} half), {args.servers} searchd "
+          f"(shards {report.per_shard}), ranker {sphinxql.RANKER}")
+    print(f"sync: {report.sent} statements in {wall:.1f} s wall, {used:.1f} s CPU (presse side), "
+          f"{report.sent / max(wall, 1e-9):.0f}/s; load average {os.getloadavg()[0]:.2f}")
+    print(f"top-10 overlap with the embedded index: mean {statistics.mean(overlaps):.3f}, "
+          f"median {statistics.median(overlaps):.3f}")
+    print(f"{'engine':<12} {'MRR@10':>7} {'succ@1':>7} {'median ms':>10} {'p95 ms':>8}")
+    for name, ranked, times in (("embedded", embedded, t_emb), ("sphinxql", remote, t_rem),
+                                ("FTS5 AND", fts.ranked, None)):
+        m = metrics(queries, ranked)
+        mean_fts = f"{fts.seconds / len(queries) * 1000:.1f}*"
+        med = f"{statistics.median(times) * 1000:.1f}" if times else mean_fts
+        p95 = f"{percentile(times, 0.95) * 1000:.1f}" if times else ""
+        print(f"{name:<12} {m['mrr@10']:7.3f} {m['success@1']:7.3f} {med:>10} {p95:>8}")
+    print("* FTS5: mean per query")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

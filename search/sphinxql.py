@@ -1,0 +1,454 @@
+"""Searching a distributed engine (Sphinx 2.2 / Manticore through SphinxQL): the read side of
+:mod:`indexer.sphinxql`, with the same methods and the same :class:`~search.results.Results` as
+:class:`search.engine.Searcher`.
+
+The engine matches and ranks; presse does the rest on the hits it returns, with its own code: duplicates
+collapsed and translations folded in (:func:`search.results.page_hits`), snippets and highlighting
+(:mod:`search.snippets`, on the stored body each row carries), the JSON schema. ``open_searcher`` picks
+the engine: the embedded index unless an engine address is given.
+
+Matching, as on the embedded index: the plain words are all required first; when that finds fewer than a
+page, statements with any of them are ranked after (``mode == "any"``); stopwords are left out; operators,
+phrases, fields (title:, body:, source:), prefixes (word*) and the lang:/date: filters are honoured. The
+query is parsed by presse (:func:`search.query.compile_query`) and each word sent as its words (elided
+French articles dropped, ligatures unfolded); the engine folds and stems them per index.
+
+What differs from the embedded index (the engine cannot do it, or not alike): ranking is the engine's BM25F
+(title weighted as on the embedded index) without presse's proximity, title, date and language signals,
+``recency`` is not blended in, typo correction and suggestions are not made, the query's language is not
+inferred (``query_lang`` is null), and related statements are found from the key words the engine's own
+statistics give (``CALL KEYWORDS``) rather than Whoosh's key terms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.analysis import ELIDED_FR
+from indexer.sphinxql import DAY_ZERO, Engine, EngineError, doc_id, error_text, prefold, signed
+from search.engine import RELATED_MIN, Searcher
+from search.histogram import date_histogram, empty_histogram
+from search.options import IndexUnavailable, SearchError, SearchOptions
+from search.query import Filter, Group, Not, Phrase, Require, Word, compile_query, is_stopword
+from search.ranking import NO_DATE
+from search.results import DocStore, Results, empty_facets, hit_facets, other_version, page_hits
+from search.snippets import Snippeter
+
+# The engine's ranking: the query words a field holds (the title 3 times the body, as TITLE_BOOST), then
+# BM25F; chosen on the tune half of the Yukon known-item lookups (bench.sphinxql), among BM25F alone,
+# proximity_bm25, sph04 and bm25.
+RANKER = ("expr('sum(word_count*user_weight)*10000+10000*bm25f(1.2,0.75,{title=3,body=1})'), "
+          "field_weights=(title=3,body=1)")
+POOL = 200  # candidates fetched: the page, and the duplicates and versions folded into it
+MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many groups
+RELATED_TERMS = 15
+FACET_COLUMNS = {"lang": "lang", "source": "src", "year": "year"}
+TEXT_FIELDS = "@(title,body)"
+EPOCH_TICKS = (datetime(1970, 1, 1) - datetime(1, 1, 1)) // timedelta(microseconds=1)  # Whoosh's date ticks
+DAY_TICKS = 86_400_000_000
+# A warning that says an agent did not answer (down, unreachable, too slow): its shard is missing.
+AGENT_FAILED = re.compile(r"connect\(\)|connection|timed out|timeout|refused|unreachable|failed|error", re.I)
+
+
+def open_searcher(index_dir: str | Path | None = None, engine: str | None = None, **kwargs: Any):
+    """The searcher of the embedded index in ``index_dir``, or of the engine at ``engine``
+    (``sphinxql://HOST:PORT[/prefix]``) when given."""
+    if engine:
+        return RemoteSearcher(engine, **kwargs)
+    return Searcher(index_dir, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The query, in SphinxQL
+
+
+def _terms(text: str) -> list[str]:
+    """The words of one query word as the engine tokenises them: elided French articles dropped."""
+    parts = re.findall(r"\w+", prefold(text))
+    if len(parts) > 1 and parts[0].lower() in ELIDED_FR:
+        parts = parts[1:]
+    return parts
+
+
+def _field(expr: str, name: str | None) -> str:
+    fields = {None: TEXT_FIELDS, "title": "@title", "body": "@body", "source": "@source"}[name]
+    return f"({fields} {expr})"
+
+
+@dataclass
+class Translated:
+    """A query tree in SphinxQL: the MATCH expression (None: none) and the filters it carried."""
+
+    match: str | None
+    filters: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+
+
+class _Translator:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode  # "all" or "any": the meaning of the default group
+        self.filters: list[tuple[str, Any]] = []
+
+    def node(self, node: Any, top: bool = False) -> str | None:
+        if isinstance(node, Word):
+            if top and node.field is None and not node.prefix and is_stopword(node.text):
+                return None
+            parts = _terms(node.text)
+            if not parts:
+                return None
+            expr = f'"{" ".join(parts)}"' if len(parts) > 1 else parts[0]
+            return _field(expr + ("*" if node.prefix else ""), node.field)
+        if isinstance(node, Phrase):
+            parts = [p for w in node.text.split() for p in _terms(w)]
+            return _field(f'"{" ".join(parts)}"', node.field) if parts else None
+        if isinstance(node, Filter):
+            self.filters.append((node.field, node.value))
+            return None
+        if isinstance(node, Not):
+            inner = self.node(node.item)
+            return f"-{inner}" if inner else None
+        if isinstance(node, Require):
+            return self.node(node.item, top)
+        if isinstance(node, Group):
+            return self.group(node, top)
+        return None
+
+    def group(self, node: Group, top: bool) -> str | None:
+        op = node.op if node.op != "default" else ("and" if self.mode == "all" else "or")
+        must, should, negative = [], [], []
+        for item in node.items:
+            expr = self.node(item, top=top and node.op == "default")
+            if expr is None:
+                continue
+            if isinstance(item, Not):
+                negative.append(expr)
+            elif op == "and" or isinstance(item, Require):
+                must.append(expr)
+            else:
+                should.append(expr)
+        if len(should) > 1:
+            should = ["(" + " | ".join(should) + ")"]
+        positive = must + should
+        if not positive:  # the engine cannot compute a query of NOTs alone
+            return None
+        return "(" + " ".join(positive + negative) + ")"
+
+
+def translate(tree: Any, mode: str) -> Translated:
+    t = _Translator(mode)
+    match = t.node(tree, top=True)
+    return Translated(match, t.filters)
+
+
+def _day(value: datetime | date | None) -> int | None:
+    if value is None:
+        return None
+    return (date(value.year, value.month, value.day) - date(1970, 1, 1)).days + DAY_ZERO
+
+
+def _source_match(sources: tuple[str, ...]) -> str | None:
+    """Any of the sources, each by all its words in any order (as the embedded index filters them)."""
+    groups = [" ".join(p for w in src.split() for p in _terms(w)) for src in sources]
+    groups = [f"(@source {g})" for g in groups if g]
+    return None if not groups else groups[0] if len(groups) == 1 else "(" + " | ".join(groups) + ")"
+
+
+def _where(opts: SearchOptions, tr: Translated) -> tuple[str, list[Any]]:
+    """The WHERE clause of a search (MATCH, the options' and the query's filters) and its arguments."""
+    terms = [t for t in (tr.match, _source_match(opts.source_values)) if t]
+    excluded = _source_match(tuple(opts.not_source))
+    if excluded and terms:  # the engine cannot compute a NOT alone: without words, not_source is not applied
+        terms.append(f"-{excluded}")
+    clauses, args = ["stub = 0"], []
+    if terms:
+        clauses.insert(0, "MATCH(%s)")
+        args.append(" ".join(terms))
+    for values, negate in ((list(opts.lang_values) + [v for f, v in tr.filters if f == "lang"], False),
+                           (list(opts.not_lang), True)):
+        if values:
+            clauses.append(f"lang {'NOT IN' if negate else 'IN'} ({', '.join(['%s'] * len(values))})")
+            args += values
+    if opts.years:
+        clauses.append(f"year IN ({', '.join(str(int(y)) for y in opts.years)})")
+    if opts.not_year:
+        clauses.append(f"year NOT IN ({', '.join(str(int(y)) for y in opts.not_year)})")
+    spans = [(opts.since, opts.until)] + [v for f, v in tr.filters if f == "date"]
+    for start, end in spans:
+        if start is not None:
+            clauses.append(f"day >= {_day(start)}")
+        if end is not None:
+            clauses.append(f"day <= {_day(end)}")
+    return " AND ".join(clauses), args
+
+
+def _histogram(days: list[tuple]) -> dict[str, Any]:
+    """The date histogram of a search (search.histogram), from its documents counted by ``day``."""
+    day = np.array([int(d) for d, _ in days], dtype=np.int64)
+    ticks = np.where(day > 0, EPOCH_TICKS + (day - DAY_ZERO) * DAY_TICKS, NO_DATE)
+    return date_histogram(np.repeat(ticks, [int(n) for _, n in days]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stored fields
+
+
+class RemoteStore(DocStore):
+    """Stored fields of the engine's statements by document id (the ``doc`` JSON of each row), as
+    :class:`search.results.DocStore` gives them from the local index; fetched in batches, kept for one
+    search."""
+
+    def __init__(self, searcher: RemoteSearcher) -> None:
+        super().__init__(searcher)
+        self.cache: dict[int, dict[str, Any] | None] = {}
+        self.groups: dict[str, list[int]] = {}
+
+    def prefetch(self, ids: list[int], related: bool = False) -> None:
+        """Fetch the stored fields of ``ids`` in one query; ``related``: also their translations' and the
+        members of their duplicate groups (the page's hits need both)."""
+        wanted = [d for d in dict.fromkeys(ids) if d not in self.cache]
+        if wanted:
+            rows = self.searcher.query(f"SELECT id, doc FROM {self.searcher.index} WHERE id IN "
+                                       f"({', '.join(map(str, wanted))}) LIMIT {len(wanted)}")
+            self.cache.update(dict.fromkeys(wanted))
+            for d, doc in rows:
+                fields = json.loads(doc)
+                if fields.get("date"):
+                    fields["date"] = datetime.strptime(fields["date"], "%Y-%m-%d")
+                self.cache[int(d)] = fields
+        if not related:
+            return
+        found = [self.cache[d] for d in ids if self.cache.get(d)]
+        self.prefetch([doc_id(str(f["translation"])) for f in found if f.get("translation")])
+        groups = {f["group"] for f in found if f.get("group")} - set(self.groups)
+        if groups:
+            keys = {signed(g): g for g in groups}
+            rows = self.searcher.query(f"SELECT id, grp FROM {self.searcher.index} WHERE grp IN "
+                                       f"({', '.join(map(str, keys))}) LIMIT 10000")
+            self.groups.update({g: [] for g in groups})
+            for d, g in rows:
+                self.groups[keys[int(g)]].append(int(d))
+
+    def members(self, group: str) -> list[int]:
+        """The documents of a duplicate group."""
+        if group not in self.groups:
+            rows = self.searcher.query(f"SELECT id FROM {self.searcher.index} WHERE grp = {signed(group)} "
+                                       "LIMIT 1000")
+            self.groups[group] = [int(d) for d, in rows]
+        return self.groups[group]
+
+    def fields(self, d: int) -> dict[str, Any]:
+        self.prefetch([d])
+        return self.cache[d] or {}
+
+    def docnum(self, sid: Any) -> int | None:
+        if sid is None:
+            return None
+        d = doc_id(str(sid))
+        self.prefetch([d])
+        return d if self.cache[d] is not None else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The searcher
+
+
+class RemoteSearcher(Searcher):
+    """A searcher over the engine at ``url``: :class:`search.engine.Searcher`'s methods and results (its
+    ``search`` itself: options, bilingual search, other languages), matching and counting done by the
+    engine. Not thread-safe: one per thread (one connection each)."""
+
+    def __init__(self, url: str, *, snippeter: Snippeter | None = None, **_ignored: Any) -> None:
+        try:
+            self.engine = Engine.parse(url)
+            self.conn = self.engine.connect()
+        except EngineError as e:
+            raise IndexUnavailable(str(e)) from None
+        self.index = self.engine.prefix
+        self.index_dir = None  # no local index: nothing to watch or reopen
+        self.snippeter = snippeter or Snippeter()
+        self.store = RemoteStore(self)
+
+    def refresh(self) -> bool:
+        return False  # the engine serves its latest state to every query
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @property
+    def doc_count(self) -> int:
+        return int(self.query(f"SELECT COUNT(*) FROM {self.index}")[0][0])
+
+    def query(self, sql: str, args: list | tuple = ()) -> list[tuple]:
+        """The rows of one statement (see :meth:`batch`)."""
+        return self.batch([(sql, args)])[0]
+
+    def meta(self, rows: list[tuple] | tuple) -> dict[str, str]:
+        """``SHOW META`` rows as a dict; IndexUnavailable when they say an agent did not answer."""
+        meta = {str(k): str(v) for k, v in rows}
+        warning = " ".join(meta.get("warning", "").split())
+        if AGENT_FAILED.search(warning):  # not "query word(s) mismatch" (an index without the word)
+            raise IndexUnavailable(f"search engine {self.engine.url}: {warning} "
+                                   "(results would be incomplete)")
+        return meta
+
+    def batch(self, statements: list[tuple[str, list | tuple]]) -> list[list[tuple]]:
+        """The rows of each statement, sent together (one round trip; the engine runs the searches of one
+        query with different groupings once). An engine error, or an agent that did not answer (the results
+        would be incomplete), raises :class:`IndexUnavailable` in one line; a query it refuses,
+        :class:`SearchError`."""
+        import pymysql
+
+        out: list[list[tuple]] = []
+        warnings = []
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(";\n".join(cur.mogrify(sql, args) for sql, args in statements))
+                while True:
+                    out.append(list(cur.fetchall()))
+                    if cur.warning_count:
+                        warnings.append(len(out) - 1)
+                    if not cur.nextset():
+                        break
+                if warnings:  # the last statement's: an agent down makes every statement warn
+                    cur.execute("SHOW META")
+                    self.meta(cur.fetchall())
+        except pymysql.MySQLError as e:
+            if e.args and e.args[0] == 1064 and "agent" not in str(e.args[1]):
+                raise SearchError(f"The search engine refused the query: {error_text(e)}") from None
+            raise IndexUnavailable(f"search engine {self.engine.url}: {error_text(e)}") from None
+        return out
+
+    # -- search (Searcher.search calls _search) --------------------------------------------------------
+
+    def _search(self, opts: SearchOptions, prefer: str | None) -> Results:
+        self.store = RemoteStore(self)
+        compiled = compile_query(opts.query)
+        res = Results(query=opts.query, total=0, hits=[], facets=empty_facets(), page=opts.page,
+                      limit=opts.limit, sort=opts.sort,
+                      extra={"query_lang": None, "histogram": empty_histogram()})
+        every = translate(compiled.tree, "all")
+        if every.match is None and not (opts.filtered or every.filters):
+            return res
+        sort = "date" if every.match is None and opts.sort == "relevance" else opts.sort
+        pool = max(opts.page * opts.limit * 2 + 10, POOL)
+        ranked, found = self._run(_where(opts, every), sort, pool)
+        res.mode = "all"
+        if found[0] < opts.limit:  # fewer than a page: the statements with any of the words after them
+            some = translate(compiled.tree, "any")
+            if some.match != every.match:
+                more, more_found = self._run(_where(opts, some), sort, pool)
+                if more_found[0] > found[0]:
+                    seen = {d for d, _ in ranked}
+                    ranked += [(d, s) for d, s in more if d not in seen]
+                    res.mode, found = "any", more_found
+        res.total, res.facets, res.extra["histogram"] = found[1:]
+        if not res.total:
+            return res
+        self.store.prefetch([d for d, _ in ranked[:opts.page * opts.limit * 3]], related=True)
+        if prefer is None and every.match and ranked:  # the language of the best match stands for the query's
+            prefer = self.store.fields(ranked[0][0]).get("lang") or None
+        res.hits, collapsed = page_hits(ranked, opts.page, opts.limit, self.store, self.store.members,
+                                        self.snippeter, compiled if every.match else None, prefer)
+        res.extra["collapsed"] = collapsed
+        return res
+
+    def _run(self, where_args: tuple[str, list], sort: str,
+             pool: int) -> tuple[list[tuple[int, float]], tuple]:
+        """One search in one round trip: the best ``pool`` (id, score), and (documents matched, statements
+        matched, facets, histogram). Statements: a statement and its translation count once (they share
+        ``pair`` and a shard, so the engine's count of pair groups is exact); facets and histogram count
+        documents (versions), as on the embedded index."""
+        where, args = where_args
+        order = "day DESC, w DESC" if sort == "date" else "w DESC, day DESC"
+        base = f"FROM {self.index} WHERE {where}"
+        rows, meta = self.batch([
+            (f"SELECT id, WEIGHT() AS w {base} ORDER BY {order} LIMIT {pool} OPTION ranker={RANKER}, "
+             f"max_matches={max(pool, 1000)}", args), ("SHOW META", ())])
+        docs = int(self.meta(meta).get("total_found", 0))
+        # Groups kept: at least as many as there are documents, so that the counts are exact; no more (a
+        # bigger max_matches costs each agent its allocation, on every query).
+        keep = max(1000, min(docs, MAX_MATCHES))
+        pairs, *grouped, days = self.batch([
+            (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args), ("SHOW META", ()),
+            *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000", args)
+              for column in FACET_COLUMNS.values()],
+            (f"SELECT day, COUNT(*) AS n {base} GROUP BY day LIMIT {keep} OPTION max_matches={keep}", args),
+        ])[1:]
+        facets = empty_facets()
+        for name, counts in zip(FACET_COLUMNS, grouped, strict=True):
+            facets[name] = {str(v): int(n) for v, n in counts if v not in ("", 0)}
+        found = (docs, int(self.meta(pairs).get("total_found", 0)), facets, _histogram(days))
+        return [(int(d), float(w) / 10000) for d, w in rows], found
+
+    # -- statements -------------------------------------------------------------------------------------
+
+    def statement(self, id) -> dict | None:
+        """All stored fields of a statement, date as YYYY-MM-DD; None if unknown."""
+        self.store = RemoteStore(self)
+        return self.store.statement(id)
+
+    def related(self, id, *, limit: int = 10) -> Results:
+        """The statements most like a given one, in either language: any of its key words (and its
+        translation's), by the engine's own statistics; ``score`` is the share of the statement's own match
+        (0..1, at least RELATED_MIN), ``total`` the number returned, as on the embedded index."""
+        self.store = RemoteStore(self)
+        versions = self._versions(id)
+        words, exclude = [], set()
+        for doc, f in versions:
+            words += self._key_words(f)
+            exclude |= {doc} | (set(self.store.members(f["group"])) if f.get("group") else set())
+        ranked = []
+        if words:
+            match = f"{TEXT_FIELDS} \"{' '.join(dict.fromkeys(words))}\"/1"
+            rows = [(int(x), float(w)) for x, w in self.query(
+                f"SELECT id, WEIGHT() AS w FROM {self.index} WHERE MATCH(%s) AND stub = 0 ORDER BY w DESC "
+                f"LIMIT {3 * limit + 10 + len(exclude)} OPTION ranker={RANKER}", [match])]
+            own = max((w for x, w in rows if x in dict(versions)), default=0.0) or max(
+                (w for _, w in rows), default=1.0)
+            ranked = [(x, min(1.0, w / own)) for x, w in rows if x not in exclude and w / own >= RELATED_MIN]
+        res = Results(query=f"related:{id}", total=0, hits=[], facets=empty_facets(), limit=limit,
+                      mode="related", extra={"source_id": str(id)})
+        res.hits, _ = page_hits(ranked, 1, limit, self.store, self.store.members, self.snippeter, None,
+                                versions[0][1].get("lang") or None)
+        res.total, res.facets = len(res.hits), hit_facets(res.hits)
+        return res
+
+    def _versions(self, sid: Any) -> list[tuple[int, dict[str, Any]]]:
+        """A statement (document id, stored fields) and its other-language version when there is one."""
+        d = self.store.docnum(sid)
+        if d is None:
+            raise SearchError(f"No statement with id {sid!r} in the index.")
+        other = other_version(d, self.store.fields(d), self.store)
+        return [(d, self.store.fields(d))] + ([other] if other else [])
+
+    def _key_words(self, fields: dict[str, Any]) -> list[str]:
+        """The RELATED_TERMS words of a statement that best tell it apart: frequent in it, rare in its
+        language's index on its shard (``CALL KEYWORDS`` gives both)."""
+        from collections import Counter
+
+        lang = fields.get("lang") if fields.get("lang") in ("fr", "en") else "xx"
+        text = prefold((fields.get("title") or "") + "\n" + (fields.get("body") or ""))[:20000]
+        local = self._local_index(lang)
+        if local is None:
+            return []
+        rows = self.query("CALL KEYWORDS(%s, %s, 1)", [text, local])
+        tf = Counter(r[2] for r in rows)
+        docs = {r[2]: (r[1], int(r[3])) for r in rows if not is_stopword(r[1]) and len(r[1]) > 2}
+        total = max((n for _, n in docs.values()), default=1)
+        scored = sorted(docs, key=lambda k: -tf[k] * (1.0 + (total + 1) / (docs[k][1] + 1)) ** 0.5)
+        return [docs[k][0] for k in scored[:RELATED_TERMS]]
+
+    def _local_index(self, lang: str) -> str | None:
+        """A shard's index of ``lang`` on the server this searcher talks to: its statistics stand for the
+        whole engine's (statements are spread over the shards by a hash)."""
+        if not hasattr(self, "_tables"):
+            self._tables = sorted(name for name, _ in self.query("SHOW TABLES"))
+        pattern = re.compile(rf"{re.escape(self.index)}_{lang}_\d+")
+        return next((t for t in self._tables if pattern.fullmatch(t)), None)

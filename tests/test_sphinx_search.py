@@ -1,0 +1,152 @@
+"""Searching the distributed engine (real ``searchd`` servers, two shards) beside the embedded index: the
+same JSON schema, the same totals and facets for filters, comparable statement sets, snippets made by
+presse, related statements, the CLI and the JSON API with --engine, and an agent down reported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from indexer.sphinxql import sync
+from search import Searcher
+from search.options import IndexUnavailable, SearchError
+from tests.corpora import SAMPLE
+from tests.sphinx_servers import Servers, needs_searchd
+
+pytestmark = [needs_searchd, pytest.mark.slow]
+
+# Unaccented French and English queries, a phrase, a prefix, fields and filters (none names a result).
+QUERIES = [("securite", {}), ("sante publique", {}), ("covid vaccine", {}), ("economie", {"lang": "fr"}),
+           ('"conseil des ministres"', {}), ("educ*", {}), ("title:yukon", {}),
+           ("premier", {"since": "2020"}), ("yukon -covid", {"lang": "en"}),
+           ("tourism", {"source": "Government of Yukon"})]
+FILTERS = [{"lang": "fr"}, {"lang": "en"}, {"since": "2019", "until": "2020-06-30"},
+           {"source": "yukon"}, {"source": "vie-publique"}, {"lang": "en", "since": "2021"}]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    """Two searchd (one shard each) holding the bundled sample, and the embedded index it was sent from."""
+    if not SAMPLE.exists():
+        pytest.skip("sample/ missing")
+    root = tmp_path_factory.mktemp("sphinx-search")
+    from indexer import update
+
+    update([str(SAMPLE)], root / "ix")
+    servers = Servers(root / "engine", servers=2, shards=2)
+    try:
+        sync(root / "ix", servers.url)
+        yield servers, root / "ix"
+    finally:
+        servers.close()
+
+
+@pytest.fixture(scope="module")
+def both(engine):
+    from search.sphinxql import RemoteSearcher
+
+    servers, index_dir = engine
+    with RemoteSearcher(servers.url) as remote, Searcher(index_dir) as embedded:
+        yield remote, embedded
+
+
+def statement_of(searcher, hit: dict) -> str:
+    """A hit as its statement: a statement and its translation are one result, shown in either language."""
+    other = [t["id"] for t in hit.get("translations") or []]
+    return min([hit["id"], *other])
+
+
+def test_same_schema_totals_and_comparable_statements(both):
+    remote, embedded = both
+    overlaps = []
+    for query, options in QUERIES:
+        a, b = remote.search(query, **options).to_dict(), embedded.search(query, **options).to_dict()
+        assert set(a) - {"corrected_query"} >= set(b) - {"corrected_query"} - {"suggestion"}, query
+        assert a["total"] > 0 and b["total"] > 0, query
+        for hit in a["results"]:
+            assert set(hit) == set(b["results"][0]), query
+        top_a = {statement_of(remote, h) for h in a["results"]}
+        top_b = {statement_of(embedded, h) for h in b["results"]}
+        overlaps.append(len(top_a & top_b) / min(len(top_a), len(top_b)))
+    mean = sum(overlaps) / len(overlaps)
+    print(f"top-10 overlap (statements) with the embedded index on {len(QUERIES)} queries: {mean:.2f}")
+    assert mean >= 0.5, overlaps  # a guard (0.59 measured): ranking differs, see search.sphinxql
+
+
+def test_filters_give_the_same_totals_facets_and_histogram(both):
+    remote, embedded = both
+    for options in FILTERS:
+        a, b = remote.search("", **options), embedded.search("", **options)
+        assert a.total == b.total > 0, options
+        assert a.facets == b.facets, options
+        assert a.extra["histogram"] == b.extra["histogram"], options
+        assert [h["date"] for h in a.hits] == sorted((h["date"] for h in a.hits), reverse=True)
+
+
+def test_snippets_mark_the_accented_words_of_an_unaccented_query(both):
+    remote, _ = both
+    res = remote.search("securite", lang="fr")
+    marked = [h["snippet"] for h in res.hits if "<mark>" in h["snippet"]]
+    assert marked and all("<mark>s\u00e9curit\u00e9" in s.lower() for s in marked)
+
+
+def test_statement_and_related_as_on_the_embedded_index(both):
+    remote, embedded = both
+    hit = embedded.search("premier", lang="en").hits[0]
+    assert remote.statement(hit["id"]) == embedded.statement(hit["id"])
+    assert remote.statement("no-such-id") is None
+    res = remote.related(hit["id"], limit=5).to_dict()
+    assert res["mode"] == "related" and 0 < res["total"] == len(res["results"]) <= 5
+    own = {hit["id"], *(t["id"] for t in hit["translations"])}
+    assert not own & {h["id"] for h in res["results"]}
+    assert all(0 < h["score"] <= 1 for h in res["results"])
+    with pytest.raises(SearchError):
+        remote.related("no-such-id")
+
+
+def test_cli_and_json_api_with_engine(engine):
+    servers, index_dir = engine
+    runner = CliRunner()
+    remote = runner.invoke(main, ["search", "--engine", servers.url, "--json", "--lang", "en", "premier"])
+    local = runner.invoke(main, ["search", "--index", str(index_dir), "--json", "--lang", "en", "premier"])
+    assert remote.exit_code == local.exit_code == 0, remote.output
+    a, b = json.loads(remote.output), json.loads(local.output)
+    assert a["total"] > 0 and set(a["results"][0]) == set(b["results"][0]) and a["facets"]["source"]
+    first = a["results"][0]["id"]
+    related = runner.invoke(main, ["related", "--engine", servers.url, "--json", first])
+    assert related.exit_code == 0 and json.loads(related.output)["source_id"] == first
+
+    from search.web.app import create_app
+
+    app = create_app(None, engine=servers.url, threads=1)
+    with app.test_client() as client:
+        api = client.get("/api/search?q=premier&lang=en")
+        assert api.status_code == 200
+        assert {h["id"] for h in api.get_json()["results"]} == {h["id"] for h in a["results"]}
+        assert client.get(f"/statement/{first}").status_code == 200
+        stored = client.get(f"/api/statements/{first}")
+        assert stored.status_code == 200 and stored.get_json()["id"] == first
+
+
+def test_an_agent_down_is_reported_not_swallowed(tmp_path, sample_index):
+    from search.sphinxql import RemoteSearcher
+
+    local = tmp_path / "ix"
+    shutil.copytree(sample_index, local)
+    servers = Servers(tmp_path / "engine", servers=2, shards=2)
+    try:
+        sync(local, servers.url)
+        with RemoteSearcher(servers.url) as remote:
+            assert remote.search("yukon").total > 0
+            servers.stop(servers.ports[1])
+            with pytest.raises(IndexUnavailable) as info:
+                remote.search("yukon")
+            assert "agent" in str(info.value) and "\n" not in str(info.value)
+        result = CliRunner().invoke(main, ["search", "--engine", servers.url, "yukon"])
+        assert result.exit_code == 1 and result.output.count("\n") == 1 and "agent" in result.output
+    finally:
+        servers.close()
