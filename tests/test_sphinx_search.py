@@ -5,6 +5,7 @@ presse, related statements, the CLI and the JSON API with --engine, and an agent
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -148,5 +149,49 @@ def test_an_agent_down_is_reported_not_swallowed(tmp_path, sample_index):
             assert "agent" in str(info.value) and "\n" not in str(info.value)
         result = CliRunner().invoke(main, ["search", "--engine", servers.url, "yukon"])
         assert result.exit_code == 1 and result.output.count("\n") == 1 and "agent" in result.output
+    finally:
+        servers.close()
+
+
+def test_nsb_slice_through_presse_index_engine(tmp_path):
+    """1,500 NSB records (French and English) sent by `presse index --engine`: the same statement counts
+    per language, and title lookups typed without accents find their statement on both engines."""
+    import gzip
+
+    from unidecode import unidecode
+
+    from search.sphinxql import RemoteSearcher
+    from tests.corpora import SHARED
+
+    nsb = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
+    if not nsb.exists():
+        pytest.skip(f"{nsb} missing")
+    corpus = tmp_path / "nsb-slice.jsonl"
+    with gzip.open(nsb, "rt", encoding="utf-8") as f, corpus.open("w", encoding="utf-8") as out:
+        for _, line in zip(range(1500), f, strict=False):
+            out.write(line)
+    servers = Servers(tmp_path / "engine", servers=2, shards=2)
+    try:
+        result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(tmp_path / "ix"),
+                                           "--engine", servers.url, "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["engine"]["sent"] == json.loads(result.output)["statements"]
+        with RemoteSearcher(servers.url) as remote, Searcher(tmp_path / "ix") as embedded:
+            for lang in ("fr", "en"):
+                assert remote.search("", lang=lang).total == embedded.search("", lang=lang).total > 0
+            listed = [h for lang in ("fr", "en") for h in embedded.search("", lang=lang, limit=30).hits]
+            found = {"remote": 0, "embedded": 0}
+            lookups = 0
+            for hit in listed:
+                words = [w for w in re.findall(r"[a-z]+", unidecode(hit["title"]).lower()) if len(w) > 3]
+                if len(words) < 3:
+                    continue
+                lookups += 1
+                want = {hit["id"], *(t["id"] for t in hit["translations"])}
+                for name, searcher in (("remote", remote), ("embedded", embedded)):
+                    top = searcher.search(" ".join(words[:4]), limit=10).hits
+                    found[name] += bool(want & {h["id"] for h in top})
+            print(f"NSB slice title lookups found in the top 10, of {lookups}: {found}")
+            assert lookups >= 20 and found["remote"] >= 0.8 * lookups
     finally:
         servers.close()
