@@ -141,22 +141,34 @@ class _Vocabulary:
         self.lock = threading.Lock()
 
     def words_giving(self, words: set[str], lang: str, terms: frozenset, prefixes: tuple) -> list[str]:
-        """Those of ``words`` with a token that is one of ``terms`` or starts with one of ``prefixes``."""
+        """Those of ``words`` with a token that is one of ``terms`` or starts with one of ``prefixes``.
+
+        A word new to the vocabulary is only analysed when it may give one (:func:`_may_give`); it is
+        learnt then, the others are looked at again by the next query that may want them."""
+        firsts = frozenset(t[:1] for t in (*terms, *prefixes))
         with self.lock:
             seen = self.seen.get(lang)
             if seen is None or len(seen) > self.limit:
                 seen = self.seen[lang] = set()
                 self.giving[lang] = {}
             giving = self.giving[lang]
-            for w in words - seen:
+            learnt = [w for w in words - seen if _may_give(w, firsts)]
+            for w in learnt:
                 for _s, _e, n in _word_tokens(w, lang):
                     giving.setdefault(n, set()).add(w)
-            seen |= words
+            seen.update(learnt)
             found = set().union(*(giving.get(t, ()) for t in terms)) & words
         if prefixes:
-            found.update(w for w in words - found
-                         if any(n.startswith(prefixes) for _, _, n in _word_tokens(w, lang)))
+            found.update(w for w in words - found if _may_give(w, firsts)
+                         and any(n.startswith(prefixes) for _, _, n in _word_tokens(w, lang)))
         return list(found)
+
+
+def _may_give(word: str, firsts: frozenset) -> bool:
+    """Whether a word may have a token starting with one of the letters ``firsts``. The tokens of a word
+    of ASCII letters and digits all start with its first letter, lower-cased (folding is lower-casing there,
+    and the stemmers only change a word's end); any other word (accents, joiners) is not guessed at."""
+    return not (word.isascii() and word.isalnum()) or word[0].lower() in firsts
 
 
 VOCABULARY = _Vocabulary()

@@ -104,3 +104,47 @@ def test_word_at_a_time_tokens_are_the_analyzer_tokens_on_real_pages():
             text = st_.title + "\n" + st_.body
             whole = [(t.startchar, t.endchar, t.text) for t in analyzer(lang)(text, chars=True)]
             assert list(tokens(text, lang)) == whole, (st_.id, lang)
+
+
+@pytest.mark.slow
+def test_only_words_that_may_match_are_analysed_and_none_is_missed():
+    """The snippet's shortcut (search.snippets._may_give): the tokens of a word of ASCII letters and digits
+    all start with its first letter, in every language's chain, on real statements; and a query's marks are
+    those of a scan of every token."""
+    from corpus import Statement, read_paths
+    from indexer.analysis import WORD, analyzer
+    from search import snippets
+    from tests.corpora import SHARED
+
+    yukon = SHARED / "corpus" / "yukon"
+    if not yukon.is_dir():
+        pytest.skip("../shared/corpus/yukon is missing")
+    files = [f for lang in ("en", "fr") for f in sorted((yukon / lang / "2021").glob("*.html"))[:20]]
+    statements = [x for x in read_paths(files) if isinstance(x, Statement)]
+    words = {w for st_ in statements for w in WORD.findall(st_.title + "\n" + st_.body)}
+    plain_words = [w for w in words if w.isascii() and w.isalnum()]
+    assert len(plain_words) > 1000
+    for lang in ("fr", "en", "xx"):
+        for w in plain_words:
+            assert all(t.text[:1] == w[0].lower() for t in analyzer(lang)(w)), (w, lang)
+    for st_ in statements[:20]:  # the marks of a scan of every token, for several sets of query terms
+        lang = st_.lang
+        terms = sorted({t.text for t in analyzer(lang)(st_.body)})
+        for some in (frozenset(terms), frozenset(terms[::7]), frozenset(terms[3::11])):
+            assert snippets._matches(st_.body, lang, some, ()) == _scan(st_.body, lang, some), st_.id
+
+
+def _scan(text: str, lang: str, terms: frozenset) -> list[tuple[int, int, str]]:
+    """The reference: every token of the chain read in turn; a compound whose whole matched is marked whole,
+    else its matching parts (the whole of a compound is its word's first token)."""
+    from indexer.analysis import WORD, analyzer
+
+    out = []
+    for m in WORD.finditer(text):
+        toks = [(m.start() + t.startchar, m.start() + t.endchar, t.text)
+                for t in analyzer(lang)(m.group(), chars=True)]
+        if toks and toks[0][2] in terms:
+            out.append(toks[0])
+        elif toks:
+            out.extend(t for t in toks[1:] if t[2] in terms)
+    return out
