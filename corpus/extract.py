@@ -109,7 +109,7 @@ CHROME_LINES = re.compile(
     r"(accept|refuse|reject) (all )?cookies.*|.*\buses cookies\b.*|.*utilise des cookies.*|back to top|"
     r"haut de la page|print|imprimer|english|français|menu|search|rechercher|advert|advertisement|publicité|"
     r"this slideshow requires javascript\.?|(?:read|see|watch) (?:more|also|next)\s*:.*|don['’]t miss:?|"
-    r"(?:[àa] )?lire aussi\s*:.*|"
+    r"(?:[àa] )?lire aussi\s*:.*|comments?(?: \(\+\))?|like this:?|like loading\.*|text size|"
     r"you are here:?|vous êtes ici\s*:?)$",
     re.IGNORECASE,
 )

@@ -72,7 +72,10 @@ CREDIT = re.compile(
 )
 # Agency credit lines: "(Avec entrée de Xinhua)", "(With input from Xinhua)", "(Source : Xinhua)".
 AGENCY = re.compile(r"^\((?:avec\s+(?:entr[ée]es?|contribution)\s+d[eu']|with\s+input\s+from|source\s*:|"
-                    r"edited\s+by|r[ée]daction\s*:)[^)]{1,80}\)\.?$", re.IGNORECASE)
+                    r"edited\s+by|r[ée]daction\s*:)[^)]{1,80}\)\.?$"
+                    # a wire story's own credit: "(Reporting by …; Editing by …)", "Additional reporting by …"
+                    r"|^\(?(?:additional\s+)?(?:reporting|writing|editing)\s+by\s[^()]{1,250}\)?\.?$",
+                    re.IGNORECASE)
 # A caption that says so at its end, wherever it stands: "… worn masks (Image: GETTY )", "… (Photo : AFP)".
 CAPTION_MARK = re.compile(
     r"\((?:images?|photos?|picture|pic|credit|cr[ée]dit(?:\s+photo)?)\s*:[^()]{1,60}\)$", re.IGNORECASE)

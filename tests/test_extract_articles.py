@@ -196,3 +196,23 @@ def test_a_bare_address_at_the_edge_is_a_related_link(prefix: str) -> None:
     assert [link for link in st.related_links if BARE_URL.match(link)]
     assert not [b for b in st.body.split("\n\n") if BARE_URL.match(b)]
     assert token_prf(st.body, expected)[1] > 0.95
+
+
+def test_a_wire_storys_reporting_credit_is_a_credit() -> None:
+    """"(Reporting by …, editing by …)" under a wire story credits its writers: a credit, not its text."""
+    html, expected = _page("06e5123e")
+    st = _statement(html)
+    credits = [c for c in st.credits if "reporting by" in c.lower()]
+    assert credits
+    for credit in credits:
+        assert credit not in st.body
+    assert token_prf(st.body, expected)[1] > 0.95
+
+
+@pytest.mark.parametrize("chrome", ["Like this:", "Like Loading", "Comments"])
+def test_blog_buttons_and_comment_headings_are_chrome(chrome: str) -> None:
+    """A blog's "Like this:" / "Like Loading..." buttons and its "Comments" heading are not the article."""
+    html, expected = _page("0dd13570")
+    assert chrome in lxml.html.fromstring(html).text_content()
+    st = _statement(html)
+    assert not [b for b in st.body.split("\n\n") if b.lower().startswith(chrome.lower())]
