@@ -34,9 +34,10 @@ from bench.knownitem import (
 )
 
 
-def overlap(a: list[str], b: list[str], k: int = 10) -> float | None:
-    """Shared ids of two top-k lists, over the shorter list's length (None when both are empty)."""
-    a, b = a[:k], b[:k]
+def overlap(a: list[str], b: list[str], k: int = 10, same=lambda i: i) -> float | None:
+    """Shared ids of two top-k lists, over the shorter list's length (None when both are empty); ``same``:
+    an id's statement (a statement and its translation are one result, shown in either language)."""
+    a, b = [same(i) for i in a[:k]], [same(i) for i in b[:k]]
     n = min(len(a), len(b))
     if not n:
         return None if not a and not b else 0.0
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     source = DEFAULT_INDEX[args.corpus]
     db = open_corpus(args.corpus)
     docs = load_docs(db)
-    queries = make_lookups(args.corpus, docs, relations(docs))
+    rel = relations(docs)
+    queries = make_lookups(args.corpus, docs, rel)
     queries = [q for q in queries if args.half == "all" or half(q.qid) == args.half]
     queries = queries[:args.limit] if args.limit else queries
     with tempfile.TemporaryDirectory(prefix="presse-bench-sphinx-") as tmp:
@@ -98,12 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     fts = run_fts5(db, queries, " AND ")
     db.close()
     overlaps = [o for q in queries if (o := overlap(remote[q.qid], embedded[q.qid])) is not None]
+    same = lambda i: min([i, *rel.translations.get(i, ())])  # noqa: E731
+    statements = [o for q in queries if (o := overlap(remote[q.qid], embedded[q.qid], same=same)) is not None]
     print(f"corpus {args.corpus}, {len(queries)} queries ({args.half} half), {args.servers} searchd "
           f"(shards {report.per_shard}), ranker {sphinxql.RANKER}")
     print(f"sync: {report.sent} statements in {wall:.1f} s wall, {used:.1f} s CPU (presse side), "
           f"{report.sent / max(wall, 1e-9):.0f}/s; load average {os.getloadavg()[0]:.2f}")
-    print(f"top-10 overlap with the embedded index: mean {statistics.mean(overlaps):.3f}, "
-          f"median {statistics.median(overlaps):.3f}")
+    print(f"top-10 overlap with the embedded index: ids {statistics.mean(overlaps):.3f} (median "
+          f"{statistics.median(overlaps):.3f}), statements {statistics.mean(statements):.3f} (median "
+          f"{statistics.median(statements):.3f})")
     print(f"{'engine':<12} {'MRR@10':>7} {'succ@1':>7} {'median ms':>10} {'p95 ms':>8}")
     for name, ranked, times in (("embedded", embedded, t_emb), ("sphinxql", remote, t_rem),
                                 ("FTS5 AND", fts.ranked, None)):

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from indexer.analysis import ELIDED_FR
-from indexer.sphinxql import DAY_ZERO, Engine, EngineError, doc_id, error_text, prefold, signed
+from indexer.sphinxql import DAY_ZERO, Engine, EngineError, doc_id, dropped, error_text, prefold, signed
 from search.engine import RELATED_MIN, Searcher
 from search.histogram import date_histogram, empty_histogram
 from search.options import IndexUnavailable, SearchError, SearchOptions
@@ -300,29 +300,40 @@ class RemoteSearcher(Searcher):
 
     def batch(self, statements: list[tuple[str, list | tuple]]) -> list[list[tuple]]:
         """The rows of each statement, sent together (one round trip; the engine runs the searches of one
-        query with different groupings once). An engine error, or an agent that did not answer (the results
+        query with different groupings once). A connection that dropped since the last query (the server
+        restarted) is opened again once. An engine error, or an agent that did not answer (the results
         would be incomplete), raises :class:`IndexUnavailable` in one line; a query it refuses,
         :class:`SearchError`."""
         import pymysql
 
+        for attempt in (1, 2):
+            try:
+                return self._send(statements)
+            except pymysql.MySQLError as e:
+                if e.args and e.args[0] == 1064 and "agent" not in str(e.args[1]):
+                    raise SearchError(f"The search engine refused the query: {error_text(e)}") from None
+                if attempt == 1 and dropped(e):
+                    try:
+                        self.conn = self.engine.connect()
+                        continue
+                    except EngineError:
+                        pass
+                raise IndexUnavailable(f"search engine {self.engine.url}: {error_text(e)}") from None
+        raise AssertionError("unreachable")
+
+    def _send(self, statements: list[tuple[str, list | tuple]]) -> list[list[tuple]]:
         out: list[list[tuple]] = []
-        warnings = []
-        try:
-            with self.conn.cursor() as cur:
-                cur.execute(";\n".join(cur.mogrify(sql, args) for sql, args in statements))
-                while True:
-                    out.append(list(cur.fetchall()))
-                    if cur.warning_count:
-                        warnings.append(len(out) - 1)
-                    if not cur.nextset():
-                        break
-                if warnings:  # the last statement's: an agent down makes every statement warn
-                    cur.execute("SHOW META")
-                    self.meta(cur.fetchall())
-        except pymysql.MySQLError as e:
-            if e.args and e.args[0] == 1064 and "agent" not in str(e.args[1]):
-                raise SearchError(f"The search engine refused the query: {error_text(e)}") from None
-            raise IndexUnavailable(f"search engine {self.engine.url}: {error_text(e)}") from None
+        warned = False
+        with self.conn.cursor() as cur:
+            cur.execute(";\n".join(cur.mogrify(sql, args) for sql, args in statements))
+            while True:
+                out.append(list(cur.fetchall()))
+                warned = warned or bool(cur.warning_count)
+                if not cur.nextset():
+                    break
+            if warned:  # the last statement's: an agent down makes every statement warn
+                cur.execute("SHOW META")
+                self.meta(cur.fetchall())
         return out
 
     # -- search (Searcher.search calls _search) --------------------------------------------------------
