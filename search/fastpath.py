@@ -43,6 +43,7 @@ from search import ranking
 LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 DEFAULT_CACHE_BYTES = 256 << 20
 NO_DATE = ranking.NO_DATE  # in the date array: no date (Whoosh's column default, 2**64 - 1)
+FAST_OFFSETS_MIN_DOCS = 1000  # a column of fewer documents is read by Whoosh's own loop (fast_column_offsets)
 _MAGIC = b"W3Bl"
 _INT = struct.Struct("!i")
 
@@ -143,6 +144,44 @@ def lazy_buffer_files() -> bool:
     cls.flush = flush
     cls.close = close
     cls._presse_lazy = True
+    return True
+
+
+def fast_column_offsets() -> bool:
+    """Make Whoosh's variable-length column reader derive its offsets from the lengths with numpy.
+
+    A column written without its offsets (the stored fields, source, lang, year) gets them rebuilt at each
+    open by a Python loop over every document: on the 59,000-statement index that was most of a cold
+    `presse search` (the quick check on open and the facets each open these columns). Same values, as the
+    same ``array("L")``. Called by ``Searcher`` before it opens an index; idempotent; left alone on a layout
+    it does not know.
+    """
+    from array import array
+
+    from whoosh import columns
+
+    cls = getattr(columns.VarBytesColumn, "Reader", None)
+    if cls is None or getattr(cls, "_presse_fast", False):
+        return cls is not None
+    names = cls._read_offsets_and_lengths.__code__.co_names
+    if array("L").itemsize != 8 or not {"get_array", "append", "_doccount"} <= set(names):
+        return False  # not the 2.7.5 layout
+    slow = cls._read_offsets_and_lengths
+
+    def _read_offsets_and_lengths(self):
+        lastbyte = self._basepos + self._length - 1
+        lens_code = chr(self._dbfile.get_byte(lastbyte))
+        if self._doccount < FAST_OFFSETS_MIN_DOCS or lens_code == "X":
+            return slow(self)  # a small column, or offsets stored in the file
+        itemsize = struct.calcsize(lens_code)
+        lengths = self._dbfile.get_array(lastbyte - itemsize * self._doccount, lens_code, self._doccount)
+        ends = np.cumsum(np.asarray(lengths, dtype=np.uint64), dtype=np.uint64)
+        offsets = array("L")
+        offsets.frombytes((ends - np.asarray(lengths, dtype=np.uint64)).tobytes())
+        self._offsets, self._lengths = offsets, lengths
+
+    cls._read_offsets_and_lengths = _read_offsets_and_lengths
+    cls._presse_fast, cls._presse_slow = True, slow
     return True
 
 

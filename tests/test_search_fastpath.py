@@ -257,3 +257,33 @@ def test_not_excludes_the_first_match_on_both_matchers(tmp_path):
         with Searcher(index_dir, fast=fast) as s:
             for q in ("kindergarten -grade", "kindergarten NOT grade", "kinder* -grade"):
                 assert [h["id"] for h in s.search(q).hits] == ["kinder-only"], (fast, q)
+
+
+@pytest.mark.parametrize("where", ["one_segment", "segments"])
+def test_column_offsets_read_with_numpy_are_whoosh_s_own(where, request, monkeypatch):
+    """fastpath.fast_column_offsets: every variable-length column of a real index (source, lang, year) gets
+    the same offsets and lengths as Whoosh's own loop computes, and the same values."""
+    from whoosh import columns
+
+    index_dir = request.getfixturevalue(where)
+    monkeypatch.setattr(fastpath, "FAST_OFFSETS_MIN_DOCS", 0)  # the test index is small: take the fast way
+    s = Searcher(index_dir)
+    try:
+        cls = columns.VarBytesColumn.Reader
+        assert getattr(cls, "_presse_fast", False)
+        checked = 0
+        for seg, _ in s._s.reader().leaf_readers():
+            for name in ("source", "lang", "year"):
+                fast = seg._perdoc.column_reader(name, seg.schema[name].column_type)
+                slow = object.__new__(cls)
+                slow.__dict__.update({k: v for k, v in fast.__dict__.items() if not k.startswith("_o")})
+                cls._presse_slow(slow)
+                assert list(fast._offsets) == list(slow._offsets)
+                assert list(fast._lengths) == list(slow._lengths)
+                docs = range(seg.doc_count_all())
+                assert [fast[d] for d in docs] == [slow[d] for d in docs]
+                checked += 1
+        assert checked >= 3
+        assert s.search("yukon").total > 0
+    finally:
+        s.close()
