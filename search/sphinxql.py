@@ -160,7 +160,7 @@ def _source_match(sources: tuple[str, ...]) -> str | None:
     return None if not groups else groups[0] if len(groups) == 1 else "(" + " | ".join(groups) + ")"
 
 
-def _where(opts: SearchOptions, tr: Translated) -> tuple[str, list[Any]]:
+def where_clause(opts: SearchOptions, tr: Translated) -> tuple[str, list[Any]]:
     """The WHERE clause of a search (MATCH, the options' and the query's filters) and its arguments."""
     terms = [t for t in (tr.match, _source_match(opts.source_values)) if t]
     excluded = _source_match(tuple(opts.not_source))
@@ -349,12 +349,12 @@ class RemoteSearcher(Searcher):
             return res
         sort = "date" if every.match is None and opts.sort == "relevance" else opts.sort
         pool = max(opts.page * opts.limit * 2 + 10, POOL)
-        ranked, found = self._run(_where(opts, every), sort, pool)
+        ranked, found = self._run(where_clause(opts, every), sort, pool)
         res.mode = "all"
         if found[0] < opts.limit:  # fewer than a page: the statements with any of the words after them
             some = translate(compiled.tree, "any")
             if some.match != every.match:
-                more, more_found = self._run(_where(opts, some), sort, pool)
+                more, more_found = self._run(where_clause(opts, some), sort, pool)
                 if more_found[0] > found[0]:
                     seen = {d for d, _ in ranked}
                     ranked += [(d, s) for d, s in more if d not in seen]
