@@ -49,6 +49,7 @@ RANKER = ("expr('sum(word_count*user_weight)*10000+10000*bm25f(1.2,0.75,{title=3
           "field_weights=(title=3,body=1)")
 POOL = 200  # candidates fetched: the page, and the duplicates and versions folded into it
 MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many groups
+MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
 RELATED_TERMS = 15
 FACET_COLUMNS = {"lang": "lang", "source": "src", "year": "year"}
 TEXT_FIELDS = "@(title,body)"
@@ -349,17 +350,20 @@ class RemoteSearcher(Searcher):
             return res
         sort = "date" if every.match is None and opts.sort == "relevance" else opts.sort
         pool = max(opts.page * opts.limit * 2 + 10, POOL)
-        ranked, found = self._run(where_clause(opts, every), sort, pool)
+        where = where_clause(opts, every)
+        ranked, docs = self._matches(where, sort, pool)
         res.mode = "all"
-        if found[0] < opts.limit:  # fewer than a page: the statements with any of the words after them
+        if docs < opts.limit:  # fewer than a page: the statements with any of the words after them
             some = translate(compiled.tree, "any")
             if some.match != every.match:
-                more, more_found = self._run(where_clause(opts, some), sort, pool)
-                if more_found[0] > found[0]:
+                any_where = where_clause(opts, some)
+                more, more_docs = self._matches(any_where, sort, pool)
+                if more_docs > docs:
                     seen = {d for d, _ in ranked}
                     ranked += [(d, s) for d, s in more if d not in seen]
-                    res.mode, found = "any", more_found
-        res.total, res.facets, res.extra["histogram"] = found[1:]
+                    res.mode, where, docs = "any", any_where, more_docs
+        if docs:
+            res.total, res.facets, res.extra["histogram"] = self._counts(where, docs)
         if not res.total:
             return res
         self.store.prefetch([d for d, _ in ranked[:opts.page * opts.limit * 3]], related=True)
@@ -370,33 +374,37 @@ class RemoteSearcher(Searcher):
         res.extra["collapsed"] = collapsed
         return res
 
-    def _run(self, where_args: tuple[str, list], sort: str,
-             pool: int) -> tuple[list[tuple[int, float]], tuple]:
-        """One search in one round trip: the best ``pool`` (id, score), and (documents matched, statements
-        matched, facets, histogram). Statements: a statement and its translation count once (they share
-        ``pair`` and a shard, so the engine's count of pair groups is exact); facets and histogram count
-        documents (versions), as on the embedded index."""
+    def _matches(self, where_args: tuple[str, list], sort: str,
+                 pool: int) -> tuple[list[tuple[int, float]], int]:
+        """The best ``pool`` (id, score) of a search and how many documents it matches."""
         where, args = where_args
         order = "day DESC, w DESC" if sort == "date" else "w DESC, day DESC"
-        base = f"FROM {self.index} WHERE {where}"
         rows, meta = self.batch([
-            (f"SELECT id, WEIGHT() AS w {base} ORDER BY {order} LIMIT {pool} OPTION ranker={RANKER}, "
-             f"max_matches={max(pool, 1000)}", args), ("SHOW META", ())])
-        docs = int(self.meta(meta).get("total_found", 0))
-        # Groups kept: at least as many as there are documents, so that the counts are exact; no more (a
-        # bigger max_matches costs each agent its allocation, on every query).
-        keep = max(1000, min(docs, MAX_MATCHES))
+            (f"SELECT id, WEIGHT() AS w FROM {self.index} WHERE {where} ORDER BY {order} LIMIT {pool} "
+             f"OPTION ranker={RANKER}, max_matches={max(pool, 1000)}", args), ("SHOW META", ())])
+        return [(int(d), float(w) / 10000) for d, w in rows], int(self.meta(meta).get("total_found", 0))
+
+    def _counts(self, where_args: tuple[str, list], docs: int) -> tuple[int, dict, dict]:
+        """(statements, facets, histogram) of a search matching ``docs`` documents, in one round trip.
+        Statements: a statement and its translation count once (they share ``pair`` and a shard, so the
+        engine's count of pair groups is exact); facets and histogram count documents (versions), as on
+        the embedded index."""
+        where, args = where_args
+        base = f"FROM {self.index} WHERE {where}"
+        # Groups kept: as many as there can be, so that the counts are exact; no more (a bigger max_matches
+        # costs each agent its allocation, on every query).
+        keep, days_kept = max(1000, min(docs, MAX_MATCHES)), max(1000, min(docs, MAX_DAYS))
         pairs, *grouped, days = self.batch([
             (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args), ("SHOW META", ()),
             *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000", args)
               for column in FACET_COLUMNS.values()],
-            (f"SELECT day, COUNT(*) AS n {base} GROUP BY day LIMIT {keep} OPTION max_matches={keep}", args),
+            (f"SELECT day, COUNT(*) AS n {base} GROUP BY day LIMIT {days_kept} "
+             f"OPTION max_matches={days_kept}", args),
         ])[1:]
         facets = empty_facets()
         for name, counts in zip(FACET_COLUMNS, grouped, strict=True):
             facets[name] = {str(v): int(n) for v, n in counts if v not in ("", 0)}
-        found = (docs, int(self.meta(pairs).get("total_found", 0)), facets, _histogram(days))
-        return [(int(d), float(w) / 10000) for d, w in rows], found
+        return int(self.meta(pairs).get("total_found", 0)), facets, _histogram(days)
 
     # -- statements -------------------------------------------------------------------------------------
 
