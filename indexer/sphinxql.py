@@ -318,19 +318,22 @@ class SyncReport:
     sent: int = 0
     deleted: int = 0
     unchanged: int = 0
+    reread: int = 0  # statements read back from the engine, when it held other than this machine sent
     seconds: float = 0.0
     per_shard: dict[int, int] = field(default_factory=dict)  # shard -> statements it holds
 
     def to_dict(self) -> dict[str, Any]:
         return {"engine": self.engine, "shards": self.shards, "sent": self.sent, "deleted": self.deleted,
-                "unchanged": self.unchanged, "seconds": round(self.seconds, 3),
+                "unchanged": self.unchanged, "reread": self.reread, "seconds": round(self.seconds, 3),
                 "per_shard": {str(k): v for k, v in sorted(self.per_shard.items())}}
 
     def lines(self) -> list[str]:
         spread = ", ".join(f"{n}" for _, n in sorted(self.per_shard.items()))
         return [f"engine: {self.engine} ({self.shards} shards: {spread} statements)",
                 f"engine statements: {self.sent} sent, {self.deleted} deleted, {self.unchanged} unchanged",
-                f"engine time: {self.seconds:.1f} s"]
+                f"engine time: {self.seconds:.1f} s"] + (
+            [f"engine held other statements than this machine sent: {self.reread} read back, "
+             "brought in step"] if self.reread else [])
 
 
 @dataclass
@@ -363,6 +366,10 @@ class SentLog:
     def record(self, entries: list[tuple[str, str, str]]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", entries)
+
+    def clear(self) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM sent")
 
     def forget(self, sids: list[str]) -> None:
         with self.db:
@@ -465,6 +472,44 @@ def local_rows(index_dir: Path) -> Iterator[dict[str, Any]]:
         ix.close()
 
 
+def engine_count(engine: Engine) -> int:
+    """The documents the engine's distributed index holds."""
+    conn = engine.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {engine.prefix}")
+            return int(cur.fetchone()[0])
+    except Exception as e:
+        raise EngineError(f"{engine.url}: cannot count its statements ({error_text(e)})") from None
+    finally:
+        conn.close()
+
+
+def engine_holds(engine: Engine, shards: list[Shard], page: int = 10_000) -> dict[str, tuple[str, str]]:
+    """What the engine holds, read from it: statement id -> ("", its index). No digest: each statement
+    still in the local index is sent again (REPLACE), the others are deleted."""
+    conn = engine.connect()
+    out: dict[str, tuple[str, str]] = {}
+    last = 0
+    try:
+        with conn.cursor() as cur:
+            while True:
+                cur.execute(f"SELECT id, sid, lang, pair FROM {engine.prefix} WHERE id > {last} "
+                            f"ORDER BY id ASC LIMIT {page} OPTION max_matches={page}")
+                rows = cur.fetchall()
+                if not rows:
+                    return out
+                for _, sid, lang, pair in rows:
+                    out[sid] = ("", shards[int(pair) % len(shards)].indexes[index_lang(lang)])
+                last = rows[-1][0]
+    except EngineError:
+        raise
+    except Exception as e:
+        raise EngineError(f"{engine.url}: cannot read back its statements ({error_text(e)})") from None
+    finally:
+        conn.close()
+
+
 def sync(index_dir: Path | str | None, url: str, *,
          progress: Callable[[int], None] | None = None, batch_rows: int = BATCH_ROWS) -> SyncReport:
     """Bring the engine at ``url`` in step with the local index: REPLACE the statements whose row changed
@@ -482,6 +527,11 @@ def sync(index_dir: Path | str | None, url: str, *,
     writer = _Writer(engine, shards, log, report, batch_rows)
     try:
         before = log.all()
+        held = engine_count(engine)
+        if held != len(before):  # the engine lost rows (a server's data gone) or got others: read it back
+            log.clear()
+            before = engine_holds(engine, shards)
+            report.reread = len(before)
         seen: set[str] = set()
         moved: dict[str, list[str]] = {}
         for fields in local_rows(index_dir):
