@@ -110,7 +110,11 @@ CHROME_LINES = re.compile(
     r"haut de la page|print|imprimer|english|français|menu|search|rechercher|advert|advertisement|publicité|"
     r"this slideshow requires javascript\.?|(?:read|see|watch) (?:more|also|next)\s*:.*|don['’]t miss:?|"
     r"(?:[àa] )?lire aussi\s*:.*|comments?(?: \(\+\))?|like this:?|like loading\.*|text size|"
-    r"you are here:?|vous êtes ici\s*:?)$",
+    r"you are here:?|vous êtes ici\s*:?|"
+    # a blog post's and a news site's own lines: "Posted in Open thread | Permalink |", "Filed under: …"
+    r"posted in [^|]{1,80}\|\s*permalink\s*\|?|filed under\s*:.*|share this (?:story|article|post)|"
+    r"blog comments powered by disqus|more great \w+ stories|click here to get the .{1,40} app|"
+    r"anzeige|iklan|pubblicit[àa]|publicidad|реклама)$",
     re.IGNORECASE,
 )
 # A short block that asks the reader to subscribe: "Sign up for The Water Coolest … newsletter …".
@@ -522,17 +526,27 @@ def first_sentence(block: str) -> str:
     return head if len(head) <= 200 else ""
 
 
+def without_headline(blocks: list[str], title: str, h1: str) -> list[str]:
+    """The blocks without the headline (once or twice over the text) and the short labels above it: a kicker
+    ("STREAM BIG"), a section name."""
+    longest = 2 * max(len(title), len(h1)) + 50  # a longer block is neither: no clean() of it
+    heads = [i for i, block in enumerate(blocks[:3]) if len(block) < longest and clean(block) in (title, h1)]
+    if not heads:
+        return blocks
+    labels = [i for i in range(heads[0]) if len(blocks[i].split()) <= 5 and "\n" not in blocks[i]
+              and not blocks[i].endswith((".", "!", "?", ":"))]
+    gone = set(heads) | set(labels) if len(labels) == heads[0] else set(heads)
+    return [block for i, block in enumerate(blocks) if i not in gone]
+
+
 def assemble(blocks: list[str], furniture: Furniture, meta: dict[str, Any], known: dict[str, Any],
              extra: dict[str, Any], *, origin: str, url: str, default_id: str, how: str = "",
              plain: bool = False) -> Statement:
     """The Statement: record fields win, then markup, then the text itself."""
     title = clean(str(known.get("title") or "")) or meta.get("title", "")
     # The heading repeats the title: the body starts with the statement itself.
-    longest = 2 * max(len(title), len(meta.get("h1", ""))) + 50  # a longer block is neither: no clean() of it
-    for i, block in enumerate(blocks[:3]):
-        if title and len(block) < longest and clean(block) in (title, meta.get("h1")):
-            del blocks[i]
-            break
+    if title:
+        blocks = without_headline(blocks, title, meta.get("h1", ""))
     if not title and blocks and len(blocks[0]) < 200 and len(blocks) > 1:
         title = blocks.pop(0) if plain else blocks[0]
     elif not title and plain and blocks:

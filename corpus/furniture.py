@@ -76,6 +76,13 @@ AGENCY = re.compile(r"^\((?:avec\s+(?:entr[ée]es?|contribution)\s+d[eu']|with\s
                     # a wire story's own credit: "(Reporting by …; Editing by …)", "Additional reporting by …"
                     r"|^\(?(?:additional\s+)?(?:reporting|writing|editing)\s+by\s[^()]{1,250}\)?\.?$",
                     re.IGNORECASE)
+# A wire story's byline without "By": "Tom Krisher, AP Auto Writer", "Meg Kinnard and Errin Haines, Associated
+# Press", "Associated Press"; a photo's credit: "Patrick Semansky, ASSOCIATED PRESS".
+_NAME = r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
+WIRE_BYLINE = re.compile(
+    rf"^(?:{_NAME}(?:\s*(?:,|\band\b|\bet\b|&)\s*{_NAME})*\s*,\s*)?(?i:(?:the\s+)?associated\s+press|"
+    r"ap(?:\s+[\w-]+){0,3}\s+writer|reuters|afp|agence\s+france-presse|(?:the\s+)?canadian\s+press|"
+    r"(?:la\s+)?presse\s+canadienne)$")
 # A caption that says so at its end, wherever it stands: "… worn masks (Image: GETTY )", "… (Photo : AFP)".
 CAPTION_MARK = re.compile(
     r"\((?:images?|photos?|picture|pic|credit|cr[ée]dit(?:\s+photo)?)\s*:[^()]{1,60}\)$", re.IGNORECASE)
@@ -222,7 +229,8 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
                 found.dateline = block
             i += 1
             continue
-        if (edge and _is_credit(block)) or (len(block) <= 300 and CAPTION_MARK.search(block)):
+        if (edge and _is_credit(block)) or (len(block) <= 300 and CAPTION_MARK.search(block)) or (
+                len(block) <= 120 and WIRE_BYLINE.match(block)):  # a byline, or a picture's credit: anywhere
             found.credits.append(block)
             i += 1
             continue

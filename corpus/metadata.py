@@ -97,7 +97,7 @@ def read_metadata(soup: BeautifulSoup) -> dict[str, Any]:
     h1_text = clean(h1.get_text(" ")) if h1 else ""
     canonical, alternates = _links(tags)
     return {
-        "title": _title(tags, metas, ld, h1_text),
+        "title": _title(tags, metas, ld, h1_text, canonical),
         "h1": h1_text,
         "date": _date(tags, metas, ld),
         "url": canonical
@@ -123,7 +123,7 @@ def _first(tags: list[Tag], name: str) -> Tag | None:
     return next((t for t in tags if t.name == name), None)
 
 
-def _title(tags: list[Tag], metas: dict[str, str], ld: dict[str, Any], h1_text: str) -> str:
+def _title(tags: list[Tag], metas: dict[str, str], ld: dict[str, Any], h1_text: str, url: str) -> str:
     title_tag = _first(tags, "title")
     page_title = clean(title_tag.get_text()) if title_tag else ""
     title = (
@@ -136,7 +136,58 @@ def _title(tags: list[Tag], metas: dict[str, str], ld: dict[str, Any], h1_text: 
     # "<h1> - Site name": keep the h1 part, the site name is not the statement's title.
     if h1_text and title != h1_text and title.startswith(h1_text) and len(h1_text) > 10:
         title = h1_text
+    title = without_kicker(without_site_name(title, _site_names(metas, ld, url)))
     return title or h1_text
+
+
+# A title's parts: "Headline - Site", "Site | Headline", "Headline — Site · Section".
+_TITLE_PARTS = re.compile(r"\s+(?:[|\-–—·»]|::)\s+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_GENERIC_LABELS = frozenset(("www", "com", "co", "org", "net", "gov", "gouv", "ac", "edu", "blog", "news"))
+
+
+def _squeeze(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.lower())
+
+
+def _site_names(metas: dict[str, str], ld: dict[str, Any], url: str) -> tuple[set[str], str]:
+    """(the site names the page gives, squeezed; the label of its address: "givewell" of blog.givewell.org)"""
+    names = {_squeeze(n) for n in (metas.get("og:site_name", ""), metas.get("application-name", ""),
+                                    _name(ld.get("publisher"))) if n}
+    url = url or metas.get("og:url", "") or _name(ld.get("url"))
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.lower()).split("/")[0].split(":")[0]
+    labels = [label for label in host.split(".")[:-1] if label not in _GENERIC_LABELS]
+    return names - {""}, labels[-1] if labels else ""
+
+
+def without_site_name(title: str, site: tuple[set[str], str]) -> str:
+    """The title without the site's name at its end or start ("… - The GiveWell Blog", "… | my6sense")."""
+    names, label = site
+    parts = _TITLE_PARTS.split(title)
+    if len(parts) < 2 or not (names or label):
+        return title
+
+    def is_site(part: str, loose: bool) -> bool:
+        squeezed = _squeeze(part)
+        return bool(squeezed) and (squeezed in names or squeezed == label or loose and len(label) > 2
+                                   and label in squeezed and len(part.split()) <= 4)
+
+    # At the end, a name with the address's label in it ("… - The Washington Post"); at the start, only the
+    # name itself: "Canada | Budget 2021" on canada.ca is the site's name, "Yukon Forum | …" is not.
+    if is_site(parts[-1], True):
+        return title[:title.rfind(parts[-1])].rstrip(" |-–—·»:")
+    if is_site(parts[0], False):
+        return title[len(parts[0]):].lstrip(" |-–—·»:")
+    return title
+
+
+# A kicker over the headline: "BREAKING NEWS: Chelsea …", "EXCLUSIF - …", "WATCH: …".
+_KICKER = re.compile(r"^(?:breaking(?:\s+news)?|exclusive|exclusif|watch|live|en\s+direct|direct|update[ds]?|"
+                     r"urgent|vid[eé]o|photos?)\s*(?::|\s[|\-–—]|\.)\s+(?=\S.{19})", re.IGNORECASE)
+
+
+def without_kicker(title: str) -> str:
+    return _KICKER.sub("", title, count=1)
 
 
 def _date(tags: list[Tag], metas: dict[str, str], ld: dict[str, Any]) -> str:
