@@ -114,18 +114,23 @@ CHROME_LINES = re.compile(
     # a blog post's and a news site's own lines: "Posted in Open thread | Permalink |", "Filed under: …"
     r"posted in [^|]{1,80}\|\s*permalink\s*\|?|filed under\s*:.*|share this (?:story|article|post)|"
     r"blog comments powered by disqus|more great \w+ stories|click here to get the .{1,40} app|"
-    r"anzeige|iklan|pubblicit[àa]|publicidad|реклама)$",
+    r"anzeige|iklan|pubblicit[àa]|publicidad|реклама|learn more|tags?\s*:.*|mots[- ]cl[ée]s\s*:.*|"
+    r"related(?: articles?| stories| coverage)?\s*:.*|"
+    # reading time and counters: "Tempo de leitura: 1 minuto", "4 min read", "Temps de lecture : 3 min"
+    r"(?:reading time|temps de lecture|tempo de leitura|tiempo de lectura|lesezeit)\s*:?\s*\d.*|"
+    r"\d+\s*min(?:ute)?s?\s+read)$",
     re.IGNORECASE,
 )
 # A short block that asks the reader to subscribe: "Sign up for The Water Coolest … newsletter …".
 CALL_TO_SUBSCRIBE = re.compile(
     r"\b(?:sign[\s-]?up|subscribe|inscrivez-vous|abonnez-vous)\b.{0,150}\b(?:newsletters?|inbox|lettre d['’]"
-    r"information|infolettre)\b|\b(?:newsletters?|infolettre)\b.{0,150}\b(?:sign[\s-]?up|subscribe|inscri|abonne)",
+    r"information|infolettre)\b|\b(?:newsletters?|infolettre)\b.{0,150}\b(?:sign[\s-]?up|subscribe|inscri|abonne)"
+    r"|\bsubscribe to .{1,40} on youtube\b",
     re.IGNORECASE)
 CALL_MAX = 300
 # Every call to subscribe has one of these (newsletter, lettre, infolettre, inbox): looked for before the
 # pattern, whose search would cost 4% of reading NSB.
-_CALL_HINTS = ("etter", "ETTER", "ettre", "ETTRE", "nbox")
+_CALL_HINTS = ("etter", "ETTER", "ettre", "ETTRE", "nbox", "ouTube")
 BLOCK_TAGS = {
     "p",
     "div",

@@ -67,7 +67,11 @@ DATELINE_PREFIX = re.compile(
 # Photo captions and credits: "… 3 juillet 2024. / VCG", "Photo : …", "(Xinhua)", "Crédit photo : …".
 CREDIT = re.compile(
     r"(?:\s/\s*[A-Z][\w.&-]{1,20}\s*$)|^\(?(?:photo|photos|cr[ée]dit\s+photo|photo\s+credit|image|"
-    r"source\s+de\s+l['’]image)\s*:|^\((?:xinhua|afp|ap|reuters|cns|vcg)\)$",
+    r"source\s+de\s+l['’]image)\s*:|^\((?:xinhua|afp|ap|reuters|cns|vcg)\)$"
+    # a picture's owner alone ("© Amazon", "Shutterstock", "Getty Images"); a source ("Via SyndiGate.info")
+    r"|^©\s*[\w.&' -]{1,40}$|^(?:shutterstock|getty\s+images|istock(?:photo)?)$|^via\s+[\w.-]{2,40}$"
+    # the writer's account: "@BryanDeArdo", "Reach the reporters on Twitter at …", "Follow her on Twitter"
+    r"|^@\w{2,30}$|^(?:follow|reach)\s.{1,60}\bon\s+(?:twitter|facebook|instagram|x)\b",
     re.IGNORECASE,
 )
 # Agency credit lines: "(Avec entrée de Xinhua)", "(With input from Xinhua)", "(Source : Xinhua)".
@@ -85,7 +89,10 @@ WIRE_BYLINE = re.compile(
     r"(?:la\s+)?presse\s+canadienne)$")
 # A caption that says so at its end, wherever it stands: "… worn masks (Image: GETTY )", "… (Photo : AFP)".
 CAPTION_MARK = re.compile(
-    r"\((?:images?|photos?|picture|pic|credit|cr[ée]dit(?:\s+photo)?)\s*:[^()]{1,60}\)$", re.IGNORECASE)
+    r"\((?:images?|photos?|picture|pic|credit|cr[ée]dit(?:\s+photo)?)\s*:[^()]{1,60}\)$"
+    # "… isn't easy.Kathrin Ziegler/Getty": the photographer and the agency glued to the caption's end
+    r"|(?-i:[a-z.!?][A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})/(?:getty(?:\s+images)?|shutterstock|ap|afp|reuters)$",
+    re.IGNORECASE)
 BARE_URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 LIST_ITEM = "- "
 MAX_LINE = 160  # a furniture line is short: a longer block is a paragraph of the statement
@@ -128,12 +135,18 @@ _STAMP_MARK = re.compile(r"\b(?:19|20)\d\d\b|\d:\d\d|\b(?:published|posted|updat
 _BY_NAME = re.compile(r"\b(?i:by|par)\s+(?:[A-ZÉÈÀ][\w.'’-]*\s*){1,4}")  # "Posted by Michael D. Smith on …"
 BYLINE = re.compile(r"^(?i:by|par)\s+[A-ZÉÈÀ]")  # a name, with its capital: not "Par la voie référendaire"
 _WORDS = re.compile(r"[^\W\d_]+")
+# "Published 22 hours ago", "Updated 5 minutes ago", "Publié il y a 3 heures".
+RELATIVE_STAMP = re.compile(
+    r"^(?:published|posted|updated|publi[ée]e?|mis\s+[àa]\s+jour)\s+(?:il\s+y\s+a\s+)?(?:\d+|an?|one)\s+"
+    r"(?:second|minute|min|hour|hr|day|week|month|heure|jour|semaine|mois)s?(?:\s+ago)?$", re.IGNORECASE)
 
 
 def is_stamp(block: str) -> bool:
     """A short line that dates the text or names its writer, with at most a name besides."""
     if len(block) > 120 or "\n" in block:
         return False
+    if RELATIVE_STAMP.match(block):
+        return True
     if BYLINE.match(block):  # "By Reuters", "By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated …"
         return len(_WORDS.findall(_STAMP_WORDS.sub(" ", block))) <= 5 and not block.endswith(".")
     sentence = block.endswith((".", "!", "?", ":")) and not block.endswith(("a.m.", "p.m."))
@@ -222,14 +235,16 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
             found.dateline = block
             i += 1
             continue
-        if edge and is_stamp(block):
+        # a byline or an account as a list item: "- by Bryan DeArdo", "- @BryanDeArdo" (not "- Par fax : …")
+        bare = block[2:] if block.startswith(("- by ", "- @")) else block
+        if edge and is_stamp(bare):
             if found.dateline or BYLINE.match(block) or not find_dates(block):
                 found.credits.append(block)
             else:
                 found.dateline = block
             i += 1
             continue
-        if (edge and _is_credit(block)) or (len(block) <= 300 and CAPTION_MARK.search(block)) or (
+        if (edge and _is_credit(bare)) or (len(block) <= 300 and CAPTION_MARK.search(block)) or (
                 len(block) <= 120 and WIRE_BYLINE.match(block)):  # a byline, or a picture's credit: anywhere
             found.credits.append(block)
             i += 1

@@ -98,3 +98,37 @@ def test_a_blogs_filing_lines_are_chrome(prefix: str, chrome: str) -> None:
     st = _statement(html)
     assert not [b for b in st.body.split("\n\n") if b.startswith(chrome)]
     assert token_prf(st.body, expected)[1] > 0.95
+
+
+@pytest.mark.parametrize(("prefix", "chrome"), [
+    ("23aaecd1", "Tempo de leitura"),  # reading time
+    ("360c732d", "Tags:"),
+    ("bd673bd7", "Related:"),  # a link to another story between paragraphs
+    ("ec7fc408", "Learn More"),
+    ("cc4aa22b", "Subscribe to 9to5Mac on YouTube"),
+])
+def test_counters_tags_and_buttons_are_chrome(prefix: str, chrome: str) -> None:
+    """Reading times, tag lists, "Related: …" links, "Learn More" buttons, calls to subscribe to a channel."""
+    html, expected = _page(prefix)
+    assert chrome in lxml.html.fromstring(html.decode("utf-8", "replace")).text_content()
+    st = _statement(html)
+    assert not [b for b in st.body.split("\n\n") if chrome in b]
+    assert token_prf(st.body, expected)[1] > 0.95
+
+
+@pytest.mark.parametrize(("prefix", "credit"), [
+    ("9eef8162", "© Amazon"),  # a picture's owner alone
+    ("432362af", "Shutterstock"),
+    ("dc7ccccc", "Via SyndiGate"),  # the story's source
+    ("f81c6c05", "Kathrin Ziegler/Getty"),  # photographer and agency glued to the caption's end
+    ("7dfc3e35", "Published 22 hours ago"),  # a relative time stamp
+    ("08f79376", "- by Bryan DeArdo"),  # a byline as a list item
+    ("08f79376", "- @BryanDeArdo"),  # the writer's account
+    ("a6968f42", "Reach the reporters on Twitter"),
+])
+def test_picture_owners_sources_and_writers_accounts_are_credits(prefix: str, credit: str) -> None:
+    html, expected = _page(prefix)
+    st = _statement(html)
+    assert [c for c in st.credits if credit in c]
+    assert credit not in st.body
+    assert token_prf(st.body, expected)[1] > 0.9
