@@ -53,7 +53,10 @@ def echo_report(report, as_json: bool = False) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--prune", is_flag=True,
               help="Also remove from the index every input that is not under PATHS.")
-def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, prune: bool) -> None:
+@click.option("--engine", default=None, metavar="sphinxql://HOST:PORT[/prefix]",
+              help="Also bring this distributed engine (Manticore/Sphinx) in step with the index.")
+def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, prune: bool,
+                  engine: str | None) -> None:
     """Build the index from PATHS (files or folders), or bring it up to date: new statements are added,
     changed ones replaced, those whose file or record is gone from PATHS removed; unchanged files are not
     read. What was indexed from other paths stays (see --prune and `presse remove`)."""
@@ -81,7 +84,32 @@ def index_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool, 
                 report = update(paths, index_dir, progress=progress, prune=prune)
         else:
             report = update(paths, index_dir, prune=prune)
+        if engine:  # the engine after the local index: it sends what the index holds (indexer.sphinxql)
+            from indexer.sphinxql import EngineReport, sync
+
+            report = EngineReport(report, sync(index_dir, engine))
     echo_report(report, as_json)
+
+
+@main.command(epilog=EXIT_CODES, name="engine-config")
+@click.option("--shards", default=2, show_default=True, type=click.IntRange(1, 1024), help="Shards.")
+@click.option("--ports", required=True, metavar="[HOST:]PORT,...",
+              help="Each server's SphinxQL port (agents listen on the port after it).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Host of the servers given by port only.")
+@click.option("--data", default="/var/lib/presse-engine", show_default=True,
+              help="Folder of the servers' data.")
+@click.option("--prefix", default="presse", show_default=True, help="Name of the distributed index.")
+def engine_config_command(shards: int, ports: str, host: str, data: str, prefix: str) -> None:
+    """Print the searchd configuration (Sphinx 2.2 / Manticore) of a distributed engine for `presse index
+    --engine`: one file per server, each headed by a comment naming it."""
+    from indexer.sphinxql import Engine, engine_config, parse_server
+
+    with command_errors():
+        Engine.parse(f"sphinxql://{host}:1/{prefix}")  # the prefix checked as an address would be
+        servers = [parse_server(p, host) for p in ports.split(",") if p.strip()]
+        for text in engine_config(shards, servers, data, prefix).values():
+            click.echo(text)
 
 
 @main.command(epilog=EXIT_CODES, name="stats")
@@ -160,9 +188,11 @@ def check_command(index_dir: str | None, as_json: bool) -> None:
 @click.option("--per-ip-connections", type=click.IntRange(1, 10000), metavar="N",
               help="Connections one client address may hold open at once; 127.0.0.1 and ::1 (the local "
                    "user, or a reverse proxy on this machine) are not capped.  [default: 20]")
+@click.option("--engine", default=None, metavar="sphinxql://HOST:PORT[/prefix]",
+              help="Search this distributed engine (Manticore/Sphinx) instead of the index.")
 def serve_command(index_dir: str, host: str, port: int, threads: int, watch_paths: tuple[str, ...],
                   allow_hosts: tuple[str, ...], header_timeout: float | None,
-                  per_ip_connections: int | None) -> None:
+                  per_ip_connections: int | None, engine: str | None) -> None:
     """Serve the web search page (and /api/search, /feed) over the index, with waitress."""
     from search.web import serve
 
@@ -172,7 +202,7 @@ def serve_command(index_dir: str, host: str, port: int, threads: int, watch_path
     with command_errors():
         companion = _ServeWatch(watch_paths, index_dir) if watch_paths else None
         serve(index_dir, host=host, port=port, threads=threads, allow_hosts=allow_hosts, companion=companion,
-              **limits)
+              engine=engine, **limits)
 
 
 class _ServeWatch:

@@ -29,8 +29,15 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _C1_OR_DEL = re.compile(r"[\x7f-\x9f]")
 
 
-def _open(index_dir: str | None) -> Searcher:
+def _open(index_dir: str | None, engine: str | None = None) -> Searcher:
+    if engine:  # a distributed engine (search.sphinxql): the same methods and results
+        from search.sphinxql import open_searcher
+        return open_searcher(None, engine)
     return Searcher(index_dir or None)  # None: indexer.default_index_dir()
+
+
+engine_option = click.option("--engine", default=None, metavar="sphinxql://HOST:PORT[/prefix]",
+                             help="Search this distributed engine (Manticore/Sphinx) instead of the index.")
 
 
 def terminal_text(value: str) -> str:
@@ -199,6 +206,7 @@ FORMATS = ("text", "json", "jsonl", "csv")
 @click.command("search", cls=QueryCommand, epilog=EXIT_CODES)
 @click.argument("query", nargs=-1, required=True)
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help=INDEX_HELP)
+@engine_option
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Only statements in this language.")
 @click.option("--source", multiple=True,
               help="Only statements from a source whose name contains these words (any order); repeat for "
@@ -226,8 +234,8 @@ FORMATS = ("text", "json", "jsonl", "csv")
               help="text (the default); json (the page as one object, as --json); csv or jsonl: every "
                    f"match, not one page (at most {EXPORT_MAX:,}), one row per statement, for a spreadsheet "
                    "or a script (--limit and --page do not apply).")
-def search_command(query, index_dir, lang, source, not_source, last, since, until, sort, limit, page, recency,
-                   bilingual, as_json, fmt):
+def search_command(query, index_dir, engine, lang, source, not_source, last, since, until, sort, limit, page,
+                   recency, bilingual, as_json, fmt):
     """Search statements: QUERY is one or more words (quote a phrase); '-' reads one query per line on stdin
     (batch mode).
 
@@ -248,10 +256,13 @@ def search_command(query, index_dir, lang, source, not_source, last, since, unti
     options = dict(lang=lang, source=source, since=since, until=until, sort=sort, recency=recency,
                    bilingual=bilingual, not_source=not_source, last=last)
     with command_errors():
-        with _open(index_dir) as searcher:
-            for n, q in enumerate(x for x in queries if not batch or x.strip()):
+        with _open(index_dir, engine) as searcher:
+            first = True
+            for q in queries:  # a blank line too gets its answer (no match): answers line up with questions
                 if fmt in ("csv", "jsonl"):
-                    _export(searcher, q, fmt, options, batch, first=n == 0)
+                    if q.strip():  # rows name their query: a blank line has none to give
+                        _export(searcher, q, fmt, options, batch, first=first)
+                        first = False
                     continue
                 res = searcher.search(q, limit=limit, page=page, **options)
                 if fmt == "json":
@@ -282,10 +293,11 @@ def _export(searcher: Searcher, q: str, fmt: str, options: dict[str, Any], batch
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many similar statements to list.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-def related_command(statement_id, index_dir, limit, as_json):
+@engine_option
+def related_command(statement_id, index_dir, limit, as_json, engine):
     """Statements most like the statement STATEMENT_ID, in either language."""
     with command_errors():
-        with _open(index_dir) as searcher:
+        with _open(index_dir, engine) as searcher:
             res = searcher.related(statement_id, limit=limit)
             if as_json:
                 click.echo(json_line(res.to_dict()))

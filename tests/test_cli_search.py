@@ -46,10 +46,12 @@ def test_json_and_filters(index_dir):
 
 def test_batch(index_dir):
     r = CliRunner().invoke(main, ["search", "--json", "-", "--index", index_dir],
-                           input="cooperation\n\nbudget\nAND OR ?\n")
+                           input="cooperation\n\nbudget\n   \nAND OR ?\n")
     lines = [json.loads(x) for x in r.output.splitlines()]
-    assert [x["query"] for x in lines] == ["cooperation", "budget", "AND OR ?"]
-    assert lines[1]["results"][0]["id"] == "c"
+    # one answer a line, blank lines included (no match), so answers line up with questions
+    assert [x["query"] for x in lines] == ["cooperation", "", "budget", "   ", "AND OR ?"]
+    assert lines[1]["total"] == lines[3]["total"] == 0 and lines[1]["results"] == []
+    assert lines[2]["results"][0]["id"] == "c"
 
 
 def test_related(index_dir):

@@ -56,13 +56,21 @@ def template_globals() -> dict[str, Any]:
             "toggle": toggle}
 
 
+def remote(engine: str) -> Any:
+    """A searcher of a distributed engine (search.sphinxql), loaded only when one is asked for."""
+    from search.sphinxql import RemoteSearcher
+
+    return RemoteSearcher(engine)
+
+
 def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
-               hosts: frozenset[str] | None = frozenset(LOCAL_HOSTS)) -> Flask:
+               hosts: frozenset[str] | None = frozenset(LOCAL_HOSTS), engine: str | None = None) -> Flask:
     """The web app over the index in ``index_dir`` (raises SearchError when there is no index there).
 
     Up to ``threads`` searchers are opened, one per concurrent request. ``searcher`` replaces the Searcher
     the app would open (then it is the only one, and requests take turns). ``hosts``: the Host names
-    answered (see :func:`search.web.security.allowed_hosts`; None: any), others get a 400.
+    answered (see :func:`search.web.security.allowed_hosts`; None: any), others get a 400. ``engine``
+    (``sphinxql://HOST:PORT[/prefix]``): search that distributed engine instead of the index.
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
@@ -72,7 +80,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
     if searcher is not None:
         pool = SearcherPool(lambda: searcher, size=1)
     else:
-        pool = SearcherPool(lambda: Searcher(index_dir), size=threads)
+        pool = SearcherPool(lambda: Searcher(index_dir) if engine is None else remote(engine), size=threads)
     app.extensions["presse_searchers"] = pool
     app.before_request(choose_language)
     app.before_request(check_host)

@@ -127,19 +127,21 @@ def make_server(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080
 
 def serve(index_dir: str | None, host: str = "127.0.0.1", port: int = 8080, threads: int = 8,
           allow_hosts: Iterable[str] = (), header_timeout: float = HEADER_TIMEOUT,
-          per_ip_connections: int = PER_IP_CONNECTIONS, companion: Companion | None = None) -> None:
+          per_ip_connections: int = PER_IP_CONNECTIONS, companion: Companion | None = None,
+          engine: str | None = None) -> None:
     """Serve the search page with waitress until interrupted; binds to 127.0.0.1 unless told otherwise.
 
     ``allow_hosts``: Host names answered besides 127.0.0.1, localhost, [::1] and ``host`` ("*": any).
     ``header_timeout``, ``per_ip_connections``: see :data:`HEADER_TIMEOUT`, :data:`PER_IP_CONNECTIONS`.
     ``companion``: started once the server is listening, told of each index update (the searchers then
-    refresh), stopped before the server closes.
+    refresh), stopped before the server closes. ``engine``: search that distributed engine instead.
     """
     server = make_server(index_dir, host=host, port=port, threads=threads, allow_hosts=allow_hosts,
-                         limits={"header_timeout": header_timeout, "per_ip_connections": per_ip_connections})
+                         limits={"header_timeout": header_timeout, "per_ip_connections": per_ip_connections},
+                         engine=engine)
     shown = f"[{host}]" if ":" in host else host
     pool = server.presse_app.extensions["presse_searchers"]
-    where = pool.index_dir or index_dir
+    where = engine or pool.index_dir or index_dir
     print(f"presse: serving {where} at http://{shown}:{server.effective_port}/ (Ctrl-C to stop)",
           file=sys.stderr, flush=True)
     try:
