@@ -115,7 +115,8 @@ CHROME_LINES = re.compile(
     r"posted in [^|]{1,80}\|\s*permalink\s*\|?|filed under\s*:.*|share this (?:story|article|post)|"
     r"blog comments powered by disqus|more great \w+ stories|click here to get the .{1,40} app|"
     r"anzeige|iklan|pubblicit[àa]|publicidad|реклама|learn more|tags?\s*:.*|mots[- ]cl[ée]s\s*:.*|"
-    r"related(?: articles?| stories| coverage)?\s*:.*|"
+    r"related(?: articles?| stories| coverage)?\s*:.*|\(?(?:leggi anche|lee tambi[ée]n|lesen sie auch|"
+    r"ler tamb[ée]m)(?: su)?\s*:.*|"
     # reading time and counters: "Tempo de leitura: 1 minuto", "4 min read", "Temps de lecture : 3 min"
     r"(?:reading time|temps de lecture|tempo de leitura|tiempo de lectura|lesezeit)\s*:?\s*\d.*|"
     r"\d+\s*min(?:ute)?s?\s+read)$",
@@ -125,9 +126,16 @@ CHROME_LINES = re.compile(
 CALL_TO_SUBSCRIBE = re.compile(
     r"\b(?:sign[\s-]?up|subscribe|inscrivez-vous|abonnez-vous)\b.{0,150}\b(?:newsletters?|inbox|lettre d['’]"
     r"information|infolettre)\b|\b(?:newsletters?|infolettre)\b.{0,150}\b(?:sign[\s-]?up|subscribe|inscri|abonne)"
-    r"|\bsubscribe to .{1,40} on youtube\b",
+    r"|\bsubscribe to .{1,40} on youtube\b|\byour inbox\b",
     re.IGNORECASE)
 CALL_MAX = 300
+# A site's rules for its readers' comments: "As you comment, please be respectful … We reserve the right to
+# remove any comment …", "Comments are moderated", "Les commentaires sont modérés".
+COMMENT_POLICY = re.compile(
+    r"\b(?:comment(?:ing)?\s+(?:policy|guidelines)|comments?\s+(?:are|is)\s+moderated|as\s+you\s+comment|"
+    r"commentaires?\s+(?:sont|est)\s+mod[ée]r[ée]s?|reserve\s+the\s+right\s+to\s+(?:remove|delete|edit)\b"
+    r"[^.]{0,40}\bcomments?)\b", re.IGNORECASE)
+POLICY_MAX = 700
 # Every call to subscribe has one of these (newsletter, lettre, infolettre, inbox): looked for before the
 # pattern, whose search would cost 4% of reading NSB.
 _CALL_HINTS = ("etter", "ETTER", "ettre", "ETTRE", "nbox", "ouTube")
@@ -315,7 +323,9 @@ class BlockWriter:
     def result(self) -> list[str]:
         self.flush()
         return [b for b in self.blocks if not (len(b) < 120 and CHROME_LINES.match(b)
-                                                or len(b) < CALL_MAX and _calls_to_subscribe(b))]
+                                                or len(b) < CALL_MAX and _calls_to_subscribe(b)
+                                                or len(b) < POLICY_MAX and "omment" in b
+                                                and COMMENT_POLICY.search(b))]
 
 
 def _calls_to_subscribe(block: str) -> bool:

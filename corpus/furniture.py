@@ -71,7 +71,10 @@ CREDIT = re.compile(
     # a picture's owner alone ("© Amazon", "Shutterstock", "Getty Images"); a source ("Via SyndiGate.info")
     r"|^©\s*[\w.&' -]{1,40}$|^(?:shutterstock|getty\s+images|istock(?:photo)?)$|^via\s+[\w.-]{2,40}$"
     # the writer's account: "@BryanDeArdo", "Reach the reporters on Twitter at …", "Follow her on Twitter"
-    r"|^@\w{2,30}$|^(?:follow|reach)\s.{1,60}\bon\s+(?:twitter|facebook|instagram|x)\b",
+    r"|^@\w{2,30}$|^(?:follow|reach)\s.{1,60}\bon\s+(?:twitter|facebook|instagram|x)\b"
+    # the writer's line under the text: "Phil Helsel is a reporter for NBC News."
+    r"|^(?-i:[A-Z][\w'’-]+(?:\s+[A-Z][\w.'’-]+){1,3})\s+is\s+an?\s+(?:[\w-]+\s+){0,4}(?:reporter|writer|"
+    r"correspondent|editor|journalist|columnist|contributor)\b[^.]{0,150}\.?$",
     re.IGNORECASE,
 )
 # Agency credit lines: "(Avec entrée de Xinhua)", "(With input from Xinhua)", "(Source : Xinhua)".
@@ -211,6 +214,11 @@ def _contact_run(blocks: list[str], start: int) -> int:
     return end
 
 
+# A byline, an account or a stamp as a list item: "- by Bryan DeArdo", "- @BryanDeArdo", "- Published 18
+# November 2019" (not any item: "- Par fax : …", "- le 20 juin 2007, Neuchâtel" are a statement's own lines).
+_LISTED_STAMPS = ("- by ", "- @", "- Published", "- Posted", "- Updated")
+
+
 def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
     """(the statement's own blocks, its furniture). Only the head and the tail of the text are searched for
     date lines and credits, only the tail for contacts: a heading word inside the text stays text."""
@@ -235,8 +243,7 @@ def split_furniture(blocks: list[str]) -> tuple[list[str], Furniture]:
             found.dateline = block
             i += 1
             continue
-        # a byline or an account as a list item: "- by Bryan DeArdo", "- @BryanDeArdo" (not "- Par fax : …")
-        bare = block[2:] if block.startswith(("- by ", "- @")) else block
+        bare = block[2:] if block.startswith(_LISTED_STAMPS) else block
         if edge and is_stamp(bare):
             if found.dateline or BYLINE.match(block) or not find_dates(block):
                 found.credits.append(block)

@@ -8,6 +8,7 @@ import lxml.html
 import pytest
 
 from bench.extraction import token_prf
+from corpus.extract import COMMENT_POLICY
 from corpus.furniture import WIRE_BYLINE
 from tests.test_extract_articles import ARTICLES, _page, _statement
 
@@ -106,9 +107,13 @@ def test_a_blogs_filing_lines_are_chrome(prefix: str, chrome: str) -> None:
     ("bd673bd7", "Related:"),  # a link to another story between paragraphs
     ("ec7fc408", "Learn More"),
     ("cc4aa22b", "Subscribe to 9to5Mac on YouTube"),
+    ("7a457a4f", "Let our news meet your inbox"),  # a call to subscribe without the word
+    ("b6fb53e9", "Leggi anche su:"),  # "read also", in Italian
+    ("264dc3ae", "As you comment, please be respectful"),  # the site's comment policy
 ])
 def test_counters_tags_and_buttons_are_chrome(prefix: str, chrome: str) -> None:
-    """Reading times, tag lists, "Related: …" links, "Learn More" buttons, calls to subscribe to a channel."""
+    """Reading times, tag lists, "Related: …" links, "Learn More" buttons, calls to subscribe (to a channel,
+    to an inbox), a comment policy."""
     html, expected = _page(prefix)
     assert chrome in lxml.html.fromstring(html.decode("utf-8", "replace")).text_content()
     st = _statement(html)
@@ -125,6 +130,7 @@ def test_counters_tags_and_buttons_are_chrome(prefix: str, chrome: str) -> None:
     ("08f79376", "- by Bryan DeArdo"),  # a byline as a list item
     ("08f79376", "- @BryanDeArdo"),  # the writer's account
     ("a6968f42", "Reach the reporters on Twitter"),
+    ("7a457a4f", "Phil Helsel is a reporter for NBC News."),  # the writer's line under the text
 ])
 def test_picture_owners_sources_and_writers_accounts_are_credits(prefix: str, credit: str) -> None:
     html, expected = _page(prefix)
@@ -132,3 +138,11 @@ def test_picture_owners_sources_and_writers_accounts_are_credits(prefix: str, cr
     assert [c for c in st.credits if credit in c]
     assert credit not in st.body
     assert token_prf(st.body, expected)[1] > 0.9
+
+
+@pytest.mark.parametrize("line", [
+    "The consultation invited comments on the energy policy.",  # a statement's words about comments
+    "Les commentaires reçus seront publiés.",
+])
+def test_sentences_about_comments_are_not_a_comment_policy(line: str) -> None:
+    assert not COMMENT_POLICY.search(line)
