@@ -26,9 +26,12 @@ def test_the_halves_are_fixed_disjoint_and_whole() -> None:
 def test_rules_are_tested_on_tune_pages_only() -> None:
     """The pages the extraction tests name are all in the tune half: the test half stays unseen."""
     split = ex.article_split(list(json.loads(TRUTH.read_text(encoding="utf-8"))))
-    source = (Path(__file__).parent / "test_extract_articles.py").read_text(encoding="utf-8")
-    named = set(re.findall(r'"([0-9a-f]{8})"', source))
-    assert named
+    named: set[str] = set()
+    for name in ("test_extract_articles.py", "test_extract_titles.py"):
+        source = (Path(__file__).parent / name).read_text(encoding="utf-8")
+        found = set(re.findall(r'"([0-9a-f]{8})"', source))
+        assert found, name
+        named |= found
     for prefix in named:
         (key,) = [k for k in split if k.startswith(prefix)]
         assert split[key] == "tune", prefix
