@@ -38,7 +38,7 @@ class _Postings:
     """One term's postings in a segment being built: docnums, weights and encoded values, in docnum order.
 
     The values (encoded positions) are kept end to end in one ``bytearray`` with their end offsets, not as a
-    bytes object each: a bytes object costs ~40 bytes more than its data, and a 12,000-statement segment
+    bytes object each: a bytes object costs ~40 bytes more than its data, and a 20,000-statement segment
     holds millions of postings (the peak memory of a build is that of its biggest segment)."""
 
     __slots__ = ("ids", "weights", "data", "ends")
