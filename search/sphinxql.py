@@ -13,11 +13,17 @@ phrases, fields (title:, body:, source:), prefixes (word*) and the lang:/date: f
 query is parsed by presse (:func:`search.query.compile_query`) and each word sent as its words (elided
 French articles dropped, ligatures unfolded); the engine folds and stems them per index.
 
-What differs from the embedded index (the engine cannot do it, or not alike): ranking is the engine's BM25F
-(title weighted as on the embedded index) without presse's proximity, title, date and language signals,
-``recency`` is not blended in, typo correction and suggestions are not made, the query's language is not
-inferred (``query_lang`` is null), and related statements are found from the key words the engine's own
-statistics give (``CALL KEYWORDS``) rather than Whoosh's key terms.
+Ranking: the engine picks the candidates by its BM25F (title weighted as on the embedded index, plain idf);
+presse then re-ranks them with its own code (:meth:`search.engine.Searcher._rank`: coverage, title,
+exactness, date, proximity, recency, the preferred language), reading the candidates' stored text through
+its own analysis chain (:class:`PoolMatcher`) and the words' document frequencies counted by the engine
+(:class:`RemoteStats`, one round trip).
+
+What differs from the embedded index (the engine cannot do it, or not alike): the BM25F the signals are
+added to is the engine's (its idf is its shard's, its field lengths its own tokens'), a word's document
+frequency is counted over title and body together, typo correction and suggestions are not made, the
+query's language is not inferred (``query_lang`` is null), and related statements are found from the key
+words the engine's own statistics give (``CALL KEYWORDS``) rather than Whoosh's key terms.
 """
 
 from __future__ import annotations
@@ -32,13 +38,16 @@ from typing import Any
 
 import numpy as np
 
-from indexer.analysis import ELIDED_FR
+from indexer.analysis import ELIDED_FR, LANGS, WORD, analyzer
+from indexer.documents import stored_body
+from indexer.schema import text_lang
 from indexer.sphinxql import DAY_ZERO, Engine, EngineError, doc_id, dropped, error_text, prefold, signed
-from search.engine import RELATED_MIN, Searcher
+from search.engine import LONG_QUERY_WORDS, RELATED_MIN, SENTENCE_STOPWORDS, Plan, Searcher
+from search.fastpath import ticks
 from search.histogram import date_histogram, empty_histogram
 from search.options import IndexUnavailable, SearchError, SearchOptions
-from search.query import Filter, Group, Not, Phrase, Require, Word, compile_query, is_stopword
-from search.ranking import NO_DATE
+from search.query import Filter, Group, Not, Phrase, Require, Word, analyse_query, compile_query, is_stopword
+from search.ranking import NO_DATE, RANK_POOL, Signals, bm25_idf
 from search.results import DocStore, Results, empty_facets, hit_facets, other_version, page_hits
 from search.snippets import Snippeter
 
@@ -226,7 +235,9 @@ class RemoteStore(DocStore):
         if not related:
             return
         found = [self.cache[d] for d in ids if self.cache.get(d)]
-        self.prefetch([doc_id(str(f["translation"])) for f in found if f.get("translation")])
+        others = [doc_id(str(f["translation"])) for f in found if f.get("translation")]
+        self.prefetch(others)
+        found += [self.cache[d] for d in others if self.cache.get(d)]  # a version's group is collapsed too
         groups = {f["group"] for f in found if f.get("group")} - set(self.groups)
         if groups:
             keys = {signed(g): g for g in groups}
@@ -257,6 +268,144 @@ class RemoteStore(DocStore):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# What presse's ranking reads (search.ranking), for the engine's candidates
+
+
+class RemoteStats:
+    """Document frequencies of a query's words, as :class:`search.ranking.IndexStats` gives them, counted by
+    the engine over all its shards per language (title and body together), in one round trip for the
+    words not seen yet; kept for the searcher's life (bounded)."""
+
+    MAX_CACHED = 50_000
+
+    def __init__(self, searcher: RemoteSearcher) -> None:
+        self.searcher = searcher
+        self.n_docs = 0
+        self.counts: dict[str, dict[str, int]] = {}  # query word -> language -> documents holding it
+        self.terms: dict[tuple[str, str], int] = {}  # (field, analysed term) -> documents holding it
+
+    def load(self, words: list[str]) -> None:
+        """Count the documents holding each of ``words``, per language; map their analysed terms to it."""
+        new = [w for w in dict.fromkeys(words) if w not in self.counts and _terms(w)]
+        if len(self.counts) > self.MAX_CACHED:
+            self.counts.clear()
+        index = self.searcher.index
+        statements = [(f"SELECT lang, COUNT(*) AS n FROM {index} WHERE stub = 0 GROUP BY lang", ())]
+        statements += [(f"SELECT lang, COUNT(*) AS n FROM {index} WHERE MATCH(%s) AND stub = 0 GROUP BY lang",
+                        [f'{TEXT_FIELDS} "{" ".join(_terms(w))}"']) for w in new]
+        totals, *rows = self.searcher.batch(statements)
+        self.n_docs = sum(int(n) for _, n in totals)
+        for w, counts in zip(new, rows, strict=True):
+            self.counts[w] = {}
+            for lang, n in counts:
+                tl = text_lang(str(lang))
+                self.counts[w][tl] = self.counts[w].get(tl, 0) + int(n)
+        self.terms = {}
+        for w in dict.fromkeys(words):
+            for lang in LANGS:
+                for _, t in analyse_query(w, lang):
+                    n = self.counts.get(w, {}).get(lang, 0)
+                    for kind in ("title", "body"):
+                        self.terms[(f"{kind}_{lang}", t)] = max(n, self.terms.get((f"{kind}_{lang}", t), 0))
+
+    def df(self, fname: str, t: str) -> int:
+        return self.terms.get((fname, t), 0)
+
+    def idf(self, fname: str, t: str) -> float:
+        return bm25_idf(self.n_docs, self.df(fname, t))
+
+
+WORD_CACHE = 200_000  # words whose terms are kept, per language
+_word_terms: dict[str, dict[str, tuple[tuple[int, str], ...]]] = {lang: {} for lang in LANGS}
+
+
+def word_terms(word: str, lang: str) -> tuple[tuple[int, str], ...]:
+    """One word's (position from the word's first, term) through presse's analysis chain: the chain keeps
+    no state from word to word, so a text's terms are its words', one cached lookup each."""
+    cache = _word_terms[lang]
+    terms = cache.get(word)
+    if terms is None:
+        if len(cache) > WORD_CACHE:
+            cache.clear()
+        terms = cache[word] = tuple((t.pos, t.text) for t in analyzer(lang)(word, positions=True))
+    return terms
+
+
+def analysed(text: str, lang: str) -> tuple[dict[str, list[int]], int]:
+    """A text's terms with their positions, and its length in terms, as presse's analysis chain indexes
+    it (:func:`indexer.analysis.analyzer`), faster: the same words recur from text to text."""
+    cache = _word_terms[lang]
+    found: dict[str, list[int]] = {}
+    base = n = 0
+    for word in WORD.findall(text):
+        terms = cache.get(word)
+        if terms is None:
+            terms = word_terms(word, lang)
+        if terms:
+            for pos, t in terms:
+                found.setdefault(t, []).append(base + pos)
+            n += len(terms)
+            base += terms[-1][0] + 1
+    return found, n
+
+
+class PoolMatcher:
+    """The engine's candidates as :mod:`search.ranking` reads a matcher (:class:`search.matching.Matcher`):
+    document ``k`` is the k-th candidate; terms, field lengths and positions come from its stored title and
+    body run through presse's analysis chain (as the embedded index holds them), once per field."""
+
+    def __init__(self, fields: list[dict[str, Any]], stats: RemoteStats) -> None:
+        self.docs = fields
+        self.stats = stats
+        self.analysed: dict[tuple[str, int], tuple[dict[str, list[int]], int]] = {}
+
+    def _field(self, fname: str, k: int) -> tuple[dict[str, list[int]], int]:
+        """(term -> positions, length in words) of candidate k's field ``fname`` (title_fr, body_en...)."""
+        key = (fname, k)
+        if key not in self.analysed:
+            kind, lang = fname.split("_", 1)
+            f = self.docs[k]
+            text = (f.get("title") or "") if kind == "title" else stored_body(f)
+            self.analysed[key] = analysed(text, lang) if text_lang(f.get("lang") or "") == lang else ({}, 0)
+        return self.analysed[key]
+
+    def lang_of(self, k: int) -> str:
+        return self.docs[k].get("lang") or ""
+
+    def has(self, fname: str, t: str, docs: np.ndarray) -> np.ndarray:
+        return np.array([t in self._field(fname, int(k))[0] for k in docs], dtype=bool)
+
+    def field_lengths(self, fname: str, docs: np.ndarray) -> np.ndarray:
+        return np.array([self._field(fname, int(k))[1] for k in docs], dtype=np.float64)
+
+    def positions(self, fname: str, t: str, docs: list[int]) -> dict[int, list[int]] | None:
+        found = {k: p for k in docs if (p := self._field(fname, k)[0].get(t))}
+        return found if found or self.stats.df(fname, t) else None
+
+    def idf(self, fname: str, t: str) -> float:
+        return self.stats.idf(fname, t)
+
+    def date_ticks(self) -> np.ndarray:
+        return np.array([ticks(f["date"]) if isinstance(f.get("date"), datetime) else NO_DATE
+                         for f in self.docs], dtype=np.int64)
+
+
+@dataclass
+class Pooled:
+    """A part of the candidates (the all-word matches, or the others) as the ranking reads a match:
+    (candidate number, engine score) best first, and how many documents the engine matched."""
+
+    ranked: list[tuple[int, float]]
+    found: int
+
+    def top(self, n: int) -> list[tuple[int, float]]:
+        return self.ranked[:n]
+
+    def __len__(self) -> int:
+        return self.found
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The searcher
 
 
@@ -275,6 +424,7 @@ class RemoteSearcher(Searcher):
         self.index_dir = None  # no local index: nothing to watch or reopen
         self.snippeter = snippeter or Snippeter()
         self.store = RemoteStore(self)
+        self.stats = RemoteStats(self)
 
     def refresh(self) -> bool:
         return False  # the engine serves its latest state to every query
@@ -349,30 +499,56 @@ class RemoteSearcher(Searcher):
         if every.match is None and not (opts.filtered or every.filters):
             return res
         sort = "date" if every.match is None and opts.sort == "relevance" else opts.sort
-        pool = max(opts.page * opts.limit * 2 + 10, POOL)
+        pool = max(opts.page * opts.limit * 2 + 10, RANK_POOL)
         where = where_clause(opts, every)
-        ranked, docs = self._matches(where, sort, pool)
+        must, docs = self._matches(where, sort, pool)
+        more = None
         res.mode = "all"
         if docs < opts.limit:  # fewer than a page: the statements with any of the words after them
             some = translate(compiled.tree, "any")
             if some.match != every.match:
                 any_where = where_clause(opts, some)
-                more, more_docs = self._matches(any_where, sort, pool)
+                found, more_docs = self._matches(any_where, sort, pool)
                 if more_docs > docs:
-                    seen = {d for d, _ in ranked}
-                    ranked += [(d, s) for d, s in more if d not in seen]
-                    res.mode, where, docs = "any", any_where, more_docs
-        if docs:
-            res.total, res.facets, res.extra["histogram"] = self._counts(where, docs)
+                    more = (found, more_docs)
+                    res.mode, where = "any", any_where
+        if docs or more:
+            res.total, res.facets, res.extra["histogram"] = self._counts(where, more[1] if more else docs)
         if not res.total:
             return res
+        ranked, prefer = self._ranked(opts, compiled, sort, (must, docs), more, prefer,
+                                      every.match is not None)
         self.store.prefetch([d for d, _ in ranked[:opts.page * opts.limit * 3]], related=True)
-        if prefer is None and every.match and ranked:  # the language of the best match stands for the query's
-            prefer = self.store.fields(ranked[0][0]).get("lang") or None
         res.hits, collapsed = page_hits(ranked, opts.page, opts.limit, self.store, self.store.members,
                                         self.snippeter, compiled if every.match else None, prefer)
         res.extra["collapsed"] = collapsed
         return res
+
+    def _ranked(self, opts: SearchOptions, compiled: Any, sort: str, must: tuple[list, int],
+                more: tuple[list, int] | None, prefer: str | None,
+                words: bool) -> tuple[list[tuple[int, float]], str | None]:
+        """The engine's candidates (the all-word matches, then the others) in presse's order: its own
+        :meth:`Searcher._rank` over a :class:`PoolMatcher` of them; and the language shown first (asked
+        for, or the best candidate's when the query has words)."""
+        ids = list(dict.fromkeys([d for d, _ in must[0]] + [d for d, _ in (more[0] if more else [])]))
+        number = {d: k for k, d in enumerate(ids)}
+        self.store.prefetch(ids)
+        matcher = PoolMatcher([self.store.fields(d) for d in ids], self.stats)
+        if prefer is None and words and ids:  # the language of the best match stands for the query's
+            prefer = matcher.lang_of(0) or None
+        long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS
+                      and compiled.stopwords >= SENTENCE_STOPWORDS)
+        signals = None
+        if compiled.words and words:
+            self.stats.load(compiled.words)
+            signals = Signals.make(compiled.words, compiled.proximity, self.stats)
+            signals.sentence = long_query
+        plan = Plan(opts, compiled, None, sort, long_query, len(ids), signals, prefer)
+        parts = [Pooled([(number[d], s) for d, s in part[0]], part[1]) for part in (must, more) if part]
+        if more is not None and long_query:  # a sentence: BM25 over any word, all-word matches not forced
+            parts = [parts[1], None]
+        ranked = self._rank(plan, matcher, parts[0], parts[1] if len(parts) > 1 else None)
+        return [(ids[k], s) for k, s in ranked], prefer
 
     def _matches(self, where_args: tuple[str, list], sort: str,
                  pool: int) -> tuple[list[tuple[int, float]], int]:
