@@ -65,7 +65,11 @@ TEXT_FIELDS = "@(title,body)"
 EPOCH_TICKS = (datetime(1970, 1, 1) - datetime(1, 1, 1)) // timedelta(microseconds=1)  # Whoosh's date ticks
 DAY_TICKS = 86_400_000_000
 # A warning that says an agent did not answer (down, unreachable, too slow): its shard is missing.
-AGENT_FAILED = re.compile(r"connect\(\)|connection|timed out|timeout|refused|unreachable|failed|error", re.I)
+AGENT_FAILED = re.compile(
+    r"connect\(\)|\b(?:connection|timed out|timeout|refused|unreachable|failed|error)\b",
+    re.I)
+# The words a warning lists as missing from an index (any word, e.g. "terroriste", may hold "error").
+MISSING_WORDS = re.compile(r"query word\(s\) mismatch:[^;]*")
 
 
 def open_searcher(index_dir: str | Path | None = None, engine: str | None = None, **kwargs: Any):
@@ -444,7 +448,7 @@ class RemoteSearcher(Searcher):
         """``SHOW META`` rows as a dict; IndexUnavailable when they say an agent did not answer."""
         meta = {str(k): str(v) for k, v in rows}
         warning = " ".join(meta.get("warning", "").split())
-        if AGENT_FAILED.search(warning):  # not "query word(s) mismatch" (an index without the word)
+        if AGENT_FAILED.search(MISSING_WORDS.sub("", warning)):  # not an index without the word
             raise IndexUnavailable(f"search engine {self.engine.url}: {warning} "
                                    "(results would be incomplete)")
         return meta
@@ -501,14 +505,14 @@ class RemoteSearcher(Searcher):
         sort = "date" if every.match is None and opts.sort == "relevance" else opts.sort
         pool = max(opts.page * opts.limit * 2 + 10, RANK_POOL)
         where = where_clause(opts, every)
-        must, docs = self._matches(where, sort, pool)
+        must, docs = self.matches(where, sort, pool)
         more = None
         res.mode = "all"
         if docs < opts.limit:  # fewer than a page: the statements with any of the words after them
             some = translate(compiled.tree, "any")
             if some.match != every.match:
                 any_where = where_clause(opts, some)
-                found, more_docs = self._matches(any_where, sort, pool)
+                found, more_docs = self.matches(any_where, sort, pool)
                 if more_docs > docs:
                     more = (found, more_docs)
                     res.mode, where = "any", any_where
@@ -550,7 +554,7 @@ class RemoteSearcher(Searcher):
         ranked = self._rank(plan, matcher, parts[0], parts[1] if len(parts) > 1 else None)
         return [(ids[k], s) for k, s in ranked], prefer
 
-    def _matches(self, where_args: tuple[str, list], sort: str,
+    def matches(self, where_args: tuple[str, list], sort: str,
                  pool: int) -> tuple[list[tuple[int, float]], int]:
         """The best ``pool`` (id, score) of a search and how many documents it matches."""
         where, args = where_args

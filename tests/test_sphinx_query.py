@@ -36,3 +36,30 @@ def test_filters_of_the_query_and_the_options():
     where, args = where_clause(SearchOptions.make("budget", source="Government of Yukon", until="2021"), tr)
     assert where.startswith("MATCH(%s) AND stub = 0 AND lang IN (%s)") and "day >= " in where
     assert args[0].endswith("(@source Government of Yukon)") and args[1] == "fr"
+
+
+def test_candidates_text_analysed_as_the_embedded_index_holds_it():
+    """search.sphinxql.analysed (word by word, cached) gives the very terms, positions and lengths of
+    presse's analysis chain on real statements: titles and bodies, French and English, compounds, elision,
+    stopwords."""
+    import json
+    import re
+
+    from indexer.analysis import analyzer
+    from search.sphinxql import analysed
+    from tests.corpora import SAMPLE
+
+    texts = []
+    for line in (SAMPLE / "vie-publique.jsonl").read_text(encoding="utf-8").splitlines()[:40]:
+        record = json.loads(line)
+        texts += [(record["title"], "fr"), (re.sub(r"<[^>]+>", " ", record["html"]), "fr")]
+    texts += [(re.sub(r"<[^>]+>", " ", p.read_text(encoding="utf-8", errors="replace")), "en")
+              for p in sorted((SAMPLE / "yukon" / "en").rglob("*"))[:20] if p.is_file()]
+    assert len(texts) > 60
+    for text, lang in texts * 2:  # twice: the cached words too
+        expected: dict[str, list[int]] = {}
+        n = 0
+        for t in analyzer(lang)(text, positions=True):
+            expected.setdefault(t.text, []).append(t.pos)
+            n += 1
+        assert analysed(text, lang) == (expected, n)

@@ -198,3 +198,39 @@ def test_nsb_slice_through_presse_index_engine(tmp_path):
             assert lookups >= 20 and found["remote"] >= 0.8 * lookups
     finally:
         servers.close()
+
+
+def test_titles_rank_as_on_the_embedded_index(both):
+    """Known items (the last 3 words of a statement's title as the query): presse's re-ranking of the
+    engine's candidates puts first the statement the embedded index puts first, more often than the
+    engine's own order does."""
+    from search.options import SearchOptions
+    from search.query import compile_query
+    from search.sphinxql import translate, where_clause
+
+    remote, embedded = both
+    titles = [embedded.store.fields(d).get("title") or "" for d in range(embedded.doc_count)]
+    titles = sorted({" ".join(t.split()[-3:]) for t in titles if len(t.split()) >= 5})[:40]  # its end
+    assert len(titles) >= 20
+    same = engine_same = 0
+    for title in titles:
+        first = statement_of(embedded, embedded.search(title, limit=10).hits[0])
+        hits = remote.search(title, limit=10).hits
+        same += statement_of(remote, hits[0]) == first
+        where = where_clause(SearchOptions.make(title), translate(compile_query(title).tree, "all"))
+        ranked, _ = remote.matches(where, "relevance", 10)
+        if ranked:  # the engine's best, as a statement
+            f = remote.store.fields(ranked[0][0])
+            engine_same += min(x for x in (f.get("id"), f.get("translation")) if x) == first
+    print(f"same first statement on {len(titles)} titles: re-ranked {same}, engine order {engine_same}")
+    assert same >= 0.8 * len(titles) and same > engine_same
+
+
+def test_a_missing_word_is_not_an_agent_down(both):
+    """A warning listing words an index lacks is no failure, even when a word holds "error" (terroriste);
+    an agent that did not answer is."""
+    remote, _ = both
+    remote.meta([("warning", "index 'presse_xx_0': query word(s) mismatch: menace, terroriste")])
+    assert remote.search("menace terroriste").total >= 0
+    with pytest.raises(IndexUnavailable):
+        remote.meta([("warning", "agent 127.0.0.1:9: connect() failed: Connection refused")])
