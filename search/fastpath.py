@@ -185,6 +185,59 @@ def fast_column_offsets() -> bool:
     return True
 
 
+TERM_CACHE = 100_000  # term-table answers remembered per segment (fast_term_lookups)
+
+
+def fast_term_lookups() -> bool:
+    """Make Whoosh's W3 term table remember its answers, per segment: a query's words are looked up for
+    their document frequencies (language, idf) and again for their postings, in every segment, and each
+    lookup is a pure-Python probe of an on-disk hash table. A segment never changes once written, so an
+    answer (the term's info, or its absence) stays true for as long as the reader is open. Same answers;
+    bounded (TERM_CACHE entries a segment, then afresh). Called by ``Searcher`` before it opens an index;
+    idempotent; left alone on a layout it does not know."""
+    from whoosh.codec import whoosh3
+
+    cls = whoosh3.W3TermsReader
+    if getattr(cls, "_presse_cached", False):
+        return True
+    if not all(callable(getattr(cls, n, None)) for n in ("term_info", "doc_frequency", "_keycoder")):
+        return False
+    info, st = whoosh3.W3TermInfo, whoosh3.W3TermInfo._struct
+
+    def _raw(self, fieldname, tbytes):
+        cache = self.__dict__.get("_presse_terms")
+        if cache is None or len(cache) >= TERM_CACHE:
+            cache = self.__dict__["_presse_terms"] = {}
+        key = (fieldname, tbytes)
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        try:
+            value = self._tindex[self._keycoder(fieldname, tbytes)]
+        except KeyError:
+            value = None
+        cache[key] = value
+        return value
+
+    def term_info(self, fieldname, tbytes):
+        value = _raw(self, fieldname, tbytes)
+        if value is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return info.from_bytes(value)
+
+    def doc_frequency(self, fieldname, tbytes):
+        value = _raw(self, fieldname, tbytes)
+        if value is None:
+            raise KeyError(tbytes)  # as the hash table's own lookup: SegmentReader answers 0
+        return st.unpack(value[: st.size])[2]
+
+    cls._presse_uncached = (cls.term_info, cls.doc_frequency)
+    cls.term_info, cls.doc_frequency = term_info, doc_frequency
+    cls._presse_cached = True
+    return True
+
+
 def _leaf_postings_fast(seg, fieldname: str, tbytes: bytes):
     """(delta-decoded ids list, weights list, values list or None) of one term in one segment, read block by
     block from the W3 postings file; None when the term is absent. Raises on an unknown layout."""

@@ -287,3 +287,38 @@ def test_column_offsets_read_with_numpy_are_whoosh_s_own(where, request, monkeyp
         assert s.search("yukon").total > 0
     finally:
         s.close()
+
+
+def test_remembered_term_lookups_answer_as_whoosh_s_own(segments):
+    """fastpath.fast_term_lookups: every term of every segment (and absent ones) gets the same term info
+    and document frequency as Whoosh's own lookup, the first time and when remembered."""
+    from whoosh.codec import whoosh3
+
+    s = Searcher(segments)
+    try:
+        cls = whoosh3.W3TermsReader
+        assert getattr(cls, "_presse_cached", False)
+        own_info, own_df = cls._presse_uncached
+
+        def answer(f, *args):
+            try:
+                got = f(*args)
+            except Exception as e:  # TermNotFound / KeyError, as Whoosh raises them
+                return type(e).__name__
+            return got if isinstance(got, int) else (got.doc_frequency(), got.weight(), got.min_id(),
+                                                     got.max_id(), got.is_inlined(), got.extent() if
+                                                     not got.is_inlined() else None)
+
+        checked = 0
+        for seg, _ in s._s.reader().leaf_readers():
+            terms = seg._terms
+            keys = [*terms.terms(), ("body_fr", b"zzznotaword"), ("nosuchfield", b"x")]
+            for _ in range(2):  # once read, once remembered
+                for f, t in keys:
+                    assert answer(terms.term_info, f, t) == answer(own_info, terms, f, t), (f, t)
+                    assert answer(terms.doc_frequency, f, t) == answer(own_df, terms, f, t), (f, t)
+                    checked += 1
+        assert checked > 1000
+        assert s.search("yukon").total == s.search("yukon").total > 0
+    finally:
+        s.close()
