@@ -56,13 +56,6 @@ def template_globals() -> dict[str, Any]:
             "toggle": toggle}
 
 
-def remote(engine: str) -> Any:
-    """A searcher of a distributed engine (search.sphinxql), loaded only when one is asked for."""
-    from search.sphinxql import RemoteSearcher
-
-    return RemoteSearcher(engine)
-
-
 def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
                hosts: frozenset[str] | None = frozenset(LOCAL_HOSTS), engine: str | None = None) -> Flask:
     """The web app over the index in ``index_dir`` (raises SearchError when there is no index there).
@@ -79,8 +72,12 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
     app.wsgi_app = security_headers(app.wsgi_app)  # type: ignore[method-assign]
     if searcher is not None:
         pool = SearcherPool(lambda: searcher, size=1)
+    elif engine is None:
+        pool = SearcherPool(lambda: Searcher(index_dir), size=threads)
     else:
-        pool = SearcherPool(lambda: Searcher(index_dir) if engine is None else remote(engine), size=threads)
+        from search.sphinxql import RemoteSearcher  # loaded only when an engine is asked for
+
+        pool = SearcherPool(lambda: RemoteSearcher(engine), size=threads)
     app.extensions["presse_searchers"] = pool
     app.before_request(choose_language)
     app.before_request(check_host)
