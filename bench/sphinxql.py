@@ -44,14 +44,16 @@ def overlap(a: list[str], b: list[str], k: int = 10, same=lambda i: i) -> float 
     return len(set(a) & set(b)) / n
 
 
-def timed_run(searcher, queries) -> tuple[dict[str, list[str]], list[float]]:
+def timed_run(searcher, queries) -> tuple[dict[str, list[str]], list[float], float]:
+    """Each query's top-10 ids and wall time, and the CPU time of the whole run (presse's side)."""
     ranked, times = {}, []
+    c0 = cpu()
     for q in queries:
         t = time.perf_counter()
         res = searcher.search(q.text, limit=10)
         times.append(time.perf_counter() - t)
         ranked[q.qid] = [h["id"] for h in res.hits]
-    return ranked, times
+    return ranked, times, cpu() - c0
 
 
 def cpu() -> float:
@@ -92,9 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             report = sync(local, servers.url)
             wall, used = time.perf_counter() - wall, cpu() - c0
             with Searcher(local) as s:
-                embedded, t_emb = timed_run(s, queries)
+                embedded, t_emb, c_emb = timed_run(s, queries)
             with sphinxql.RemoteSearcher(servers.url) as r:
-                remote, t_rem = timed_run(r, queries)
+                remote, t_rem, c_rem = timed_run(r, queries)
+            load = os.getloadavg()[0]
         finally:
             servers.close()
     fts = run_fts5(db, queries, " AND ")
@@ -109,15 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"top-10 overlap with the embedded index: ids {statistics.mean(overlaps):.3f} (median "
           f"{statistics.median(overlaps):.3f}), statements {statistics.mean(statements):.3f} (median "
           f"{statistics.median(statements):.3f})")
-    print(f"{'engine':<12} {'MRR@10':>7} {'succ@1':>7} {'median ms':>10} {'p95 ms':>8}")
-    for name, ranked, times in (("embedded", embedded, t_emb), ("sphinxql", remote, t_rem),
-                                ("FTS5 AND", fts.ranked, None)):
+    print(f"{'engine':<12} {'MRR@10':>7} {'succ@1':>7} {'median ms':>10} {'p95 ms':>8} {'CPU ms/q':>9}")
+    rows = (("embedded", embedded, t_emb, c_emb), ("sphinxql", remote, t_rem, c_rem),
+            ("FTS5 AND", fts.ranked, None, None))
+    for name, ranked, times, used in rows:
         m = metrics(queries, ranked)
         mean_fts = f"{fts.seconds / len(queries) * 1000:.1f}*"
         med = f"{statistics.median(times) * 1000:.1f}" if times else mean_fts
         p95 = f"{percentile(times, 0.95) * 1000:.1f}" if times else ""
-        print(f"{name:<12} {m['mrr@10']:7.3f} {m['success@1']:7.3f} {med:>10} {p95:>8}")
-    print("* FTS5: mean per query")
+        per_query = f"{used / len(queries) * 1000:.1f}" if used is not None else ""
+        print(f"{name:<12} {m['mrr@10']:7.3f} {m['success@1']:7.3f} {med:>10} {p95:>8} {per_query:>9}")
+    print(f"* FTS5: mean per query. CPU: presse's process (searchd's own not counted); load average after "
+          f"the queries {load:.2f}")
     return 0
 
 
