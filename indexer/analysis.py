@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import Stemmer
 from unidecode import unidecode
@@ -284,6 +285,26 @@ def analyzer(lang: str) -> Composable:
     if lang not in LANGS:
         lang = "xx"
     return WordTokenizer() | CompoundFilter(lang) | NormalizeFilter(lang)
+
+
+class WordToken(NamedTuple):
+    """A token of one word: its offsets and position within the word, and its indexed text."""
+
+    start: int
+    end: int
+    pos: int
+    text: str
+
+
+@lru_cache(maxsize=200_000)
+def word_tokens(word: str, lang: str) -> tuple[WordToken, ...]:
+    """The tokens the chain makes of one word of ``WORD``, offsets and positions counted from the word.
+
+    Cached: the chain keeps nothing from one word to the next, so a text's tokens are its words' (offsets
+    and positions shifted), and words recur from text to text: each distinct word goes through the chain
+    once. Snippets and the distributed engine's re-ranking read texts this way."""
+    return tuple(WordToken(t.startchar, t.endchar, t.pos, t.text)
+                 for t in analyzer(lang)(word, chars=True, positions=True))
 
 
 def analyze(text: str, lang: str) -> list[str]:

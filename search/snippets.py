@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from indexer.analysis import WORD, analyzer
+from indexer.analysis import WORD, word_tokens
 
 ELLIPSIS = " … "
 
@@ -61,21 +61,12 @@ def plain(snippet: Snippet) -> str:
 Match = tuple[int, int, str]  # start, end, indexed term
 
 
-@lru_cache(maxsize=200_000)
-def _word_tokens(word: str, lang: str) -> tuple[Match, ...]:
-    """(start, end, term) of the tokens the analysis chain makes of one word, offsets within the word.
-
-    Cached: a word's tokens and offsets do not depend on its neighbours (only positions do, unused here), and
-    the words of statements recur, so each distinct word goes through the chain once."""
-    return tuple((t.startchar, t.endchar, t.text) for t in analyzer(lang)(word, chars=True))
-
-
 def tokens(text: str, lang: str) -> Iterator[Match]:
     """What ``analyzer(lang)(text, chars=True)`` yields, as (start, end, term), a word at a time."""
     for m in WORD.finditer(text):
         base = m.start()
-        for s, e, n in _word_tokens(m.group(), lang):
-            yield base + s, base + e, n
+        for t in word_tokens(m.group(), lang):
+            yield base + t.start, base + t.end, t.text
 
 
 def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int = 0) -> list[Match]:
@@ -98,7 +89,7 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int 
     for lo, hi in _chunks(text, 2000 if size else len(text)):
         hits = VOCABULARY.words_giving(set(WORD.findall(text, lo, hi)), lang, terms, prefixes)
         for start, word in _occurrences(text, hits, lo, hi):
-            first = start + _word_tokens(word, lang)[0][0]
+            first = start + word_tokens(word, lang)[0].start
             if stop >= 0 and first > stop and _word_start(text, first) > stop:
                 return out
             marks = _word_hits(word, lang, terms, prefixes)
@@ -154,13 +145,13 @@ class _Vocabulary:
             giving = self.giving[lang]
             learnt = [w for w in words - seen if _may_give(w, firsts)]
             for w in learnt:
-                for _s, _e, n in _word_tokens(w, lang):
-                    giving.setdefault(n, set()).add(w)
+                for t in word_tokens(w, lang):
+                    giving.setdefault(t.text, set()).add(w)
             seen.update(learnt)
             found = set().union(*(giving.get(t, ()) for t in terms)) & words
         if prefixes:
             found.update(w for w in words - found if _may_give(w, firsts)
-                         and any(n.startswith(prefixes) for _, _, n in _word_tokens(w, lang)))
+                         and any(t.text.startswith(prefixes) for t in word_tokens(w, lang)))
         return list(found)
 
 
@@ -177,16 +168,15 @@ VOCABULARY = _Vocabulary()
 @lru_cache(maxsize=100_000)
 def _word_hits(word: str, lang: str, terms: frozenset, prefixes: tuple) -> tuple[Match, ...]:
     """The tokens of one word to mark: the whole of a compound when it matched, else its matching parts."""
-    toks = _word_tokens(word, lang)
+    toks = word_tokens(word, lang)
     if not toks:
         return ()
 
     def hit(n: str) -> bool:
         return n in terms or bool(prefixes and n.startswith(prefixes))
 
-    if hit(toks[0][2]):
-        return toks[:1]
-    return tuple(t for t in toks[1:] if hit(t[2]))
+    marked = toks[:1] if hit(toks[0].text) else [t for t in toks[1:] if hit(t.text)]
+    return tuple((t.start, t.end, t.text) for t in marked)
 
 
 _STARTS = re.compile(r"(?<!\w)(?<!\w[-‐‑'’ʼ])")  # a word of WORD starts here

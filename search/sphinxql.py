@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.analysis import ELIDED_FR, LANGS, WORD, analyzer
+from indexer.analysis import ELIDED_FR, LANGS, WORD, word_tokens
 from indexer.documents import stored_body
 from indexer.schema import text_lang
 from indexer.sphinxql import DAY_ZERO, Engine, EngineError, doc_id, dropped, error_text, prefold, signed
@@ -319,37 +319,19 @@ class RemoteStats:
         return bm25_idf(self.n_docs, self.df(fname, t))
 
 
-WORD_CACHE = 200_000  # words whose terms are kept, per language
-_word_terms: dict[str, dict[str, tuple[tuple[int, str], ...]]] = {lang: {} for lang in LANGS}
-
-
-def word_terms(word: str, lang: str) -> tuple[tuple[int, str], ...]:
-    """One word's (position from the word's first, term) through presse's analysis chain: the chain keeps
-    no state from word to word, so a text's terms are its words', one cached lookup each."""
-    cache = _word_terms[lang]
-    terms = cache.get(word)
-    if terms is None:
-        if len(cache) > WORD_CACHE:
-            cache.clear()
-        terms = cache[word] = tuple((t.pos, t.text) for t in analyzer(lang)(word, positions=True))
-    return terms
-
-
 def analysed(text: str, lang: str) -> tuple[dict[str, list[int]], int]:
     """A text's terms with their positions, and its length in terms, as presse's analysis chain indexes
-    it (:func:`indexer.analysis.analyzer`), faster: the same words recur from text to text."""
-    cache = _word_terms[lang]
+    it (:func:`indexer.analysis.analyzer`), a word at a time (:func:`indexer.analysis.word_tokens`,
+    cached: the same words recur from text to text)."""
     found: dict[str, list[int]] = {}
     base = n = 0
     for word in WORD.findall(text):
-        terms = cache.get(word)
-        if terms is None:
-            terms = word_terms(word, lang)
+        terms = word_tokens(word, lang)
         if terms:
-            for pos, t in terms:
-                found.setdefault(t, []).append(base + pos)
+            for t in terms:
+                found.setdefault(t.text, []).append(base + t.pos)
             n += len(terms)
-            base += terms[-1][0] + 1
+            base += terms[-1].pos + 1
     return found, n
 
 
