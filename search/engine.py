@@ -141,7 +141,7 @@ class Searcher:
             from indexer import default_index_dir
             index_dir = default_index_dir()
         self.index_dir = Path(index_dir)
-        fastpath.lazy_buffer_files(), fastpath.fast_column_offsets(), fastpath.fast_term_lookups()
+        fastpath.fast_whoosh()
         self._weighting = ranking.weighting()
         self._ix, self._s = _open_searcher(self.index_dir, self._weighting)
         self.snippeter = snippeter or Snippeter()

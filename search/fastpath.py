@@ -91,6 +91,15 @@ EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
 # Reading Whoosh's files in bulk
 
 
+def fast_whoosh() -> None:
+    """Install the fast ways of reading Whoosh's files that a searcher relies on (each is idempotent and
+    leaves a layout it does not know alone): :func:`lazy_buffer_files`, :func:`fast_column_offsets`,
+    :func:`fast_term_lookups`. Called by ``Searcher`` before it opens an index (not on import)."""
+    lazy_buffer_files()
+    fast_column_offsets()
+    fast_term_lookups()
+
+
 def lazy_buffer_files() -> bool:
     """Make Whoosh's ``BufferFile`` copy its buffer into a ``BytesIO`` only when something reads it as a
     stream (seek/read), not when it is opened.

@@ -15,16 +15,14 @@ ready to narrow a search to it.
 from __future__ import annotations
 
 import calendar
-import datetime as dt
 from typing import Any
 
 import numpy as np
 
-from search.ranking import NO_DATE
+from search.ranking import NO_DATE, UNIX_EPOCH_TICKS
 
 MONTHS_MAX = 36  # a span up to 3 years: one bar a month; longer: one bar a year
 MAX_BINS = 200  # beyond, the empty bins between are left out
-_EPOCH_TICKS = (dt.datetime(1970, 1, 1) - dt.datetime(1, 1, 1)) // dt.timedelta(microseconds=1)
 
 
 def empty_histogram() -> dict[str, Any]:
@@ -39,7 +37,7 @@ def date_histogram(ticks: np.ndarray) -> dict[str, Any]:
     out["undated"] = int(len(ticks) - len(dated))
     if not len(dated):
         return out
-    months = (dated - _EPOCH_TICKS).astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    months = (dated - UNIX_EPOCH_TICKS).astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
     lo, hi = int(months.min()), int(months.max())
     if hi - lo + 1 <= MONTHS_MAX:
         unit, keys, first = "month", months - lo, lo

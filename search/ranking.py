@@ -55,6 +55,7 @@ SENTENCE_TITLE = 0.5  # the title bonuses' share for a question (long, with stop
 NO_DATE = -1  # in a date-ticks array (search.fastpath.IndexArrays.dates): no date
 TICKS_PER_DAY = 86_400_000_000  # Whoosh's date ticks are microseconds
 _EPOCH = dt.datetime.min  # Whoosh's date ticks count from there
+UNIX_EPOCH_TICKS = (dt.datetime(1970, 1, 1) - _EPOCH) // dt.timedelta(microseconds=1)  # 1970-01-01 in ticks
 
 Ranked = list[tuple[int, float]]  # (docnum, score), best first
 

@@ -105,15 +105,12 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int 
     return out
 
 
-_SPACE_AT = re.compile(r"\s")
-
-
 def _chunks(text: str, first: int) -> Iterator[tuple[int, int]]:
     """(start, end) of pieces of text cut at whitespace (no word spans two), the first about ``first``
     characters, each next one twice the last: the matches of most statements are all in the first."""
     lo, size = 0, first
     while lo < len(text):
-        m = _SPACE_AT.search(text, min(lo + size, len(text)))
+        m = _SPACE.search(text, min(lo + size, len(text)))
         hi = m.start() if m else len(text)
         yield lo, hi
         lo, size = hi, size * 2

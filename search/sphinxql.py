@@ -31,8 +31,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ from search.fastpath import ticks
 from search.histogram import date_histogram, empty_histogram
 from search.options import IndexUnavailable, SearchError, SearchOptions
 from search.query import Filter, Group, Not, Phrase, Require, Word, analyse_query, compile_query, is_stopword
-from search.ranking import NO_DATE, RANK_POOL, Signals, bm25_idf
+from search.ranking import NO_DATE, RANK_POOL, TICKS_PER_DAY, UNIX_EPOCH_TICKS, Signals, bm25_idf
 from search.results import DocStore, Results, empty_facets, hit_facets, other_version, page_hits
 from search.snippets import Snippeter
 
@@ -62,8 +63,6 @@ MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
 RELATED_TERMS = 15
 FACET_COLUMNS = {"lang": "lang", "source": "src", "year": "year"}
 TEXT_FIELDS = "@(title,body)"
-EPOCH_TICKS = (datetime(1970, 1, 1) - datetime(1, 1, 1)) // timedelta(microseconds=1)  # Whoosh's date ticks
-DAY_TICKS = 86_400_000_000
 # A warning that says an agent did not answer (down, unreachable, too slow): its shard is missing.
 AGENT_FAILED = re.compile(
     r"connect\(\)|\b(?:connection|timed out|timeout|refused|unreachable|failed|error)\b",
@@ -205,7 +204,7 @@ def where_clause(opts: SearchOptions, tr: Translated) -> tuple[str, list[Any]]:
 def _histogram(days: list[tuple]) -> dict[str, Any]:
     """The date histogram of a search (search.histogram), from its documents counted by ``day``."""
     day = np.array([int(d) for d, _ in days], dtype=np.int64)
-    ticks = np.where(day > 0, EPOCH_TICKS + (day - DAY_ZERO) * DAY_TICKS, NO_DATE)
+    ticks = np.where(day > 0, UNIX_EPOCH_TICKS + (day - DAY_ZERO) * TICKS_PER_DAY, NO_DATE)
     return date_histogram(np.repeat(ticks, [int(n) for _, n in days]))
 
 
@@ -612,8 +611,6 @@ class RemoteSearcher(Searcher):
     def _key_words(self, fields: dict[str, Any]) -> list[str]:
         """The RELATED_TERMS words of a statement that best tell it apart: frequent in it, rare in its
         language's index on its shard (``CALL KEYWORDS`` gives both)."""
-        from collections import Counter
-
         lang = fields.get("lang") if fields.get("lang") in ("fr", "en") else "xx"
         text = prefold((fields.get("title") or "") + "\n" + (fields.get("body") or ""))[:20000]
         local = self._local_index(lang)
