@@ -109,8 +109,8 @@ def test_word_at_a_time_tokens_are_the_analyzer_tokens_on_real_pages():
 @pytest.mark.slow
 def test_only_words_that_may_match_are_analysed_and_none_is_missed():
     """The snippet's shortcut (search.snippets._may_give): the tokens of a word of ASCII letters and digits
-    all start with its first letter, in every language's chain, on real statements; and a query's marks are
-    those of a scan of every token."""
+    all start with its first letter, in every language's chain, on real statements; a plain word that cannot
+    give a query term is not learnt; and a query's marks are those of a scan of every token."""
     from corpus import Statement, read_paths
     from indexer.analysis import WORD, analyzer
     from search import snippets
@@ -127,6 +127,12 @@ def test_only_words_that_may_match_are_analysed_and_none_is_missed():
     for lang in ("fr", "en", "xx"):
         for w in plain_words:
             assert all(t.text[:1] == w[0].lower() for t in analyzer(lang)(w)), (w, lang)
+    vocabulary = snippets._Vocabulary()  # a fresh one: a query of "z…" terms learns no plain "b…" word
+    text = "\n".join(st_.body for st_ in statements)
+    vocabulary.words_giving(set(WORD.findall(text)), "en", frozenset({"zone"}), ())
+    learnt = vocabulary.seen["en"]
+    assert learnt and all(not (w.isascii() and w.isalnum()) or w[0].lower() == "z" for w in learnt)
+    assert any(w.startswith(("b", "B")) for w in WORD.findall(text))
     for st_ in statements[:20]:  # the marks of a scan of every token, for several sets of query terms
         lang = st_.lang
         terms = sorted({t.text for t in analyzer(lang)(st_.body)})
