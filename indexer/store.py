@@ -159,3 +159,8 @@ def index_size(index_dir: Path | str) -> int:
         if entry.is_file(follow_symlinks=False):
             total += entry.stat().st_size
     return total
+
+
+def segment_count(index_dir: Path | str) -> int:
+    """How many segments the index's latest generation has (a built index should have at most 3)."""
+    return len(open_index(index_dir)._segments())
