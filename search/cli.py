@@ -213,6 +213,12 @@ FORMATS = ("text", "json", "jsonl", "csv")
                    "any of several sources.")
 @click.option("--not-source", multiple=True, metavar="TEXT",
               help="Leave out the statements of this source (its words, any order); repeatable.")
+@click.option("--not-lang", type=click.Choice(["fr", "en"]),
+              help="Leave out the statements in this language.")
+@click.option("--year", multiple=True, metavar="YYYY",
+              help="Only statements dated in this year; repeat for any of several years.")
+@click.option("--not-year", multiple=True, metavar="YYYY",
+              help="Leave out this year's statements; repeatable.")
 @click.option("--last", metavar="SPAN",
               help="Only the most recent span, counted back from today: 7d, 30d, 12m (d days, w weeks, "
                    "m months, y years).")
@@ -234,8 +240,8 @@ FORMATS = ("text", "json", "jsonl", "csv")
               help="text (the default); json (the page as one object, as --json); csv or jsonl: every "
                    f"match, not one page (at most {EXPORT_MAX:,}), one row per statement, for a spreadsheet "
                    "or a script (--limit and --page do not apply).")
-def search_command(query, index_dir, engine, lang, source, not_source, last, since, until, sort, limit, page,
-                   recency, bilingual, as_json, fmt):
+def search_command(query, index_dir, engine, lang, source, not_source, not_lang, year, not_year, last, since,
+                   until, sort, limit, page, recency, bilingual, as_json, fmt):
     """Search statements: QUERY is one or more words (quote a phrase); '-' reads one query per line on stdin
     (batch mode).
 
@@ -254,7 +260,8 @@ def search_command(query, index_dir, engine, lang, source, not_source, last, sin
     # Batch mode reads one query per line and keeps the one searcher open.
     queries = (line.rstrip("\r\n") for line in sys.stdin) if batch else [" ".join(query)]
     options = dict(lang=lang, source=source, since=since, until=until, sort=sort, recency=recency,
-                   bilingual=bilingual, not_source=not_source, last=last)
+                   bilingual=bilingual, not_source=not_source, not_lang=not_lang, year=year,
+                   not_year=not_year, last=last)
     with command_errors():
         with _open(index_dir, engine) as searcher:
             first = True

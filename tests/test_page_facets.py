@@ -258,6 +258,29 @@ def test_cli_repeats_source_and_leaves_one_out():
     assert r.exit_code == 2 and "Bad last 'forever'" in r.output
 
 
+def test_cli_year_and_language_filters_match_the_library():
+    from click.testing import CliRunner
+
+    from cli import main
+    from search import Searcher
+
+    def run(*options: str) -> dict:
+        r = CliRunner().invoke(main, ["search", "yukon", "--index", str(web_index()), "--json", *options])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)
+
+    everything = run()["facets"]
+    years = sorted(everything["year"])[:2]
+    two = run("--year", years[0], "--year", years[1], "--not-lang", "fr")
+    assert set(two["facets"]["year"]) == set(years) and set(two["facets"]["lang"]) == {"en"}
+    with Searcher(web_index()) as s:
+        assert two["total"] == s.search("yukon", year=years, not_lang="fr").total
+    without = run("--not-year", years[0])
+    assert years[0] not in without["facets"]["year"] and without["total"] < run()["total"]
+    r = CliRunner().invoke(main, ["search", "yukon", "--index", str(web_index()), "--year", "19x"])
+    assert r.exit_code == 2 and "Bad year '19x'" in r.output
+
+
 def test_a_bad_date_names_every_accepted_form_and_links_keep_repeated_values(client):
     r = client.get("/api/search?q=yukon&since=2020-13")
     assert r.status_code == 400 and "YYYY, YYYY-MM or YYYY-MM-DD" in r.get_data(as_text=True)
