@@ -36,6 +36,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 from whoosh.util.numeric import byte_to_length
 
+from indexer import postings as sidecars
 from indexer.safe_pickle import CorruptPickle, ForbiddenPickle
 from indexer.store import (
     INDEX_NAME,
@@ -506,7 +507,11 @@ def check(index_dir: Path | str | None = None) -> CheckReport:
                 for s in segments:
                     prefix = s.seg.make_filename(".")
                     report.files += sum(1 for n in s.storage.list() if n.startswith(prefix)) + s.compound
+                    terms, postings = report.terms, report.postings
                     _full_segment(read, s, ix.schema, report)
+                    report.problems += [Damage(name, why) for name, why in sidecars.segment_problems(
+                        index_dir, s.seg.segment_id(), s.seg.doc_count_all(), report.terms - terms,
+                        report.postings - postings)]  # indexer.postings
         finally:
             ix.close()
         report.files += 1  # the TOC

@@ -26,6 +26,8 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from indexer import postings
+
 
 def check_schema(schema) -> None:
     """Raise ValueError for a field :class:`BulkWriter` cannot write exactly as Whoosh would."""
@@ -150,6 +152,10 @@ class BulkWriter(SegmentWriter):
                 self._write_term(fw, pw, tbytes, terms[tbytes], lengths, limit)
             fw.finish_field()
         fw.close()
+        folder = getattr(self.storage, "folder", None)
+        if folder is not None:  # the numpy search path's arrays of this segment (indexer.postings)
+            postings.write_buffered(postings.path_for(folder, self.newsegment.segment_id()), self.docnum,
+                                    ((name, self._terms[name]) for name in sorted(self._terms)))
         self._terms.clear()
         self._lengths.clear()
 

@@ -58,7 +58,7 @@ from typing import Any, NamedTuple
 import corpus
 from corpus.statement import Problem, Statement
 from corpus.summary import category
-from indexer import integrity, typos
+from indexer import integrity, postings, typos
 from indexer.documents import pre_analyze, statement_fields
 from indexer.linkpass import LINK_FIELDS, LINK_KEY, LinkPass, link_record
 from indexer.manifest import (
@@ -552,6 +552,7 @@ def _update(paths: Iterable[str | Path], index_dir: Path | str | None, *, mode: 
         with _fewer_collections():
             _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers, mode)
         typos.refresh(index_dir, ix)  # the typo index follows the words of the commit (indexer.typos)
+        postings.refresh(ix)  # each new segment's postings sidecar, if its writer did not write one
     report.seconds = time.monotonic() - start
     return report
 
@@ -597,6 +598,7 @@ def optimize(index_dir: Path | str | None = None, *, lock_timeout: float | None 
             if in_step:  # the manifest describes the new generation as well: same statements
                 manifest.generation = ix.latest_generation()
                 manifest.save(index_dir)
+            postings.refresh(ix)  # the merged segment's postings sidecar (indexer.postings)
         ix = create_or_open(index_dir)
         return OptimizeReport(len(before), len(ix._segments()), size_before, index_size(index_dir),
                               ix.doc_count(), str(index_dir))

@@ -24,19 +24,18 @@ the Whoosh path.
 
 from __future__ import annotations
 
-import io
 import struct
-import zlib
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import compress
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from indexer import postings as sidecars
 from indexer import safe_pickle  # index data is unpickled through the allowlist: it never runs code
 from search import ranking
 
@@ -52,25 +51,66 @@ class Unsupported(Exception):
     """The query has a clause the fast evaluator does not handle: use the Whoosh path."""
 
 
+class PositionTable:
+    """The positions of each posting of a posting list gathered from several segments: per part, either a
+    sidecar's flat positions (with each posting's count, offsets worked out on first use) or Whoosh's encoded
+    values (decoded one posting at a time)."""
+
+    __slots__ = ("bounds", "parts")
+
+    def __init__(self) -> None:
+        self.bounds: list[int] = []  # first posting of each part
+        self.parts: list[list] = []
+
+    def add_values(self, first: int, values: list) -> None:
+        self.bounds.append(first)
+        self.parts.append([values])
+
+    def add_flat(self, first: int, counts: np.ndarray, start: int, flat: np.ndarray,
+                 keep: np.ndarray | None) -> None:
+        """A sidecar's term: its postings' counts, where its positions start in ``flat``, and the postings
+        kept (None: all)."""
+        self.bounds.append(first)
+        self.parts.append([counts, start, flat, keep, None])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(sum(map(len, p[0])) + 40 * len(p[0]) if len(p) == 1 else 64 for p in self.parts)
+
+    def at(self, i: int) -> list[int]:
+        """Positions of the i-th posting."""
+        k = bisect_right(self.bounds, i) - 1
+        part, j = self.parts[k], i - self.bounds[k]
+        if len(part) == 1:
+            return decode_positions(part[0][j])
+        if part[4] is None:
+            counts = part[0].astype(np.int64)
+            ends = part[1] + np.cumsum(counts)
+            part[4] = (ends - counts, ends) if part[3] is None else ((ends - counts)[part[3]], ends[part[3]])
+        lo, hi = part[4]
+        return part[2][int(lo[j]):int(hi[j])].tolist()
+
+
 @dataclass
 class Postings:
     ids: np.ndarray  # int32 global document numbers, ascending, deleted documents removed
     weights: np.ndarray  # float32
-    values: list | None  # encoded positions per posting (None when the field stores none)
+    table: PositionTable | None  # positions per posting (None when the field stores none)
 
     @property
     def nbytes(self) -> int:
-        n = self.ids.nbytes + self.weights.nbytes + 64
-        if self.values:
-            n += sum(map(len, self.values)) + 40 * len(self.values)
-        return n
+        return self.ids.nbytes + self.weights.nbytes + 64 + (self.table.nbytes if self.table else 0)
+
+    def positions_at(self, i: int) -> list[int]:
+        """Positions of the i-th posting (the field stores positions)."""
+        return self.table.at(i)
 
     def positions(self, doc: int) -> list[int] | None:
         """Positions of the term in one document (None if it does not contain it)."""
         i = int(np.searchsorted(self.ids, doc))
-        if i >= len(self.ids) or self.ids[i] != doc or not self.values:
+        if i >= len(self.ids) or self.ids[i] != doc or self.table is None:
             return None
-        return decode_positions(self.values[i])
+        return self.table.at(i)
 
 
 def decode_positions(value: bytes) -> list[int]:
@@ -247,61 +287,6 @@ def fast_term_lookups() -> bool:
     return True
 
 
-def _leaf_postings_fast(seg, fieldname: str, tbytes: bytes):
-    """(delta-decoded ids list, weights list, values list or None) of one term in one segment, read block by
-    block from the W3 postings file; None when the term is absent. Raises on an unknown layout."""
-    terms = seg._terms
-    try:
-        ti = terms.term_info(fieldname, tbytes)
-    except (KeyError, TermNotFound):
-        return None
-    if ti.is_inlined():
-        ids, weights, values = ti.inlined_postings()
-        return list(ids), list(weights), (list(values) if values else None)
-    offset, length = ti.extent()
-    if isinstance(length, tuple):  # whoosh 2.7.5 unpacks it as a 1-tuple
-        length = length[0]
-    buf = terms._postfile.get(offset, length)
-    if buf[:4] != _MAGIC:
-        raise ValueError("unknown posting block layout")
-    bio = io.BytesIO(buf)
-    pos = 4
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list | None = []
-    prev_last = 0
-    total = len(buf)
-    while pos < total:
-        (blen,) = _INT.unpack_from(buf, pos)
-        pos += 4
-        last = blen < 0
-        end = pos + (-blen if last else blen)
-        bio.seek(pos)
-        count, maxid, _maxw, comp, _mn, _mx = safe_pickle.load(bio)
-        data = buf[bio.tell():end]
-        if comp:
-            data = zlib.decompress(data)
-        bids, bweights, bvalues = safe_pickle.loads(data)
-        ids.append(bids[0] - prev_last)
-        ids.extend(bids[1:])
-        prev_last = maxid
-        if bweights is None:
-            weights.extend([1.0] * count)
-        elif isinstance(bweights, float):
-            weights.extend([bweights] * count)
-        else:
-            weights.extend(bweights)
-        if values is not None:
-            if isinstance(bvalues, tuple):
-                values.extend(bvalues)
-            else:  # fixed-size or no values: positions are not needed for such fields
-                values = None
-        pos = end
-        if last:
-            break
-    return ids, weights, values
-
-
 def _leaf_postings_slow(seg, fieldname: str, text):
     """The same through the public matcher API (any codec)."""
     try:
@@ -352,6 +337,15 @@ class IndexArrays:
         self._live: np.ndarray | None = None
         self._has_deleted = any(seg.has_deletions() for seg, _ in self.leaves)
         self.fast_reads = True
+        self.sidecar_problems: list[str] = []  # sidecars not used (damaged, stale): Whoosh's postings instead
+        self.sidecars = [self._sidecar(seg) for seg, _ in self.leaves]
+
+    def _sidecar(self, seg) -> sidecars.Sidecar | None:
+        try:
+            return sidecars.open_for(seg)
+        except sidecars.SidecarError as e:
+            self.sidecar_problems.append(str(e))
+            return None
 
     # -- documents ------------------------------------------------------------------------------------------
 
@@ -389,39 +383,62 @@ class IndexArrays:
     def _read_postings(self, fieldname: str, text) -> Postings:
         field = self.schema[fieldname]
         tbytes = field.to_bytes(text) if not isinstance(text, bytes) else text
-        parts = []
-        for seg, base in self.leaves:
-            got = None
-            if self.fast_reads:
-                try:
-                    got = _leaf_postings_fast(seg, fieldname, tbytes)
-                except safe_pickle.IndexDataError:  # damaged or hostile data: not a layout question
-                    raise
-                except Exception:  # another codec or layout: the public API
-                    self.fast_reads = False
-            if not self.fast_reads:
-                got = _leaf_postings_slow(seg, fieldname, tbytes)
-            if not got or not got[0]:
-                continue
-            deltas, weights, values = got[0], got[1], got[2]
-            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
-            w = np.asarray(weights, dtype=np.float32)
+        with_positions = bool(field.format and field.format.supports("positions"))
+        ids_parts, w_parts = [], []
+        table: PositionTable | None = PositionTable()
+        first = 0
+        for k, (seg, base) in enumerate(self.leaves):
+            car = self.sidecars[k]
+            if car is not None:
+                i = car.find(fieldname, tbytes)
+                if i is None:
+                    continue
+                docs, w, counts, start = car.term(i)
+                ids, values = docs.astype(np.int64), None
+                if len(ids) and (ids[-1] >= seg.doc_count_all() or (len(ids) > 1 and ids.min() != ids[0])):
+                    # a damaged sidecar (presse check names it): this segment's postings come from Whoosh
+                    self.sidecar_problems.append(f"{car.path.name}: postings out of range or order")
+                    car = self.sidecars[k] = None
+            if car is None:
+                got = self._leaf_postings(seg, fieldname, tbytes)
+                if not got or not got[0]:
+                    continue
+                ids = np.cumsum(np.asarray(got[0], dtype=np.int64))
+                w, values = np.asarray(got[1], dtype=np.float32), got[2]
+            keep = None
             if seg.has_deletions():  # the cached live mask: one lookup a posting, no set to sort per term
-                keep = self.live[ids + base]
-                if not keep.all():
+                mask = self.live[ids + base]
+                if not mask.all():
+                    keep = np.flatnonzero(mask)
                     ids, w = ids[keep], w[keep]
                     if values is not None:
-                        values = list(compress(values, keep.tolist()))
-            parts.append((ids + base, w, values))
-        if not parts:
+                        values = [values[j] for j in keep.tolist()]
+            if table is not None:
+                if car is not None and with_positions:
+                    table.add_flat(first, counts, start, car.positions, keep)
+                elif car is None and values is not None:
+                    table.add_values(first, values)
+                else:
+                    table = None
+            ids_parts.append(ids + base)
+            w_parts.append(w)
+            first += len(ids)
+        if not ids_parts:
             return EMPTY
-        if len(parts) == 1:
-            ids, w, values = parts[0]
-        else:
-            ids = np.concatenate([p[0] for p in parts])
-            w = np.concatenate([p[1] for p in parts])
-            values = None if any(p[2] is None for p in parts) else [v for p in parts for v in p[2]]
-        return Postings(ids.astype(np.int32), w, values)
+        ids = ids_parts[0] if len(ids_parts) == 1 else np.concatenate(ids_parts)
+        w = w_parts[0] if len(w_parts) == 1 else np.concatenate(w_parts)
+        return Postings(ids.astype(np.int32), np.asarray(w, dtype=np.float32), table)
+
+    def _leaf_postings(self, seg, fieldname: str, tbytes: bytes):
+        """One segment's postings of a term from Whoosh's blocks (a segment without a sidecar)."""
+        if self.fast_reads:
+            try:
+                return sidecars.leaf_postings(seg, fieldname, tbytes)
+            except safe_pickle.IndexDataError:  # damaged or hostile data: not a layout question
+                raise
+            except Exception:  # another codec or layout: the public API
+                self.fast_reads = False
+        return _leaf_postings_slow(seg, fieldname, tbytes)
 
     # -- per-document columns -------------------------------------------------------------------------------
 
@@ -671,13 +688,12 @@ class Evaluator:
         for p in postings[1:]:
             cand = np.intersect1d(cand, p.ids, assume_unique=True)
         if len(words) > 1 and len(cand):
-            if any(p.values is None for p in postings):
+            if any(p.table is None for p in postings):
                 raise Unsupported("phrase without positions")
-            idx = [np.searchsorted(p.ids, cand) for p in postings]
+            idx = [np.searchsorted(p.ids, cand).tolist() for p in postings]
             keep = np.zeros(len(cand), dtype=bool)
             for j in range(len(cand)):
-                keep[j] = in_a_row(decode_positions(p.values[at[j]])
-                                   for p, at in zip(postings, idx, strict=True))
+                keep[j] = in_a_row(p.positions_at(at[j]) for p, at in zip(postings, idx, strict=True))
             cand = cand[keep]
         if not len(cand):
             return mask, score

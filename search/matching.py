@@ -444,13 +444,12 @@ class FastMatcher:
         p = self.x.postings(fname, t)
         if not len(p.ids):
             return None
-        if p.values is None:
+        if p.table is None:
             return {}
         want = np.asarray(docs, dtype=np.int64)
         idx = np.minimum(np.searchsorted(p.ids, want), len(p.ids) - 1)
         hit = p.ids[idx] == want
-        return {int(d): fastpath.decode_positions(p.values[i])
-                for d, i in zip(want[hit].tolist(), idx[hit].tolist(), strict=True)}
+        return {int(d): p.positions_at(i) for d, i in zip(want[hit].tolist(), idx[hit].tolist(), strict=True)}
 
     def idf(self, fname: str, t: str) -> float:
         return self.searcher.idf(fname, t)

@@ -1,0 +1,492 @@
+"""A per-segment postings sidecar: a segment's posting lists as plain arrays, for the numpy search path.
+
+Whoosh keeps a segment's postings as pickled blocks (zlib-compressed) found through an on-disk hash table
+probed in pure Python: reading one term of one segment costs a table probe, a few unpicklings and a
+decompression, and a query's words are read in every segment. The sidecar holds the same postings as
+contiguous arrays in one file beside the segment, ``<segment id>.psc`` (Whoosh's own clean-up deletes it
+with its segment), memory-mapped by the searcher, so a term is a binary search and a few slices.
+
+Layout: ``MAGIC``, a little-endian uint32 header length, a JSON header (format version, document count,
+and for each array its dtype, byte offset, length and CRC-32), then the arrays, 64-byte aligned:
+
+- ``keys`` and ``key_ends``: the terms' keys (the field name, a NUL byte, the term bytes) end to end, in
+  Whoosh's term order; ``hashes`` (uint64, ascending): a 64-bit BLAKE2b of each key, and ``order``: the
+  term each hash belongs to, so a term is found by a binary search and a hash collision told apart by
+  comparing keys;
+- ``post_start`` (int64, terms + 1): term t's postings are ``post_start[t]:post_start[t + 1]`` of
+  ``docs`` (segment document numbers, deleted ones included, as Whoosh has them; uint16 in a segment of up
+  to 65,536 documents), ``weights`` (float32, Whoosh's posting weight) and ``counts`` (positions a posting
+  has; 0 in fields without positions);
+- ``pos_start`` (int64, terms + 1) and ``positions`` (uint16 when they fit): term t's positions, posting
+  after posting, each posting's ``counts`` of them in ascending order.
+
+Reading never unpickles (``np.frombuffer`` over the mapped file). A file that is absent, of another version,
+of another document count or not as long as its header says is not used (the reader falls back to Whoosh's
+postings); :meth:`Sidecar.problems` recomputes the CRCs for ``presse check``.
+
+Written by a :class:`Builder`, a chunk of terms at a time: :class:`indexer.segments.BulkWriter` hands its
+in-memory postings over when it finishes a segment (:func:`write_buffered`); :func:`refresh`, run after each
+update and optimize, derives the file of any segment that lacks one or whose file fails its checksums
+(segments written by Whoosh's own writer, merges, indexes made before sidecars) from the segment's own
+posting blocks (:func:`derive`, :func:`leaf_postings`). Both give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import mmap
+import os
+import struct
+import zlib
+from collections.abc import Iterable
+from hashlib import blake2b
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer import safe_pickle  # index data is unpickled through the allowlist: it never runs code
+
+SUFFIX = ".psc"
+MAGIC = b"PRESSEPS"
+VERSION = 1
+_ALIGN = 64
+_ARRAYS = ("hashes", "order", "key_ends", "keys", "post_start", "docs", "weights", "counts", "pos_start",
+           "positions")
+_STREAMED = ("docs", "weights", "counts", "positions")
+_BLOCK_MAGIC = b"W3Bl"
+_INT = struct.Struct("!i")
+_HEAD = struct.Struct("<I")
+_K, _M, _J, _MARK = ord("K"), ord("M"), ord("J"), ord("(")
+
+
+class SidecarError(ValueError):
+    """A sidecar that cannot be used: the reader keeps Whoosh's postings for that segment."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"{path.name}: {why}")
+        self.why = why
+
+
+def key_of(fieldname: str, tbytes: bytes) -> bytes:
+    return fieldname.encode("utf-8") + b"\0" + tbytes
+
+
+def key_hash(key: bytes) -> int:
+    return int.from_bytes(blake2b(key, digest_size=8).digest(), "little")
+
+
+def path_for(folder: str | Path, segment_id: str) -> Path:
+    return Path(folder) / f"{segment_id}{SUFFIX}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing
+
+
+class Builder:
+    """Writes a segment's posting lists as one sidecar, term after term (any order), in bounded memory:
+    postings are decoded and written a chunk of terms at a time (the encoded positions of a chunk's
+    postings together, :func:`decode_values`) into temporary files, put together by :meth:`write`."""
+
+    def __init__(self, path: str | Path, doc_count: int) -> None:
+        self.path, self.doc_count = Path(path), doc_count
+        self.keys: list[bytes] = []
+        self.n_post: list[int] = []
+        self.n_pos: list[int] = []
+        self._chunk: list[tuple] = []
+        self._chunk_postings = 0
+        self._parts = {name: open(self.path.with_name(f"{self.path.name}.{name}.tmp"), "w+b")
+                       for name in _STREAMED}
+
+    def add(self, key: bytes, docs, weights, data: bytes = b"", ends=None) -> None:
+        """One term: docnums, weights and (optionally) its postings' encoded values end to end in ``data``,
+        ``ends`` the end of each (empty or None: a field without positions)."""
+        docs = np.asarray(docs)
+        self.keys.append(key)
+        self._chunk.append((docs, np.asarray(weights, dtype=np.float32), bytes(data),
+                            None if ends is None or not len(ends) else np.asarray(ends, dtype=np.int64)))
+        self._chunk_postings += len(docs)
+        if self._chunk_postings >= CHUNK_POSTINGS:
+            self._flush()
+
+    def _flush(self) -> None:
+        chunk, self._chunk, self._chunk_postings = self._chunk, [], 0
+        if not chunk:
+            return
+        lens = [len(v[2]) for v in chunk]
+        base = np.cumsum([0] + lens[:-1], dtype=np.int64).tolist()
+        ends = np.concatenate([np.zeros(len(d), np.int64) + b if e is None else e + b
+                               for (d, _w, _v, e), b in zip(chunk, base, strict=True)])
+        counts, positions = decode_values(np.frombuffer(b"".join(v[2] for v in chunk), dtype=np.uint8), ends)
+        n_post = [len(v[0]) for v in chunk]
+        self.n_post += n_post
+        bounds = np.concatenate([[0], np.cumsum(counts)])[np.cumsum([0] + n_post)]
+        self.n_pos += np.diff(bounds).tolist()
+        parts = self._parts
+        parts["docs"].write(np.concatenate([v[0] for v in chunk]).astype(np.uint32).data)
+        parts["weights"].write(np.concatenate([v[1] for v in chunk]).data)
+        parts["counts"].write(counts.astype(np.uint32).data)
+        parts["positions"].write(positions.astype(np.uint32).data)
+
+    def write(self) -> Path:
+        """Finish: the sidecar file, in place of any older one (a temporary file renamed)."""
+        try:
+            self._flush()
+            hashes = np.array([key_hash(k) for k in self.keys], dtype=np.uint64)
+            order = np.argsort(hashes, kind="stable")
+            small = {
+                "hashes": hashes[order],
+                "order": order.astype(np.uint32),
+                "key_ends": np.cumsum([len(k) for k in self.keys], dtype=np.int64).astype(np.uint64),
+                "keys": np.frombuffer(b"".join(self.keys), dtype=np.uint8),
+                "post_start": np.cumsum([0] + self.n_post, dtype=np.int64),
+                "pos_start": np.cumsum([0] + self.n_pos, dtype=np.int64),
+            }
+            return _save(self.path, self.doc_count, small, self._parts)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for f in self._parts.values():
+            f.close()
+            Path(f.name).unlink(missing_ok=True)
+
+
+CHUNK_POSTINGS = 500_000  # postings decoded and written at a time (Builder)
+
+
+def _streamed_dtype(name: str, f: Any, doc_count: int) -> np.dtype:
+    """The narrowest dtype a streamed uint32 array fits (the docs: from the document count)."""
+    if name == "weights":
+        return np.dtype(np.float32)
+    if name == "docs":
+        return np.dtype(np.uint16 if doc_count <= 1 << 16 else np.uint32)
+    f.seek(0)
+    top = 0
+    while block := f.read(1 << 22):
+        top = max(top, int(np.frombuffer(block, dtype=np.uint32).max()))
+    return np.dtype(np.uint16 if top < 1 << 16 else np.uint32)
+
+
+def _save(path: Path, doc_count: int, small: dict[str, np.ndarray], parts: dict[str, Any]) -> Path:
+    specs, offset = {}, 0
+    dtypes = {name: _streamed_dtype(name, f, doc_count) for name, f in parts.items()}
+    for name in _ARRAYS:
+        if name in small:
+            a = small[name]
+            specs[name] = [a.dtype.str, offset, int(len(a)), zlib.crc32(np.ascontiguousarray(a).data)]
+            nbytes = a.nbytes
+        else:
+            count = parts[name].seek(0, os.SEEK_END) // 4
+            specs[name] = [dtypes[name].str, offset, count, 0]
+            nbytes = count * dtypes[name].itemsize
+        offset += -(-nbytes // _ALIGN) * _ALIGN
+    head_len = len(json.dumps({"version": VERSION, "doc_count": doc_count, "arrays": specs}).encode()) + 64
+    start = -(-(len(MAGIC) + _HEAD.size + head_len) // _ALIGN) * _ALIGN
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        for name in _ARRAYS:
+            out.seek(start + specs[name][1])
+            if name in small:
+                out.write(np.ascontiguousarray(small[name]).data)
+                continue
+            f, crc = parts[name], 0
+            f.seek(0)
+            while block := f.read(1 << 22):
+                data = np.frombuffer(block, dtype=np.float32 if name == "weights" else np.uint32)
+                data = data.astype(dtypes[name], copy=False)
+                crc = zlib.crc32(data.data, crc)
+                out.write(data.data)
+            specs[name][3] = crc
+        out.truncate(start + offset)
+        head = json.dumps({"version": VERSION, "doc_count": doc_count, "arrays": specs}).encode()
+        head = head + b" " * (head_len - len(head))  # the CRCs are known now: same length, padded
+        out.seek(0)
+        out.write(MAGIC + _HEAD.pack(len(head)) + head)
+    os.replace(tmp, path)
+    return path
+
+
+def decode_values(data: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, positions) of Whoosh ``Positions`` values laid end to end in ``data`` (uint8), the i-th
+    ending at ``ends[i]`` (an empty value: no positions). Each is a big-endian uint count and a pickled list
+    of position deltas: the common case, every delta under 256 (one ``K`` opcode each), is read with numpy;
+    the others through the allowlisted unpickler."""
+    ends = np.asarray(ends, dtype=np.int64)
+    if not len(ends):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.concatenate([[0], ends[:-1]])
+    present = ends - starts >= 4
+    head = np.minimum(starts[:, None] + np.arange(4), max(len(data) - 1, 0))
+    n = np.where(present, (data[head].astype(np.int64) << np.array([24, 16, 8, 0])).sum(axis=1), 0)
+    # after the count: "\x80\x02" "]q\x00", then for several deltas a MARK "(", the deltas ("K" byte each),
+    # and "a" or "e", and maybe the STOP "."
+    first = starts + 4 + 5 + (n > 1)
+    stop = present & (data[np.maximum(ends - 1, 0)] == ord("."))
+    simple = present & (n > 0) & ((ends - first - stop - 1) == 2 * n)
+    mark = data[np.clip(first - 1, 0, max(len(data) - 1, 0))] == _MARK
+    simple &= (n == 1) | mark
+    out_start = np.concatenate([[0], np.cumsum(n)])
+    out = np.zeros(int(out_start[-1]), dtype=np.int64)
+    sel = np.flatnonzero(simple)
+    if len(sel):
+        k = n[sel]
+        owner = np.repeat(np.arange(len(sel)), k)
+        rel = np.arange(int(k.sum())) - (np.cumsum(k) - k)[owner]
+        src = first[sel][owner] + 2 * rel
+        bad = np.unique(owner[data[src] != _K])
+        deltas = data[src + 1].astype(np.int64)
+        total = np.cumsum(deltas)
+        before = np.concatenate([[0], total])[(np.cumsum(k) - k)]
+        out[out_start[sel][owner] + rel] = total - before[owner]
+        simple[sel[bad]] = False
+    rest = np.flatnonzero(present & ~simple).tolist()
+    if rest:
+        raw = data.tobytes()
+        for i in rest:
+            value = raw[starts[i]:ends[i]]
+            codes = safe_pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")
+            pos = np.cumsum(np.asarray(codes, dtype=np.int64))
+            out[out_start[i]:out_start[i] + len(pos)] = pos
+    return n, out
+
+
+def write_buffered(path: str | Path, doc_count: int, fields: Iterable[tuple[str, dict[bytes, Any]]]) -> Path:
+    """The sidecar of a segment from :class:`indexer.segments.BulkWriter`'s buffers: per field, term bytes ->
+    an object with ``ids``, ``weights`` (arrays) and the values end to end (``data``, ``ends``)."""
+    builder = Builder(path, doc_count)
+    try:
+        for fieldname, table in fields:
+            for tbytes in sorted(table):  # as Whoosh's term table, and as derive() reads them
+                p = table[tbytes]
+                ends = np.frombuffer(p.ends, dtype=np.uint64).astype(np.int64) if len(p.ends) else None
+                builder.add(key_of(fieldname, tbytes), np.frombuffer(p.ids, dtype=np.uint32),
+                            np.frombuffer(p.weights, dtype=np.float32), p.data, ends)
+    except BaseException:
+        builder.discard()
+        raise
+    return builder.write()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading
+
+
+class Sidecar:
+    """One segment's sidecar, memory-mapped. :meth:`open` returns None when there is none and raises
+    :class:`SidecarError` when it cannot be used."""
+
+    def __init__(self, path: Path, buf: Any, arrays: dict[str, np.ndarray], specs: dict) -> None:
+        self.path, self._buf, self._specs = path, buf, specs
+        for name in _ARRAYS:
+            setattr(self, name, arrays[name])
+        self.key_starts = np.concatenate([[0], self.key_ends[:-1]]).astype(np.int64)
+        self._keys = memoryview(self.keys)
+
+    @classmethod
+    def open(cls, path: str | Path, doc_count: int) -> Sidecar | None:
+        path = Path(path)
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise SidecarError(path, f"{e.strerror or e}") from e
+        try:
+            if bytes(buf[:len(MAGIC)]) != MAGIC:
+                raise SidecarError(path, "not a postings sidecar")
+            (hlen,) = _HEAD.unpack_from(buf, len(MAGIC))
+            head = json.loads(bytes(buf[len(MAGIC) + _HEAD.size:len(MAGIC) + _HEAD.size + hlen]))
+            if head.get("version") != VERSION:
+                raise SidecarError(path, f"format version {head.get('version')}, not {VERSION}")
+            if head.get("doc_count") != doc_count:
+                raise SidecarError(path, f"made for {head.get('doc_count')} documents, "
+                                   f"the segment has {doc_count}")
+            start = -(-(len(MAGIC) + _HEAD.size + hlen) // _ALIGN) * _ALIGN
+            arrays, specs = {}, head["arrays"]
+            for name in _ARRAYS:
+                dtype, offset, count, _crc = specs[name]
+                dt = np.dtype(dtype)
+                if start + offset + dt.itemsize * count > size:
+                    raise SidecarError(path, "shorter than its header says")
+                arrays[name] = np.frombuffer(buf, dtype=dt, count=count, offset=start + offset)
+            terms = len(arrays["hashes"])
+            if (len(arrays["post_start"]) != terms + 1 or len(arrays["pos_start"]) != terms + 1
+                    or len(arrays["key_ends"]) != terms or len(arrays["order"]) != terms
+                    or int(arrays["post_start"][-1]) != len(arrays["docs"])
+                    or int(arrays["pos_start"][-1]) != len(arrays["positions"])):
+                raise SidecarError(path, "its arrays do not add up")
+        except SidecarError:
+            raise
+        except (ValueError, KeyError, TypeError, struct.error) as e:
+            raise SidecarError(path, f"unreadable header ({e})") from e
+        return cls(path, buf, arrays, specs)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the arrays' contents (CRC-32 of each against the header): [] when sound."""
+        return [f"array {name!r} does not match its checksum" for name in _ARRAYS
+                if zlib.crc32(np.ascontiguousarray(getattr(self, name)).data) != self._specs[name][3]]
+
+    def find(self, fieldname: str, tbytes: bytes) -> int | None:
+        """The term's number in the sidecar, or None when the segment does not have it."""
+        key = key_of(fieldname, tbytes)
+        h = np.uint64(key_hash(key))
+        i = int(np.searchsorted(self.hashes, h))
+        hashes, starts, ends = self.hashes, self.key_starts, self.key_ends
+        while i < len(hashes) and hashes[i] == h:
+            t = int(self.order[i])
+            if self._keys[starts[t]:int(ends[t])] == key:
+                return t
+            i += 1
+        return None
+
+    def term(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(docs, weights, counts, first position's index) of term i's postings: views of the file."""
+        s, e = int(self.post_start[i]), int(self.post_start[i + 1])
+        return self.docs[s:e], self.weights[s:e], self.counts[s:e], int(self.pos_start[i])
+
+    def doc_frequency(self, i: int) -> int:
+        return int(self.post_start[i + 1] - self.post_start[i])
+
+
+def segment_folder(seg: Any) -> str | None:
+    """The directory a Whoosh segment reader's files are in (None: not on disk)."""
+    return getattr(getattr(seg, "_storage", None), "folder", None)
+
+
+def open_for(seg: Any) -> Sidecar | None:
+    """The sidecar of one Whoosh segment reader: None when it has none (or is not on disk); raises
+    :class:`SidecarError` when there is one that cannot be used."""
+    folder = segment_folder(seg)
+    if folder is None:
+        return None
+    return Sidecar.open(path_for(folder, seg.segment().segment_id()), seg.doc_count_all())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Whoosh's posting blocks
+
+
+def leaf_postings(seg: Any, fieldname: str, tbytes: bytes) -> tuple[list, list, list | None] | None:
+    """(delta-coded ids, weights, encoded values or None) of one term in one Whoosh W3 segment reader, read
+    block by block from its postings file; None when the term is absent. Raises on an unknown layout
+    (whoosh-reloaded is pinned to 2.7.5, whose private layout this relies on)."""
+    from whoosh.reading import TermNotFound
+
+    terms = seg._terms
+    try:
+        ti = terms.term_info(fieldname, tbytes)
+    except (KeyError, TermNotFound):
+        return None
+    if ti.is_inlined():
+        ids, weights, values = ti.inlined_postings()
+        ids = list(ids)
+        return [b - a for a, b in zip([0, *ids], ids, strict=False)], list(weights), \
+            (list(values) if values else None)
+    offset, length = ti.extent()
+    if isinstance(length, tuple):  # whoosh 2.7.5 unpacks it as a 1-tuple
+        length = length[0]
+    buf = terms._postfile.get(offset, length)
+    if buf[:4] != _BLOCK_MAGIC:
+        raise ValueError("unknown posting block layout")
+    bio = io.BytesIO(buf)
+    pos, total, prev_last = 4, len(buf), 0
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list | None = []
+    while pos < total:
+        (blen,) = _INT.unpack_from(buf, pos)
+        pos += 4
+        last = blen < 0
+        end = pos + (-blen if last else blen)
+        bio.seek(pos)
+        count, maxid, _maxw, comp, _mn, _mx = safe_pickle.load(bio)
+        data = buf[bio.tell():end]
+        if comp:
+            data = zlib.decompress(data)
+        bids, bweights, bvalues = safe_pickle.loads(data)
+        ids.append(bids[0] - prev_last)
+        ids.extend(bids[1:])
+        prev_last = maxid
+        if bweights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(bweights, float):
+            weights.extend([bweights] * count)
+        else:
+            weights.extend(bweights)
+        if values is not None:
+            if isinstance(bvalues, tuple):
+                values.extend(bvalues)
+            else:  # fixed-size or no values: positions are not needed for such fields
+                values = None
+        pos = end
+        if last:
+            break
+    return ids, weights, values
+
+
+def derive(seg: Any, path: str | Path | None = None) -> Path:
+    """Write the sidecar of a finished Whoosh segment (reader ``seg``) from its own posting blocks."""
+    if path is None:
+        path = path_for(segment_folder(seg), seg.segment().segment_id())
+    builder = Builder(path, seg.doc_count_all())
+    try:
+        for fieldname, tbytes in seg.all_terms():
+            got = leaf_postings(seg, fieldname, tbytes)
+            if got is None:
+                continue
+            deltas, weights, values = got
+            data, ends = b"", None
+            if values and all(isinstance(v, bytes) for v in values):
+                data = b"".join(values)
+                ends = np.cumsum([len(v) for v in values], dtype=np.int64)
+            builder.add(key_of(fieldname, tbytes), np.cumsum(np.asarray(deltas, dtype=np.int64)), weights,
+                        data, ends)
+    except BaseException:
+        builder.discard()
+        raise
+    return builder.write()
+
+
+def segment_problems(folder: str | Path, segment_id: str, doc_count: int, terms: int,
+                     postings: int) -> list[tuple[str, str]]:
+    """(file, problem) for what is wrong with one segment's sidecar, for ``presse check``, given the terms
+    and postings Whoosh's files hold: [] when it is sound or there is none (Whoosh's postings serve)."""
+    path = path_for(folder, segment_id)
+    try:
+        car = Sidecar.open(path, doc_count)
+    except SidecarError as e:
+        return [(path.name, e.why)]
+    if car is None:
+        return []
+    found = car.problems()
+    if not found and (len(car.hashes), len(car.docs)) != (terms, postings):
+        found = [f"holds {len(car.hashes)} terms and {len(car.docs)} postings where the segment has {terms} "
+                 f"and {postings}"]
+    return [(path.name, why) for why in found]
+
+
+def refresh(ix: Any) -> list[str]:
+    """After a commit: write the sidecar of each segment of ``ix``'s latest generation that has none, or
+    one that cannot be used or fails its checksums. Whoosh deletes a segment's sidecar with its other files.
+    Returns the names of the files written."""
+    written = []
+    with ix.reader() as reader:
+        for seg, _base in reader.leaf_readers():
+            if segment_folder(seg) is None:
+                continue
+            try:
+                car = open_for(seg)
+                if car is not None and not car.problems():
+                    continue
+            except SidecarError:
+                pass
+            try:
+                written.append(derive(seg).name)
+            except (OSError, ValueError):  # a full disk, a damaged segment: searches use Whoosh's postings
+                continue
+    return written
