@@ -355,7 +355,9 @@ class Sidecar:
 
 def segment_folder(seg: Any) -> str | None:
     """The directory a Whoosh segment reader's files are in (None: not on disk)."""
-    return getattr(getattr(seg, "_storage", None), "folder", None)
+    storage = getattr(seg, "_storage", None)
+    storage = getattr(storage, "b", storage)  # a compound segment: its files over the index's directory
+    return getattr(storage, "folder", None)
 
 
 def open_for(seg: Any) -> Sidecar | None:

@@ -153,7 +153,8 @@ class BulkWriter(SegmentWriter):
             fw.finish_field()
         fw.close()
         folder = getattr(self.storage, "folder", None)
-        if folder is not None:  # the numpy search path's arrays of this segment (indexer.postings)
+        if folder is not None and not self.compound:  # the numpy search path's arrays of this segment
+            # (indexer.postings; a compound segment would take the file in: it gets it after the commit)
             postings.write_buffered(postings.path_for(folder, self.newsegment.segment_id()), self.docnum,
                                     ((name, self._terms[name]) for name in sorted(self._terms)))
         self._terms.clear()

@@ -395,7 +395,7 @@ class IndexArrays:
                     continue
                 docs, w, counts, start = car.term(i)
                 ids, values = docs.astype(np.int64), None
-                if len(ids) and (ids[-1] >= seg.doc_count_all() or (len(ids) > 1 and ids.min() != ids[0])):
+                if len(ids) and (ids[-1] >= seg.doc_count_all() or not (np.diff(ids) > 0).all()):
                     # a damaged sidecar (presse check names it): this segment's postings come from Whoosh
                     self.sidecar_problems.append(f"{car.path.name}: postings out of range or order")
                     car = self.sidecars[k] = None
