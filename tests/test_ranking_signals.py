@@ -152,3 +152,43 @@ def test_a_question_is_told_from_a_keyword_lookup(searcher):
     keywords = searcher._plan(SearchOptions.make("mesures plan conservation grizzli"))
     assert question.compiled.stopwords > 0 and question.long_query and question.signals.sentence
     assert keywords.compiled.stopwords == 0 and not keywords.long_query and not keywords.signals.sentence
+
+
+SPF = SHARED / "eval" / "spf"
+
+
+@pytest.fixture(scope="module")
+def spf_tune():
+    """The service-public questions of bench.knownitem's tune half, and an index of their answer pages among
+    the first 800 pages of the collection (the real pages, through the ingester)."""
+    from bench.knownitem import half
+    from bench.relevance import load_eval
+    from corpus.inputs import read_paths
+
+    if not (SPF / "docs.jsonl").is_file():
+        pytest.skip("../shared/eval/spf is missing")
+    queries, qrels = load_eval(SPF)
+    tune = {q: (queries[q], rel) for q, rel in qrels.items() if q in queries and half(q) == "tune"}
+    wanted = set().union(*(rel for _, rel in tune.values()))
+    pages = [x for x in read_paths([SPF / "docs.jsonl"]) if isinstance(x, Statement)]
+    return tune, [p for k, p in enumerate(pages) if k < 800 or p.id in wanted]
+
+
+def _spf_mrr(index_dir: Path, tune: dict) -> float:
+    total = 0.0
+    with Searcher(index_dir) as s:
+        for text, rel in tune.values():
+            ids = _ids(s.search(text, limit=10))
+            total += next((1 / r for r, i in enumerate(ids, 1) if i in rel), 0.0)
+    return total / len(tune)
+
+
+def test_query_words_in_the_opening_lines_lift_the_page_that_opens_on_them(spf_tune, tmp_path, monkeypatch):
+    """The lead signal: a page whose first LEAD_WINDOW words hold the question's words is the one that is
+    about them; on the service-public questions (tune half) it raises MRR@10."""
+    tune, pages = spf_tune
+    index_dir = index_statements(pages, tmp_path / "spf")
+    with_lead = _spf_mrr(index_dir, tune)
+    monkeypatch.setattr(ranking, "LEAD_WEIGHT", 0.0)
+    without = _spf_mrr(index_dir, tune)
+    assert with_lead > without + 0.01, (with_lead, without)
