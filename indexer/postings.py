@@ -9,10 +9,10 @@ with its segment), memory-mapped by the searcher, so a term is a binary search a
 Layout: ``MAGIC``, a little-endian uint32 header length, a JSON header (format version, document count,
 and for each array its dtype, byte offset, length and CRC-32), then the arrays, 64-byte aligned:
 
-- ``keys`` and ``key_ends``: the terms' keys (the field name, a NUL byte, the term bytes) end to end, in
-  Whoosh's term order; ``hashes`` (uint64, ascending): a 64-bit BLAKE2b of each key, and ``order``: the
-  term each hash belongs to, so a term is found by a binary search and a hash collision told apart by
-  comparing keys;
+- ``keys`` and ``key_ends``: the terms' keys (the field name, a NUL byte, the term bytes) end to end,
+  sorted (a prefix's terms are a binary search away); ``hashes`` (uint64, ascending): a 64-bit BLAKE2b of
+  each key, and ``order``: the term each hash belongs to, so a term is found by a binary search and a
+  hash collision told apart by comparing keys;
 - ``post_start`` (int64, terms + 1): term t's postings are ``post_start[t]:post_start[t + 1]`` of
   ``docs`` (segment document numbers, deleted ones included, as Whoosh has them; uint16 in a segment of up
   to 65,536 documents), ``weights`` (float32, Whoosh's posting weight) and ``counts`` (positions a posting
@@ -155,6 +155,7 @@ class Builder:
 
 
 CHUNK_POSTINGS = 500_000  # postings decoded and written at a time (Builder)
+FOUND_CACHE = 100_000  # term lookups remembered per sidecar (Sidecar.find)
 
 
 def _streamed_dtype(name: str, f: Any, doc_count: int) -> np.dtype:
@@ -284,6 +285,7 @@ class Sidecar:
             setattr(self, name, arrays[name])
         self.key_starts = np.concatenate([[0], self.key_ends[:-1]]).astype(np.int64)
         self._keys = memoryview(self.keys)
+        self._found: dict[tuple[str, bytes], int | None] = {}
 
     @classmethod
     def open(cls, path: str | Path, doc_count: int) -> Sidecar | None:
@@ -332,8 +334,19 @@ class Sidecar:
                 if zlib.crc32(np.ascontiguousarray(getattr(self, name)).data) != self._specs[name][3]]
 
     def find(self, fieldname: str, tbytes: bytes) -> int | None:
-        """The term's number in the sidecar, or None when the segment does not have it."""
-        key = key_of(fieldname, tbytes)
+        """The term's number in the sidecar, or None when the segment does not have it (remembered: a
+        query's words are looked up for their frequencies and again for their postings)."""
+        found = self._found
+        try:
+            return found[(fieldname, tbytes)]
+        except KeyError:
+            pass
+        if len(found) >= FOUND_CACHE:
+            found.clear()
+        t = found[(fieldname, tbytes)] = self._find(key_of(fieldname, tbytes))
+        return t
+
+    def _find(self, key: bytes) -> int | None:
         h = np.uint64(key_hash(key))
         i = int(np.searchsorted(self.hashes, h))
         hashes, starts, ends = self.hashes, self.key_starts, self.key_ends
@@ -343,6 +356,28 @@ class Sidecar:
                 return t
             i += 1
         return None
+
+    def key(self, t: int) -> bytes:
+        return bytes(self._keys[self.key_starts[t]:int(self.key_ends[t])])
+
+    def expand(self, fieldname: str, prefix: bytes) -> list[bytes]:
+        """The terms of a field that start with ``prefix``, in order (the keys are sorted)."""
+        want = key_of(fieldname, prefix)
+        lo, hi = 0, len(self.key_ends)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.key(mid) < want:
+                lo = mid + 1
+            else:
+                hi = mid
+        out, skip = [], len(want) - len(prefix)
+        while lo < len(self.key_ends):
+            k = self.key(lo)
+            if not k.startswith(want):
+                break
+            out.append(k[skip:])
+            lo += 1
+        return out
 
     def term(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """(docs, weights, counts, first position's index) of term i's postings: views of the file."""
@@ -437,7 +472,7 @@ def derive(seg: Any, path: str | Path | None = None) -> Path:
         path = path_for(segment_folder(seg), seg.segment().segment_id())
     builder = Builder(path, seg.doc_count_all())
     try:
-        for fieldname, tbytes in seg.all_terms():
+        for fieldname, tbytes in sorted(seg.all_terms()):  # by key, as BulkWriter writes them
             got = leaf_postings(seg, fieldname, tbytes)
             if got is None:
                 continue

@@ -134,10 +134,12 @@ EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), None)
 def fast_whoosh() -> None:
     """Install the fast ways of reading Whoosh's files that a searcher relies on (each is idempotent and
     leaves a layout it does not know alone): :func:`lazy_buffer_files`, :func:`fast_column_offsets`,
-    :func:`fast_term_lookups`. Called by ``Searcher`` before it opens an index (not on import)."""
+    :func:`fast_term_lookups`, :func:`fast_prefixes`. Called by ``Searcher`` before it opens an index (not on
+    import)."""
     lazy_buffer_files()
     fast_column_offsets()
     fast_term_lookups()
+    fast_prefixes()
 
 
 def lazy_buffer_files() -> bool:
@@ -276,14 +278,64 @@ def fast_term_lookups() -> bool:
         return info.from_bytes(value)
 
     def doc_frequency(self, fieldname, tbytes):
+        car = self.__dict__.get(SIDECAR)
+        if car is not None:
+            t = car.find(fieldname, tbytes)
+            if t is None:
+                raise KeyError(tbytes)
+            return car.doc_frequency(t)
         value = _raw(self, fieldname, tbytes)
         if value is None:
             raise KeyError(tbytes)  # as the hash table's own lookup: SegmentReader answers 0
         return st.unpack(value[: st.size])[2]
 
-    cls._presse_uncached = (cls.term_info, cls.doc_frequency)
-    cls.term_info, cls.doc_frequency = term_info, doc_frequency
+    def __contains__(self, term):
+        car = self.__dict__.get(SIDECAR)
+        if car is not None:
+            return car.find(*term) is not None
+        return _raw(self, *term) is not None
+
+    cls._presse_uncached = (cls.term_info, cls.doc_frequency, cls.__contains__)
+    cls.term_info, cls.doc_frequency, cls.__contains__ = term_info, doc_frequency, __contains__
     cls._presse_cached = True
+    return True
+
+
+SIDECAR = "_presse_sidecar"  # a W3 terms reader's postings sidecar, set by IndexArrays (indexer.postings)
+
+
+def fast_prefixes() -> bool:
+    """Make a segment reader (and a multi-segment reader whose segments all have one) expand a prefix
+    through its postings sidecar's sorted keys, not a walk of Whoosh's on-disk term table in Python.
+    Same words, in the same order. Idempotent; left alone on a layout it does not know."""
+    from whoosh.reading import MultiReader, SegmentReader
+
+    if getattr(SegmentReader, "_presse_prefixes", False):
+        return True
+    if not all(callable(getattr(c, "_text_to_bytes", None)) for c in (SegmentReader, MultiReader)):
+        return False
+    seg_expand, multi_expand = SegmentReader.expand_prefix, MultiReader.expand_prefix
+
+    def sidecar(reader):
+        terms = getattr(reader, "_terms", None)
+        return getattr(terms, "__dict__", {}).get(SIDECAR)
+
+    def segment_expand_prefix(self, fieldname, prefix):
+        car = sidecar(self)
+        if car is None:
+            return seg_expand(self, fieldname, prefix)
+        self._test_field(fieldname)
+        return iter(car.expand(fieldname, self._text_to_bytes(fieldname, prefix)))
+
+    def multi_expand_prefix(self, fieldname, prefix):
+        cars = [sidecar(r) for r in self.readers]
+        if not cars or any(c is None for c in cars):
+            return multi_expand(self, fieldname, prefix)
+        prefix = self._text_to_bytes(fieldname, prefix)
+        return iter(sorted({w for c in cars for w in c.expand(fieldname, prefix)}))
+
+    SegmentReader.expand_prefix, MultiReader.expand_prefix = segment_expand_prefix, multi_expand_prefix
+    SegmentReader._presse_prefixes = True
     return True
 
 
@@ -341,11 +393,17 @@ class IndexArrays:
         self.sidecars = [self._sidecar(seg) for seg, _ in self.leaves]
 
     def _sidecar(self, seg) -> sidecars.Sidecar | None:
+        """The segment's sidecar, also given to its terms reader (frequencies, prefixes: fast_term_lookups,
+        fast_prefixes)."""
         try:
-            return sidecars.open_for(seg)
+            car = sidecars.open_for(seg)
         except sidecars.SidecarError as e:
             self.sidecar_problems.append(str(e))
-            return None
+            car = None
+        terms = getattr(seg, "_terms", None)
+        if car is not None and hasattr(terms, "__dict__"):
+            terms.__dict__[SIDECAR] = car
+        return car
 
     # -- documents ------------------------------------------------------------------------------------------
 
@@ -399,6 +457,7 @@ class IndexArrays:
                     # a damaged sidecar (presse check names it): this segment's postings come from Whoosh
                     self.sidecar_problems.append(f"{car.path.name}: postings out of range or order")
                     car = self.sidecars[k] = None
+                    seg._terms.__dict__.pop(SIDECAR, None)
             if car is None:
                 got = self._leaf_postings(seg, fieldname, tbytes)
                 if not got or not got[0]:

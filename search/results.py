@@ -88,6 +88,9 @@ def title_from_body(body: str, size: int = 90) -> str:
     return line[: cut if cut > size // 2 else size].rstrip(" ,;:") + " …"
 
 
+FIELDS_CACHE = 4096  # documents whose stored fields a DocStore remembers
+
+
 class DocStore:
     """Stored fields of the statements of one Whoosh searcher, by document number or by id.
 
@@ -98,9 +101,18 @@ class DocStore:
     def __init__(self, searcher, ids: Callable[[], dict[bytes, list[int]] | None] | None = None):
         self.searcher = searcher
         self.ids = ids
+        self._fields: dict[int, dict[str, Any]] = {}
 
     def fields(self, d: int) -> dict[str, Any]:
-        return self.searcher.stored_fields(d)
+        """A document's stored fields (read only: the dict is shared). Remembered, a bounded number: a
+        search reads a hit's fields, its other version's and its duplicates', some twice (collapse, the
+        hit, its translation entry), and Whoosh unpickles them at each read."""
+        got = self._fields.get(d)
+        if got is None:
+            if len(self._fields) >= FIELDS_CACHE:
+                self._fields.clear()
+            got = self._fields[d] = self.searcher.stored_fields(d)
+        return got
 
     def docnum(self, sid: Any) -> int | None:
         if sid is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from whoosh import index as windex
+from whoosh.reading import SegmentReader
 
 from indexer import integrity, optimize
 from indexer import postings as sidecars
@@ -164,3 +165,32 @@ def test_decode_values_reads_whoosh_s_encodings():
     counts, flat = sidecars.decode_values(np.frombuffer(b"".join(raw), np.uint8), ends)
     assert counts.tolist() == [len(p) for p in lists] * 2
     assert flat.tolist() == [x for p in lists * 2 for x in p]
+
+
+def test_frequencies_membership_and_prefixes_from_the_sidecar_are_whoosh_s(segments):  # noqa: F811
+    """Once a searcher's fast path has opened the sidecars, a term's document frequency, whether the index
+    has it, and a prefix's words (fastpath.fast_term_lookups, fast_prefixes) come from them: the same
+    answers as Whoosh's term tables, per segment and over all segments."""
+    s = Searcher(segments)
+    plain = windex.open_dir(str(segments)).reader()  # nothing attached: Whoosh's own tables
+    try:
+        s.numpy_matcher()
+        reader = s._s.reader()
+        assert all(seg._terms.__dict__.get(fastpath.SIDECAR) for seg, _ in reader.leaf_readers())
+        assert getattr(SegmentReader, "_presse_prefixes", False)
+        terms = list(plain.all_terms())
+        absent = [("body_fr", b"zzznotaword"), ("title_en", b"aaa0"), ("group", b"nogroup")]
+        for f, t in terms[::3] + absent:
+            assert reader.doc_frequency(f, t) == plain.doc_frequency(f, t), (f, t)
+            assert ((f, t) in reader) == ((f, t) in plain), (f, t)
+        for field in ("body_en", "body_fr", "title_fr", "source_text", "id"):
+            words = list(plain.lexicon(field))
+            prefixes = {w[:k] for w in words[::5] for k in (1, 2, 4)} | {b"", b"zzzq"}
+            for p in sorted(prefixes):
+                assert list(reader.expand_prefix(field, p)) == list(plain.expand_prefix(field, p)), (field, p)
+            for (seg, _), (own, _) in zip(reader.leaf_readers(), plain.leaf_readers(), strict=True):
+                for p in sorted(prefixes)[::7]:
+                    assert list(seg.expand_prefix(field, p)) == list(own.expand_prefix(field, p))
+    finally:
+        plain.close()
+        s.close()

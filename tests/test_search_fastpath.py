@@ -299,7 +299,7 @@ def test_remembered_term_lookups_answer_as_whoosh_s_own(segments):
     try:
         cls = whoosh3.W3TermsReader
         assert getattr(cls, "_presse_cached", False)
-        own_info, own_df = cls._presse_uncached
+        own_info, own_df, _own_contains = cls._presse_uncached
 
         def answer(f, *args):
             try:
@@ -323,3 +323,30 @@ def test_remembered_term_lookups_answer_as_whoosh_s_own(segments):
         assert s.search("yukon").total == s.search("yukon").total > 0
     finally:
         s.close()
+
+
+def test_stored_fields_are_read_once_a_document(one_segment):
+    """search.results.DocStore remembers stored fields: a hit, its other version and its duplicates are
+    read from Whoosh once, however often a search (or the next one) needs them; the same answers."""
+    s, fresh = Searcher(one_segment), Searcher(one_segment)
+    reads: list[int] = []
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def stored_fields(self, d):
+            reads.append(d)
+            return self.inner.stored_fields(d)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    s.store.searcher = Counting(s.store.searcher)
+    try:
+        for q in ("yukon", "covid vaccine", "zyglophonique", "yukon"):
+            assert s.search(q).to_dict() == fresh.search(q).to_dict(), q
+        assert reads and len(reads) == len(set(reads))
+    finally:
+        s.close()
+        fresh.close()
