@@ -156,6 +156,7 @@ class Builder:
 
 CHUNK_POSTINGS = 500_000  # postings decoded and written at a time (Builder)
 FOUND_CACHE = 100_000  # term lookups remembered per sidecar (Sidecar.find)
+DIR_STEP = 512  # hashes a step of a sidecar's in-memory directory of its hash table spans (Sidecar.find)
 
 
 def _streamed_dtype(name: str, f: Any, doc_count: int) -> np.dtype:
@@ -283,8 +284,10 @@ class Sidecar:
         self.path, self._buf, self._specs = path, buf, specs
         for name in _ARRAYS:
             setattr(self, name, arrays[name])
-        self.key_starts = np.concatenate([[0], self.key_ends[:-1]]).astype(np.int64)
         self._keys = memoryview(self.keys)
+        # every DIR_STEP-th hash, in memory: a lookup searches it, then one page of the mapped hashes,
+        # instead of a binary search touching a page of the file at each step
+        self._dir = np.array(self.hashes[::DIR_STEP])
         self._found: dict[tuple[str, bytes], int | None] = {}
 
     @classmethod
@@ -348,17 +351,18 @@ class Sidecar:
 
     def _find(self, key: bytes) -> int | None:
         h = np.uint64(key_hash(key))
-        i = int(np.searchsorted(self.hashes, h))
-        hashes, starts, ends = self.hashes, self.key_starts, self.key_ends
+        lo = max(int(self._dir.searchsorted(h)) - 1, 0) * DIR_STEP
+        hashes = self.hashes
+        i = lo + int(hashes[lo:lo + DIR_STEP + 1].searchsorted(h))
         while i < len(hashes) and hashes[i] == h:
             t = int(self.order[i])
-            if self._keys[starts[t]:int(ends[t])] == key:
+            if self.key(t) == key:
                 return t
             i += 1
         return None
 
     def key(self, t: int) -> bytes:
-        return bytes(self._keys[self.key_starts[t]:int(self.key_ends[t])])
+        return bytes(self._keys[int(self.key_ends[t - 1]) if t else 0:int(self.key_ends[t])])
 
     def expand(self, fieldname: str, prefix: bytes) -> list[bytes]:
         """The terms of a field that start with ``prefix``, in order (the keys are sorted)."""

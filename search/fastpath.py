@@ -83,12 +83,29 @@ class PositionTable:
         part, j = self.parts[k], i - self.bounds[k]
         if len(part) == 1:
             return decode_positions(part[0][j])
+        lo, hi = self._spans(part)
+        return part[2][int(lo[j]):int(hi[j])].tolist()
+
+    def many(self, idx: list[int]) -> list[list[int]]:
+        """Positions of each of the postings ``idx`` (ascending)."""
+        if len(self.parts) != 1 or len(self.parts[0]) == 1:
+            return [self.at(i) for i in idx]
+        part = self.parts[0]
+        lo, hi = self._spans(part)
+        flat = part[2]
+        return [flat[a:b].tolist() for a, b in zip(lo[idx].tolist(), hi[idx].tolist(), strict=True)]
+
+    @staticmethod
+    def _spans(part: list) -> tuple[np.ndarray, np.ndarray]:
+        """(first, end) in the flat positions of each kept posting of a sidecar part, worked out once."""
         if part[4] is None:
             counts = part[0].astype(np.int64)
             ends = part[1] + np.cumsum(counts)
-            part[4] = (ends - counts, ends) if part[3] is None else ((ends - counts)[part[3]], ends[part[3]])
-        lo, hi = part[4]
-        return part[2][int(lo[j]):int(hi[j])].tolist()
+            starts = ends - counts
+            if part[3] is not None:
+                starts, ends = starts[part[3]], ends[part[3]]
+            part[4] = (starts, ends)
+        return part[4]
 
 
 @dataclass
@@ -104,6 +121,10 @@ class Postings:
     def positions_at(self, i: int) -> list[int]:
         """Positions of the i-th posting (the field stores positions)."""
         return self.table.at(i)
+
+    def positions_of(self, idx: list[int]) -> list[list[int]]:
+        """Positions of each of the postings ``idx`` (ascending)."""
+        return self.table.many(idx)
 
     def positions(self, doc: int) -> list[int] | None:
         """Positions of the term in one document (None if it does not contain it)."""
@@ -391,6 +412,8 @@ class IndexArrays:
         self.fast_reads = True
         self.sidecar_problems: list[str] = []  # sidecars not used (damaged, stale): Whoosh's postings instead
         self.sidecars = [self._sidecar(seg) for seg, _ in self.leaves]
+        self._counts = [seg.doc_count_all() for seg, _ in self.leaves]
+        self._deletions = [seg.has_deletions() for seg, _ in self.leaves]
 
     def _sidecar(self, seg) -> sidecars.Sidecar | None:
         """The segment's sidecar, also given to its terms reader (frequencies, prefixes: fast_term_lookups,
@@ -453,9 +476,8 @@ class IndexArrays:
                     continue
                 docs, w, counts, start = car.term(i)
                 ids, values = docs.astype(np.int64), None
-                if len(ids) and (ids[-1] >= seg.doc_count_all() or not (np.diff(ids) > 0).all()):
-                    # a damaged sidecar (presse check names it): this segment's postings come from Whoosh
-                    self.sidecar_problems.append(f"{car.path.name}: postings out of range or order")
+                if ids.max() >= self._counts[k]:  # a damaged sidecar (presse check names it): from Whoosh
+                    self.sidecar_problems.append(f"{car.path.name}: postings beyond the segment's documents")
                     car = self.sidecars[k] = None
                     seg._terms.__dict__.pop(SIDECAR, None)
             if car is None:
@@ -465,7 +487,7 @@ class IndexArrays:
                 ids = np.cumsum(np.asarray(got[0], dtype=np.int64))
                 w, values = np.asarray(got[1], dtype=np.float32), got[2]
             keep = None
-            if seg.has_deletions():  # the cached live mask: one lookup a posting, no set to sort per term
+            if self._deletions[k]:  # the cached live mask: one lookup a posting, no set to sort per term
                 mask = self.live[ids + base]
                 if not mask.all():
                     keep = np.flatnonzero(mask)
@@ -487,6 +509,26 @@ class IndexArrays:
         ids = ids_parts[0] if len(ids_parts) == 1 else np.concatenate(ids_parts)
         w = w_parts[0] if len(w_parts) == 1 else np.concatenate(w_parts)
         return Postings(ids.astype(np.int32), np.asarray(w, dtype=np.float32), table)
+
+    def members(self, fieldname: str, text: str) -> list[int]:
+        """The live documents with a term (a duplicate group's members): straight from the sidecars when
+        every segment has one, without building (and caching) a posting list for a term read once."""
+        if any(car is None for car in self.sidecars):
+            return self.postings(fieldname, text).ids.tolist()
+        tbytes = self.schema[fieldname].to_bytes(text)
+        out: list[int] = []
+        for k, car in enumerate(self.sidecars):
+            t = car.find(fieldname, tbytes)
+            if t is None:
+                continue
+            docs = car.term(t)[0].astype(np.int64)
+            if len(docs) and docs.max() >= self._counts[k]:
+                return self.postings(fieldname, text).ids.tolist()  # damaged: _read_postings says so
+            docs += self.leaves[k][1]
+            if self._deletions[k]:
+                docs = docs[self.live[docs]]
+            out += docs.tolist()
+        return out
 
     def _leaf_postings(self, seg, fieldname: str, tbytes: bytes):
         """One segment's postings of a term from Whoosh's blocks (a segment without a sidecar)."""

@@ -449,7 +449,7 @@ class FastMatcher:
         want = np.asarray(docs, dtype=np.int64)
         idx = np.minimum(np.searchsorted(p.ids, want), len(p.ids) - 1)
         hit = p.ids[idx] == want
-        return {int(d): p.positions_at(i) for d, i in zip(want[hit].tolist(), idx[hit].tolist(), strict=True)}
+        return dict(zip(want[hit].tolist(), p.positions_of(idx[hit].tolist()), strict=True))
 
     def idf(self, fname: str, t: str) -> float:
         return self.searcher.idf(fname, t)
@@ -470,4 +470,4 @@ class FastMatcher:
         return self.x.dates
 
     def group_members(self, group: str) -> list[int]:
-        return self.x.postings("group", group).ids.tolist()
+        return self.x.members("group", group)

@@ -194,3 +194,21 @@ def test_frequencies_membership_and_prefixes_from_the_sidecar_are_whoosh_s(segme
     finally:
         plain.close()
         s.close()
+
+
+def test_group_members_and_positions_read_from_the_sidecars_are_whoosh_s(segments):  # noqa: F811
+    """FastMatcher.group_members reads a duplicate group's live documents straight from the sidecars, and
+    positions() many postings at a time: the same as Whoosh's matchers give."""
+    s = Searcher(segments)
+    try:
+        fast = s.numpy_matcher()
+        assert all(c is not None for c in fast.x.sidecars)
+        groups = [g.decode() for g in s._s.reader().lexicon("group")]
+        assert len(groups) > 50
+        for g in groups:
+            assert fast.group_members(g) == sorted(s.whoosh.group_members(g)), g
+        docs = list(range(0, fast.x.n, 3))
+        for t in ("yukon", "covid", "health", "government"):
+            assert fast.positions("body_en", t, docs) == s.whoosh.positions("body_en", t, docs), t
+    finally:
+        s.close()
