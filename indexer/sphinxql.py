@@ -6,7 +6,17 @@ its configuration (:func:`engine_config`), the shard layout read back from the s
 
 Layout. ``prefix`` (default "presse") names a distributed index on every server; it lists, as agents, one
 real-time index per language per shard: ``{prefix}_{fr|en|xx}_{shard}`` with fields ``title``, ``body`` and
-``source`` (folded, stemmed by ``libstemmer_fr``/``libstemmer_en``; ``xx``: any other language, folded only).
+``source``.
+
+Analysis. The engine indexes presse's own terms, not the raw text: each field is sent as the terms presse's
+analysis chain makes of it (:mod:`indexer.analysis`: elision, compounds, folding, stopwords, the light French
+stemmer, Porter2 in English), each tagged with its language (``fr_securit``), and searches are sent the same
+way, so the engine matches exactly what the embedded index matches (same totals, same candidates), which
+Sphinx's own ``libstemmer_fr`` (Snowball, heavier than presse's stemmer) and folding could not give. The
+engine itself only splits on spaces (``morphology = none``). What still differs: a compound's whole
+("covid19", which the embedded index puts at its first part's position) comes after the field's other
+terms, so only a phrase typed with that joined form can miss. Each row also carries its fields' lengths
+in terms (``tlen``, ``blen``): presse's BM25 reads them (:mod:`search.sphinxql`).
 A server listens for SphinxQL on its port and for agents (Sphinx's binary API) on the port after it: that is
 how a writer finds the SphinxQL port of each shard from ``DESCRIBE {prefix}``.
 
@@ -37,14 +47,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from unidecode import unidecode
-
-from indexer.analysis import LANGS
+from indexer.analysis import LANGS, analyzer
 from indexer.documents import stored_body
+from indexer.schema import text_lang
 
 SCHEME = "sphinxql"
 DEFAULT_PREFIX = "presse"
-MORPHOLOGY = {"fr": "libstemmer_fr", "en": "libstemmer_en", "xx": "none"}
 BATCH_ROWS = 200  # rows per REPLACE statement
 BATCH_BYTES = 4_000_000  # and at most about this much text per statement (max_packet_size is 32M)
 RETRIES = (0.5, 1.0, 2.0, 4.0)  # seconds before each new attempt at a batch whose connection dropped
@@ -52,7 +60,9 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0
 FIELDS = ("title", "body", "source")
 DAY_ZERO = 100_000  # the ``day`` attribute of 1970-01-01 (days after it; > 0 back to 1697; 0: no date)
-ATTRS = ("sid", "lang", "src", "year", "day", "grp", "pair", "stub", "doc")
+ATTRS = ("sid", "lang", "src", "year", "day", "grp", "pair", "stub", "tlen", "blen", "doc")
+SOURCE_TAG = ""  # the source field holds only the source's terms (folded, "xx" chain): no language tag
+EVERY_TERM = "__row__"  # in every row's source field: what a NOT alone is taken from (the engine needs one)
 
 
 class EngineError(ConnectionError):
@@ -144,25 +154,34 @@ def dropped(e: BaseException) -> bool:
 # Text and rows
 
 
-def _charset_table() -> str:
-    """Sphinx's folding table: ASCII letters and digits, and every Latin letter whose unidecode form is one
-    letter, listed one by one (2.2.11 refuses ranges mapped to one letter)."""
-    parts = ["0..9", "A..Z->a..z", "a..z", "_"]
-    for cp in range(0xC0, 0x250):
-        folded = unidecode(chr(cp)).lower()
-        if len(folded) == 1 and folded.isalpha():
-            parts.append(f"U+{cp:X}->{folded}")
-    return ", ".join(parts)
+def tagged(term: str, tag: str) -> str:
+    """A presse term as the engine holds it: its language tag, and only the characters the engine keeps in a
+    word (a folded term may hold others, e.g. "1/2" from "½")."""
+    term = NOT_KEPT.sub("", term)
+    return f"{tag}_{term}" if tag and term else term
 
 
-_MULTI = {cp: unidecode(chr(cp)) for cp in range(0xC0, 0x250)
-          if len(unidecode(chr(cp))) > 1 and unidecode(chr(cp)).isalpha()}
+NOT_KEPT = re.compile(r"[^a-z0-9_]")
+CHARSET_TABLE = "0..9, A..Z->a..z, a..z, _"  # the engine only splits presse's terms: no folding of its own
 
 
-def prefold(text: str) -> str:
-    """The text as sent to the engine: letters that fold to several (œ -> oe, æ -> ae, ß -> ss), which
-    charset_table cannot map, replaced here; the rest is folded by charset_table."""
-    return text.translate(_MULTI)
+def engine_terms(text: str, lang: str, tag: str | None = None) -> tuple[str, int]:
+    """A field's text as the engine indexes it, and its length in terms as the embedded index counts it.
+
+    The terms of presse's chain for ``lang`` (:func:`indexer.analysis.analyzer`), tagged ``tag`` (default:
+    the language), in order; a compound's whole, which shares its first part's position in the embedded
+    index, goes after all the others so that they keep their positions for phrases."""
+    tag = lang if tag is None else tag
+    terms: list[str] = []
+    wholes: list[str] = []
+    last = None
+    for t in analyzer(lang)(text, positions=True):
+        if t.pos == last:  # the term before was a compound's whole: same position as its first part
+            wholes.append(terms.pop())
+        terms.append(tagged(t.text, tag))
+        last = t.pos
+    out = [w for w in terms + wholes if w]
+    return " ".join(out), len(terms) + len(wholes)
 
 
 def doc_id(key: str) -> int:
@@ -201,14 +220,17 @@ def row(fields: dict[str, Any]) -> dict[str, Any]:
     if doc["date"]:
         day = (date.fromisoformat(doc["date"][:10]) - date(1970, 1, 1)).days + DAY_ZERO
     stub = bool(fields.get("duplicate_of"))  # an exact duplicate's stored-only stub: listed, never matched
+    lang = text_lang(doc.get("lang") or "")
+    title, tlen = engine_terms(doc.get("title") or "", lang) if not stub else ("", 0)
+    body, blen = engine_terms(doc["body"], lang) if not stub else ("", 0)
     return {
         "id": doc_id(str(doc["id"])),
-        "title": "" if stub else prefold(doc.get("title") or ""),
-        "body": "" if stub else prefold(doc["body"]),
-        "source": prefold(doc.get("source") or ""),
+        "title": title, "body": body,
+        "source": f"{engine_terms(doc.get('source') or '', 'xx', SOURCE_TAG)[0]} {EVERY_TERM}",
         "sid": str(doc["id"]), "lang": doc.get("lang") or "", "src": doc.get("source") or "",
         "year": int(doc["date"][:4]) if doc["date"] else 0, "day": day,
         "grp": signed(doc.get("group") or ""), "pair": doc_id(pair_key(doc)), "stub": int(stub),
+        "tlen": tlen, "blen": blen,
         "doc": json.dumps(doc, ensure_ascii=False, sort_keys=True, default=str),
     }
 
@@ -217,15 +239,16 @@ def row(fields: dict[str, Any]) -> dict[str, Any]:
 # Configuration
 
 
-def _rt_index(name: str, path: str, lang: str) -> str:
+def _rt_index(name: str, path: str) -> str:
     attrs = "\n".join(f"    rt_attr_{kind} = {a}" for kind, a in (
         ("string", "sid"), ("string", "lang"), ("string", "src"), ("uint", "year"), ("uint", "day"),
-        ("bigint", "grp"), ("bigint", "pair"), ("uint", "stub"), ("string", "doc")))
+        ("bigint", "grp"), ("bigint", "pair"), ("uint", "stub"), ("uint", "tlen"), ("uint", "blen"),
+        ("string", "doc")))
     fields = "\n".join(f"    rt_field = {f}" for f in FIELDS)
     return (f"index {name}\n{{\n    type = rt\n    path = {path}\n{fields}\n{attrs}\n"
-            f"    morphology = {MORPHOLOGY[lang]}\n    dict = keywords\n    min_prefix_len = 2\n"
+            f"    morphology = none\n    dict = keywords\n    min_prefix_len = 2\n"
             f"    rt_mem_limit = 256M\n    index_field_lengths = 1\n"
-            f"    charset_table = {_charset_table()}\n}}\n")
+            f"    charset_table = {CHARSET_TABLE}\n}}\n")
 
 
 def parse_server(spec: str, default_host: str) -> tuple[str, int]:
@@ -256,7 +279,7 @@ def engine_config(shards: int, servers: list[tuple[str, int]], data_dir: str,
         folder = f"{data_dir.rstrip('/')}/{port}"
         text = [f"# searchd for presse on {host}:{port} (SphinxQL; agents on {port + 1}). "
                 f"Data in {folder}: create it first.\n"]
-        text += [_rt_index(name, f"{folder}/{name}", name.split("_")[-2]) for name in local[(host, port)]]
+        text += [_rt_index(name, f"{folder}/{name}") for name in local[(host, port)]]
         text.append(f"index {prefix}\n{{\n    type = distributed\n" + "\n".join(agents) +
                     "\n    agent_connect_timeout = 1000\n    agent_query_timeout = 30000\n}\n")
         text.append(f"searchd\n{{\n    listen = {host}:{port}:mysql41\n    listen = {host}:{port + 1}\n"

@@ -7,23 +7,26 @@ collapsed and translations folded in (:func:`search.results.page_hits`), snippet
 (:mod:`search.snippets`, on the stored body each row carries), the JSON schema. ``open_searcher`` picks
 the engine: the embedded index unless an engine address is given.
 
-Matching, as on the embedded index: the plain words are all required first; when that finds fewer than a
-page, statements with any of them are ranked after (``mode == "any"``); stopwords are left out; operators,
-phrases, fields (title:, body:, source:), prefixes (word*) and the lang:/date: filters are honoured. The
-query is parsed by presse (:func:`search.query.compile_query`) and each word sent as its words (elided
-French articles dropped, ligatures unfolded); the engine folds and stems them per index.
+Matching, as on the embedded index, because it is the embedded index's: the query is compiled by presse
+(:func:`search.query.compile_query`, the all-word and any-word forms) and that compiled query is printed in
+SphinxQL (:func:`translate`) over the engine's rows, which hold presse's own terms (each field analysed by
+presse, :func:`indexer.sphinxql.engine_terms`). So the same statements match, totals and facets included:
+all the words first, any of them when that finds fewer than a page (``mode == "any"``), stopwords left out,
+operators, phrases, fields (title:, body:, source:), prefixes (word*) and the lang:/date: filters.
 
-Ranking: the engine picks the candidates by its BM25F (title weighted as on the embedded index, plain idf);
-presse then re-ranks them with its own code (:meth:`search.engine.Searcher._rank`: coverage, title,
-exactness, date, proximity, recency, the preferred language), reading the candidates' stored text through
-its own analysis chain (:class:`PoolMatcher`) and the words' document frequencies counted by the engine
-(:class:`RemoteStats`, one round trip).
+Ranking: the engine picks ENGINE_POOL times the embedded index's pool of candidates (:data:`RANKER`: the
+query words a field holds, then its BM25F); presse scores them with the embedded index's own BM25
+(:class:`PoolEvaluator`, :mod:`search.fastpath`'s arithmetic: per-field term frequencies from the candidates'
+stored text through presse's analysis chain, lengths from the rows, document frequencies, document count
+and average lengths counted by the engine, :class:`RemoteStats`), then ranks the best of them with its own
+code (:meth:`search.engine.Searcher._rank`: coverage, title, exactness, date, proximity, recency, the
+preferred language). No ranking policy is copied.
 
-What differs from the embedded index (the engine cannot do it, or not alike): the BM25F the signals are
-added to is the engine's (its idf is its shard's, its field lengths its own tokens'), a word's document
-frequency is counted over title and body together, typo correction and suggestions are not made, the
-query's language is not inferred (``query_lang`` is null), and related statements are found from the key
-words the engine's own statistics give (``CALL KEYWORDS``) rather than Whoosh's key terms.
+What differs from the embedded index: a Whoosh index counts its deleted documents in its statistics until
+they are merged away, the engine does not (so scores differ a little after updates); a candidate beyond the
+engine's pool cannot come back; a prefix query keeps the engine's order; typo correction and suggestions are
+not made, the query's language is not inferred (``query_lang`` is null), and related statements are found
+from the key words the engine's own statistics give (``CALL KEYWORDS``) rather than Whoosh's key terms.
 """
 
 from __future__ import annotations
@@ -31,33 +34,61 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh import query as wq
+from whoosh.util.numeric import length_to_byte
 
-from indexer.analysis import ELIDED_FR, LANGS, WORD, word_tokens
+from indexer.analysis import WORD, word_tokens
 from indexer.documents import stored_body
-from indexer.schema import text_lang
-from indexer.sphinxql import DAY_ZERO, Engine, EngineError, doc_id, dropped, error_text, prefold, signed
+from indexer.schema import TITLE_BOOST, text_lang
+from indexer.sphinxql import (
+    DAY_ZERO,
+    EVERY_TERM,
+    SOURCE_TAG,
+    Engine,
+    EngineError,
+    doc_id,
+    dropped,
+    engine_terms,
+    error_text,
+    signed,
+    tagged,
+)
 from search.engine import LONG_QUERY_WORDS, RELATED_MIN, SENTENCE_STOPWORDS, Plan, Searcher
-from search.fastpath import ticks
+from search.fastpath import LENGTH_TABLE, Evaluator, Unsupported, in_a_row, ticks
 from search.histogram import date_histogram, empty_histogram
 from search.options import IndexUnavailable, SearchError, SearchOptions
-from search.query import Filter, Group, Not, Phrase, Require, Word, analyse_query, compile_query, is_stopword
-from search.ranking import NO_DATE, RANK_POOL, TICKS_PER_DAY, UNIX_EPOCH_TICKS, Signals, bm25_idf
+from search.query import analyse_query, compile_query
+from search.ranking import (
+    BM25_B,
+    BM25_K1,
+    NO_DATE,
+    RANK_POOL,
+    RECENCY_POOL,
+    TICKS_PER_DAY,
+    UNIX_EPOCH_TICKS,
+    Signals,
+    bm25_idf,
+)
 from search.results import DocStore, Results, empty_facets, hit_facets, other_version, page_hits
 from search.snippets import Snippeter
 
-# The engine's order of the candidates presse re-ranks: the query words a field holds (the title 3 times
-# the body, as TITLE_BOOST), then BM25F; chosen on the tune half of the Yukon known-item lookups
-# (bench.sphinxql), among BM25F alone, proximity_bm25, sph04 and bm25 (before the re-ranking; with it, a
-# plain-idf BM25F alone scored the same on the tune half: 0.847 against 0.849).
-RANKER = ("expr('sum(word_count*user_weight)*10000+10000*bm25f(1.2,0.75,{title=3,body=1})'), "
-          "field_weights=(title=3,body=1)")
+# The engine's order of the candidates presse re-scores: the query words each field holds, then the engine's
+# BM25F. Chosen on the tune halves of the known-item lookups (bench.sphinxql) by how many of the embedded
+# index's top 10 are among the engine's best 200: Yukon 0.980, NSB 0.941, against 0.963 and 0.928 with the
+# title weighted 3 times, 0.71 with BM25F alone and 0.87 with Sphinx's bm25 ranker.
+RANKER = "expr('sum(word_count)*10000+10000*bm25f(1.2,0.75,{title=3,body=1})')"
+ENGINE_POOL = 2  # the engine's best (times the embedded index's pool) that presse's BM25 re-scores
+STATS_SECONDS = 60.0  # how long the engine's document counts are reused
+EVERY = f"(@source {EVERY_TERM})"  # every row (the engine cannot compute a NOT alone)
 MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many groups
 MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
 RELATED_TERMS = 15
@@ -83,81 +114,58 @@ def open_searcher(index_dir: str | Path | None = None, engine: str | None = None
 # The query, in SphinxQL
 
 
-def _terms(text: str) -> list[str]:
-    """The words of one query word as the engine tokenises them: elided French articles dropped."""
-    parts = re.findall(r"\w+", prefold(text))
-    if len(parts) > 1 and parts[0].lower() in ELIDED_FR:
-        parts = parts[1:]
-    return parts
-
-
-def _field(expr: str, name: str | None) -> str:
-    fields = {None: TEXT_FIELDS, "title": "@title", "body": "@body", "source": "@source"}[name]
-    return f"({fields} {expr})"
-
-
 @dataclass
 class Translated:
-    """A query tree in SphinxQL: the MATCH expression (None: none) and the filters it carried."""
+    """A compiled query in SphinxQL: the MATCH expression (None: none) and the filters it carried."""
 
     match: str | None
     filters: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
 
 
-class _Translator:
-    def __init__(self, mode: str) -> None:
-        self.mode = mode  # "all" or "any": the meaning of the default group
-        self.filters: list[tuple[str, Any]] = []
+def _target(fname: str) -> tuple[str, str]:
+    """The engine's field and the tag of presse's field (title_fr -> @title, fr; source_text -> @source)."""
+    if fname == "source_text":
+        return "@source", SOURCE_TAG
+    kind, lang = fname.split("_", 1)
+    return f"@{kind}", lang
 
-    def node(self, node: Any, top: bool = False) -> str | None:
-        if isinstance(node, Word):
-            if top and node.field is None and not node.prefix and is_stopword(node.text):
-                return None
-            parts = _terms(node.text)
-            if not parts:
-                return None
-            expr = f'"{" ".join(parts)}"' if len(parts) > 1 else parts[0]
-            return _field(expr + ("*" if node.prefix else ""), node.field)
-        if isinstance(node, Phrase):
-            parts = [p for w in node.text.split() for p in _terms(w)]
-            return _field(f'"{" ".join(parts)}"', node.field) if parts else None
-        if isinstance(node, Filter):
-            self.filters.append((node.field, node.value))
-            return None
-        if isinstance(node, Not):
-            inner = self.node(node.item)
-            return f"-{inner}" if inner else None
-        if isinstance(node, Require):
-            return self.node(node.item, top)
-        if isinstance(node, Group):
-            return self.group(node, top)
+
+def _node(q: Any, filters: list[tuple[str, Any]]) -> str | None:
+    """One node of a compiled Whoosh query (search.query) in SphinxQL's syntax; filters are set aside."""
+    if isinstance(q, wq.Term) and q.fieldname == "lang":
+        filters.append(("lang", q.text))
         return None
-
-    def group(self, node: Group, top: bool) -> str | None:
-        op = node.op if node.op != "default" else ("and" if self.mode == "all" else "or")
-        must, should, negative = [], [], []
-        for item in node.items:
-            expr = self.node(item, top=top and node.op == "default")
-            if expr is None:
-                continue
-            if isinstance(item, Not):
-                negative.append(expr)
-            elif op == "and" or isinstance(item, Require):
-                must.append(expr)
-            else:
-                should.append(expr)
-        if len(should) > 1:
-            should = ["(" + " | ".join(should) + ")"]
-        positive = must + should
-        if not positive:  # the engine cannot compute a query of NOTs alone
+    if isinstance(q, wq.DateRange):
+        filters.append(("date", (q.startdate, q.enddate)))
+        return None
+    if isinstance(q, wq.Term | wq.Prefix):
+        field, tag = _target(q.fieldname)
+        return f"({field} {tagged(q.text, tag)}{'*' if isinstance(q, wq.Prefix) else ''})"
+    if isinstance(q, wq.Phrase):
+        field, tag = _target(q.fieldname)
+        return f'({field} "{" ".join(tagged(w, tag) for w in q.words)}")'
+    if isinstance(q, wq.AndNot | wq.AndMaybe):
+        a, b = _node(q.a, filters), _node(q.b, filters)
+        a = a or EVERY  # a NOT alone: everything, less b
+        if b is None:
+            return a
+        return f"({a} -{b})" if isinstance(q, wq.AndNot) else f"({a} MAYBE {b})"
+    if type(q) in (wq.And, wq.Or):
+        parts = [x for x in (_node(s, filters) for s in q.subqueries) if x]
+        if not parts:
             return None
-        return "(" + " ".join(positive + negative) + ")"
+        return "(" + (" " if type(q) is wq.And else " | ").join(parts) + ")"
+    if isinstance(q, wq.Every):
+        return None
+    raise SearchError(f"The search engine cannot run this query ({type(q).__name__}).")
 
 
-def translate(tree: Any, mode: str) -> Translated:
-    t = _Translator(mode)
-    match = t.node(tree, top=True)
-    return Translated(match, t.filters)
+def translate(q: Any) -> Translated:
+    """A compiled presse query (search.query.compile_query's must_query or any_query) in SphinxQL: the
+    same terms, fields and operators; the engine holds presse's own terms (indexer.sphinxql.engine_terms)."""
+    filters: list[tuple[str, Any]] = []
+    match = _node(q, filters) if q is not None else None
+    return Translated(match, filters)
 
 
 def _day(value: datetime | date | None) -> int | None:
@@ -168,8 +176,8 @@ def _day(value: datetime | date | None) -> int | None:
 
 def _source_match(sources: tuple[str, ...]) -> str | None:
     """Any of the sources, each by all its words in any order (as the embedded index filters them)."""
-    groups = [" ".join(p for w in src.split() for p in _terms(w)) for src in sources]
-    groups = [f"(@source {g})" for g in groups if g]
+    groups = [" ".join(tagged(t, SOURCE_TAG) for _, t in analyse_query(src, "xx")) for src in sources]
+    groups = [f"(@source {g})" for g in groups if g.strip()]
     return None if not groups else groups[0] if len(groups) == 1 else "(" + " | ".join(groups) + ")"
 
 
@@ -177,8 +185,8 @@ def where_clause(opts: SearchOptions, tr: Translated) -> tuple[str, list[Any]]:
     """The WHERE clause of a search (MATCH, the options' and the query's filters) and its arguments."""
     terms = [t for t in (tr.match, _source_match(opts.source_values)) if t]
     excluded = _source_match(tuple(opts.not_source))
-    if excluded and terms:  # the engine cannot compute a NOT alone: without words, not_source is not applied
-        terms.append(f"-{excluded}")
+    if excluded:  # the engine cannot compute a NOT alone: every row less the excluded sources
+        terms = (terms or [EVERY]) + [f"-{excluded}"]
     clauses, args = ["stub = 0"], []
     if terms:
         clauses.insert(0, "MATCH(%s)")
@@ -220,6 +228,7 @@ class RemoteStore(DocStore):
     def __init__(self, searcher: RemoteSearcher) -> None:
         super().__init__(searcher)
         self.cache: dict[int, dict[str, Any] | None] = {}
+        self.lengths: dict[int, tuple[int, int]] = {}  # the fields' lengths in terms (tlen, blen)
         self.groups: dict[str, list[int]] = {}
 
     def prefetch(self, ids: list[int], related: bool = False) -> None:
@@ -227,10 +236,11 @@ class RemoteStore(DocStore):
         members of their duplicate groups (the page's hits need both)."""
         wanted = [d for d in dict.fromkeys(ids) if d not in self.cache]
         if wanted:
-            rows = self.searcher.query(f"SELECT id, doc FROM {self.searcher.index} WHERE id IN "
+            rows = self.searcher.query(f"SELECT id, doc, tlen, blen FROM {self.searcher.index} WHERE id IN "
                                        f"({', '.join(map(str, wanted))}) LIMIT {len(wanted)}")
             self.cache.update(dict.fromkeys(wanted))
-            for d, doc in rows:
+            for d, doc, tlen, blen in rows:
+                self.lengths[int(d)] = (int(tlen), int(blen))
                 fields = json.loads(doc)
                 if fields.get("date"):
                     fields["date"] = datetime.strptime(fields["date"], "%Y-%m-%d")
@@ -275,47 +285,72 @@ class RemoteStore(DocStore):
 
 
 class RemoteStats:
-    """Document frequencies of a query's words, as :class:`search.ranking.IndexStats` gives them, counted by
-    the engine over all its shards per language (title and body together), in one round trip for the
-    words not seen yet; kept for the searcher's life (bounded)."""
+    """What presse's BM25 and signals read of the whole index, as :class:`search.ranking.IndexStats` and
+    Whoosh's searcher give it on the embedded index: documents per (field, term), the number of documents and
+    the fields' total lengths. Counted by the engine over all its shards (it holds presse's own terms, so the
+    counts are the embedded index's), one round trip for the terms not seen yet; kept STATS_SECONDS (the
+    engine changes under a searcher), bounded."""
 
     MAX_CACHED = 50_000
 
     def __init__(self, searcher: RemoteSearcher) -> None:
         self.searcher = searcher
         self.n_docs = 0
-        self.counts: dict[str, dict[str, int]] = {}  # query word -> language -> documents holding it
-        self.terms: dict[tuple[str, str], int] = {}  # (field, analysed term) -> documents holding it
+        self.lengths: dict[str, float] = {}  # field (title_fr, body_en...) -> its length over all documents
+        self.dfs: dict[tuple[str, str], int] = {}  # (field, term) -> documents holding it
+        self.loaded = 0.0
 
-    def load(self, words: list[str]) -> None:
-        """Count the documents holding each of ``words``, per language; map their analysed terms to it."""
-        new = [w for w in dict.fromkeys(words) if w not in self.counts and _terms(w)]
-        if len(self.counts) > self.MAX_CACHED:
-            self.counts.clear()
+    def load(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Count the documents holding each (field, term) of ``keys`` not counted yet."""
+        if time.monotonic() - self.loaded > STATS_SECONDS or len(self.dfs) > self.MAX_CACHED:
+            self.dfs.clear()
+            self.n_docs = 0
+        new = [k for k in dict.fromkeys(keys) if k not in self.dfs]
         index = self.searcher.index
-        statements = [(f"SELECT lang, COUNT(*) AS n FROM {index} WHERE stub = 0 GROUP BY lang", ())]
-        statements += [(f"SELECT lang, COUNT(*) AS n FROM {index} WHERE MATCH(%s) AND stub = 0 GROUP BY lang",
-                        [f'{TEXT_FIELDS} "{" ".join(_terms(w))}"']) for w in new]
-        totals, *rows = self.searcher.batch(statements)
-        self.n_docs = sum(int(n) for _, n in totals)
-        for w, counts in zip(new, rows, strict=True):
-            self.counts[w] = {}
-            for lang, n in counts:
+        statements = [] if self.n_docs else [
+            (f"SELECT lang, COUNT(*) AS n, SUM(tlen) AS t, SUM(blen) AS b FROM {index} GROUP BY lang "
+             "LIMIT 1000", ())]
+        statements += [(f"SELECT COUNT(*) FROM {index} WHERE MATCH(%s)", [_node(wq.Term(f, t), [])])
+                       for f, t in new]
+        if not statements:
+            return
+        rows = self.searcher.batch(statements)
+        if not self.n_docs:
+            self.lengths = {}
+            for lang, n, title, body in rows.pop(0):
                 tl = text_lang(str(lang))
-                self.counts[w][tl] = self.counts[w].get(tl, 0) + int(n)
-        self.terms = {}
-        for w in dict.fromkeys(words):
-            for lang in LANGS:
-                for _, t in analyse_query(w, lang):
-                    n = self.counts.get(w, {}).get(lang, 0)
-                    for kind in ("title", "body"):
-                        self.terms[(f"{kind}_{lang}", t)] = max(n, self.terms.get((f"{kind}_{lang}", t), 0))
+                self.n_docs += int(n)
+                for kind, total in (("title", title), ("body", body)):
+                    self.lengths[f"{kind}_{tl}"] = self.lengths.get(f"{kind}_{tl}", 0) + float(total)
+            self.loaded = time.monotonic()
+        for key, found in zip(new, rows, strict=True):
+            self.dfs[key] = int(found[0][0]) if found else 0
 
     def df(self, fname: str, t: str) -> int:
-        return self.terms.get((fname, t), 0)
+        if (fname, t) not in self.dfs:
+            self.load([(fname, t)])
+        return self.dfs[(fname, t)]
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return self.df(*key) > 0
 
     def idf(self, fname: str, t: str) -> float:
         return bm25_idf(self.n_docs, self.df(fname, t))
+
+    def avg_field_length(self, fname: str) -> float:
+        """As Whoosh's searcher: the field's total length over all documents."""
+        return self.lengths.get(fname, 0.0) / (self.n_docs or 1)
+
+
+def query_terms(q: Any) -> list[tuple[str, str]]:
+    """The (field, term) of a compiled query's terms and phrases: what its BM25 reads."""
+    if q is None:
+        return []
+    if isinstance(q, wq.Term) and q.fieldname != "lang":
+        return [(q.fieldname, q.text)]
+    if isinstance(q, wq.Phrase):
+        return [(q.fieldname, w) for w in q.words]
+    return [k for sub in q.children() for k in query_terms(sub)]
 
 
 def analysed(text: str, lang: str) -> tuple[dict[str, list[int]], int]:
@@ -334,37 +369,72 @@ def analysed(text: str, lang: str) -> tuple[dict[str, list[int]], int]:
     return found, n
 
 
+@dataclass
+class PoolPostings:
+    """A term's postings among the candidates, as :class:`search.fastpath.Postings` reads them: candidate
+    numbers, ascending, and weights (term frequency times the field's boost)."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+
+
 class PoolMatcher:
-    """The engine's candidates as :mod:`search.ranking` reads a matcher (:class:`search.matching.Matcher`):
-    document ``k`` is the k-th candidate; terms, field lengths and positions come from its stored title and
-    body run through presse's analysis chain (as the embedded index holds them), once per field."""
+    """The engine's candidates as :mod:`search.ranking` reads a matcher (:class:`search.matching.Matcher`)
+    and as :class:`search.fastpath.Evaluator` reads an index: document ``k`` is the k-th candidate; terms and
+    positions come from its stored title and body run through presse's analysis chain (as the embedded index
+    holds them), once per field; field lengths from the engine's row (``tlen``, ``blen``, byte-quantised as
+    Whoosh stores them)."""
 
-    def __init__(self, fields: list[dict[str, Any]], stats: RemoteStats) -> None:
+    def __init__(self, fields: list[dict[str, Any]], lengths: list[tuple[int, int]],
+                 stats: RemoteStats) -> None:
         self.docs = fields
-        self.stats = stats
+        self.n = len(fields)
+        self.stats = self.searcher = stats  # idf, avg_field_length: what the evaluator asks its searcher
+        self.langs = [text_lang(f.get("lang") or "") for f in fields]
+        self.raw_lengths = np.array(lengths, dtype=np.int64).reshape(-1, 2)
         self.analysed: dict[tuple[str, int], tuple[dict[str, list[int]], int]] = {}
+        self._lengths: dict[str, np.ndarray] = {}
 
-    def _field(self, fname: str, k: int) -> tuple[dict[str, list[int]], int]:
-        """(term -> positions, length in words) of candidate k's field ``fname`` (title_fr, body_en...)."""
+    def field_terms(self, fname: str, k: int) -> dict[str, list[int]]:
+        """term -> positions of candidate k's field ``fname`` (title_fr, body_en...)."""
         key = (fname, k)
         if key not in self.analysed:
             kind, lang = fname.split("_", 1)
             f = self.docs[k]
             text = (f.get("title") or "") if kind == "title" else stored_body(f)
-            self.analysed[key] = analysed(text, lang) if text_lang(f.get("lang") or "") == lang else ({}, 0)
-        return self.analysed[key]
+            self.analysed[key] = analysed(text, lang) if self.langs[k] == lang else ({}, 0)
+        return self.analysed[key][0]
 
     def lang_of(self, k: int) -> str:
         return self.docs[k].get("lang") or ""
 
+    def lengths(self, fname: str) -> np.ndarray:
+        """Every candidate's length of ``fname`` in terms, byte-quantised as Whoosh stores it (0: another
+        language's field)."""
+        if fname not in self._lengths:
+            kind, lang = fname.split("_", 1)
+            raw = self.raw_lengths[:, 0 if kind == "title" else 1]
+            mine = np.array([tl == lang for tl in self.langs], dtype=bool)
+            self._lengths[fname] = np.where(mine, LENGTH_TABLE[[length_to_byte(int(n)) for n in raw]], 0.0) \
+                if self.n else np.zeros(0)
+        return self._lengths[fname]
+
+    def postings(self, fname: str, t: str) -> PoolPostings:
+        if not fname.startswith(("title_", "body_")):
+            raise Unsupported(fname)  # source: terms are not scored on the engine's rows
+        boost = TITLE_BOOST if fname.startswith("title_") else 1.0
+        found = [(k, len(p)) for k in range(self.n) if (p := self.field_terms(fname, k).get(t))]
+        return PoolPostings(np.array([k for k, _ in found], dtype=np.int64),
+                            np.array([n * boost for _, n in found], dtype=np.float64))
+
     def has(self, fname: str, t: str, docs: np.ndarray) -> np.ndarray:
-        return np.array([t in self._field(fname, int(k))[0] for k in docs], dtype=bool)
+        return np.array([t in self.field_terms(fname, int(k)) for k in docs], dtype=bool)
 
     def field_lengths(self, fname: str, docs: np.ndarray) -> np.ndarray:
-        return np.array([self._field(fname, int(k))[1] for k in docs], dtype=np.float64)
+        return self.lengths(fname)[np.asarray(docs, dtype=np.int64)]
 
     def positions(self, fname: str, t: str, docs: list[int]) -> dict[int, list[int]] | None:
-        found = {k: p for k in docs if (p := self._field(fname, k)[0].get(t))}
+        found = {k: p for k in docs if (p := self.field_terms(fname, k).get(t))}
         return found if found or self.stats.df(fname, t) else None
 
     def idf(self, fname: str, t: str) -> float:
@@ -373,6 +443,26 @@ class PoolMatcher:
     def date_ticks(self) -> np.ndarray:
         return np.array([ticks(f["date"]) if isinstance(f.get("date"), datetime) else NO_DATE
                          for f in self.docs], dtype=np.int64)
+
+
+class PoolEvaluator(Evaluator):
+    """The embedded index's own BM25 (:class:`search.fastpath.Evaluator`) over the candidates: phrases from
+    their analysed positions; a prefix is not expanded (Unsupported: the engine's order is kept)."""
+
+    def expand(self, q: wq.Prefix):
+        raise Unsupported("prefix")
+
+    def _phrase(self, q) -> tuple[np.ndarray, np.ndarray]:
+        n = self.x.n
+        mask = np.zeros(n, dtype=bool)
+        score = np.zeros(n, dtype=np.float64)
+        for k in range(n):
+            found = [self.x.field_terms(q.fieldname, k).get(w) for w in q.words]
+            mask[k] = all(found) and (len(found) == 1 or in_a_row(found))
+        for w in q.words:
+            ids, sc = self.term(q.fieldname, w)
+            score[ids] += np.where(mask[ids], sc, 0.0)
+        return mask, score * q.boost if q.boost != 1.0 else score
 
 
 @dataclass
@@ -480,63 +570,79 @@ class RemoteSearcher(Searcher):
         res = Results(query=opts.query, total=0, hits=[], facets=empty_facets(), page=opts.page,
                       limit=opts.limit, sort=opts.sort,
                       extra={"query_lang": None, "histogram": empty_histogram()})
-        every = translate(compiled.tree, "all")
-        if every.match is None and not (opts.filtered or every.filters):
-            return res
-        sort = "date" if every.match is None and opts.sort == "relevance" else opts.sort
-        pool = max(opts.page * opts.limit * 2 + 10, RANK_POOL)
+        if compiled.must_query is None and (opts.query.strip() or not opts.filtered):
+            return res  # as on the embedded index: nothing to search, or filters alone (listed newest first)
+        every, some = translate(compiled.must_query), translate(compiled.any_query)
+        sort = "date" if compiled.must_query is None and opts.sort == "relevance" else opts.sort
+        pool = max(opts.page * opts.limit * 2 + 10, RECENCY_POOL if opts.recency else 0, RANK_POOL)
         where = where_clause(opts, every)
-        must, docs = self.matches(where, sort, pool)
+        must, docs = self.matches(where, sort, pool * ENGINE_POOL)
         more = None
         res.mode = "all"
-        if docs < opts.limit:  # fewer than a page: the statements with any of the words after them
-            some = translate(compiled.tree, "any")
-            if some.match != every.match:
-                any_where = where_clause(opts, some)
-                found, more_docs = self.matches(any_where, sort, pool)
-                if more_docs > docs:
-                    more = (found, more_docs)
-                    res.mode, where = "any", any_where
+        if docs < opts.limit and some.match != every.match:  # fewer than a page: any of the words after
+            any_where = where_clause(opts, some)
+            found, more_docs = self.matches(any_where, sort, pool * ENGINE_POOL)
+            if more_docs > docs:
+                more = (found, more_docs)
+                res.mode, where = "any", any_where
         if docs or more:
             res.total, res.facets, res.extra["histogram"] = self._counts(where, more[1] if more else docs)
         if not res.total:
             return res
-        ranked, prefer = self._ranked(opts, compiled, sort, (must, docs), more, prefer,
-                                      every.match is not None)
+        ranked, prefer = self._ranked(opts, compiled, sort, pool, (must, docs), more, prefer)
         self.store.prefetch([d for d, _ in ranked[:opts.page * opts.limit * 3]], related=True)
         res.hits, collapsed = page_hits(ranked, opts.page, opts.limit, self.store, self.store.members,
                                         self.snippeter, compiled if every.match else None, prefer)
         res.extra["collapsed"] = collapsed
         return res
 
-    def _ranked(self, opts: SearchOptions, compiled: Any, sort: str, must: tuple[list, int],
-                more: tuple[list, int] | None, prefer: str | None,
-                words: bool) -> tuple[list[tuple[int, float]], str | None]:
-        """The engine's candidates (the all-word matches, then the others) in presse's order: its own
-        :meth:`Searcher._rank` over a :class:`PoolMatcher` of them; and the language shown first (asked
-        for, or the best candidate's when the query has words)."""
+    def _ranked(self, opts: SearchOptions, compiled: Any, sort: str, pool: int, must: tuple[list, int],
+                more: tuple[list, int] | None,
+                prefer: str | None) -> tuple[list[tuple[int, float]], str | None]:
+        """The engine's candidates (the all-word matches, then the others) in presse's order: scored by the
+        embedded index's BM25 (:class:`PoolEvaluator`), then its own :meth:`Searcher._rank` over a
+        :class:`PoolMatcher` of them; and the language shown first (asked for, or the best candidate's when
+        the query has words)."""
         ids = list(dict.fromkeys([d for d, _ in must[0]] + [d for d, _ in (more[0] if more else [])]))
         number = {d: k for k, d in enumerate(ids)}
         self.store.prefetch(ids)
-        matcher = PoolMatcher([self.store.fields(d) for d in ids], self.stats)
-        if prefer is None and words and ids:  # the language of the best match stands for the query's
-            prefer = matcher.lang_of(0) or None
+        matcher = PoolMatcher([self.store.fields(d) for d in ids],
+                              [self.store.lengths.get(d, (0, 0)) for d in ids], self.stats)
         long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS
                       and compiled.stopwords >= SENTENCE_STOPWORDS)
         signals = None
-        if compiled.words and words:
-            self.stats.load(compiled.words)
+        queries = [compiled.must_query, compiled.any_query if more else None]
+        if compiled.words:
+            self.stats.load([k for q in queries for k in query_terms(q)])
             signals = Signals.make(compiled.words, compiled.proximity, self.stats)
             signals.sentence = long_query
-        plan = Plan(opts, compiled, None, sort, long_query, len(ids), signals, prefer)
         parts = [Pooled([(number[d], s) for d, s in part[0]], part[1]) for part in (must, more) if part]
+        if sort == "relevance":
+            parts = [self._rescored(part, q, signals, matcher)
+                     for part, q in zip(parts, queries, strict=False)]
+        if prefer is None and compiled.words and ids:  # the language of the best match stands for the query's
+            prefer = matcher.lang_of(parts[0].ranked[0][0] if parts[0].ranked else 0) or None
+        plan = Plan(opts, compiled, None, sort, long_query, pool, signals, prefer)
         if more is not None and long_query:  # a sentence: BM25 over any word, all-word matches not forced
             parts = [parts[1], None]
         ranked = self._rank(plan, matcher, parts[0], parts[1] if len(parts) > 1 else None)
         return [(ids[k], s) for k, s in ranked], prefer
 
+    @staticmethod
+    def _rescored(part: Pooled, q: Any, signals: Signals | None, matcher: PoolMatcher) -> Pooled:
+        """A part of the candidates by the embedded index's BM25 of the query (its words' idf pooled as
+        there); the engine's order when the query holds what the candidates' text cannot score."""
+        if q is None or not part.ranked:
+            return part
+        try:
+            _, score = PoolEvaluator(matcher, BM25_B, BM25_K1).evaluate(signals.pool(q) if signals else q)
+        except Unsupported:
+            return part
+        ranked = sorted(((k, float(score[k])) for k, _ in part.ranked), key=lambda x: -x[1])
+        return Pooled(ranked, part.found)
+
     def matches(self, where_args: tuple[str, list], sort: str,
-                 pool: int) -> tuple[list[tuple[int, float]], int]:
+                pool: int) -> tuple[list[tuple[int, float]], int]:
         """The best ``pool`` (id, score) of a search and how many documents it matches."""
         where, args = where_args
         order = "day DESC, w DESC" if sort == "date" else "w DESC, day DESC"
@@ -611,14 +717,14 @@ class RemoteSearcher(Searcher):
     def _key_words(self, fields: dict[str, Any]) -> list[str]:
         """The RELATED_TERMS words of a statement that best tell it apart: frequent in it, rare in its
         language's index on its shard (``CALL KEYWORDS`` gives both)."""
-        lang = fields.get("lang") if fields.get("lang") in ("fr", "en") else "xx"
-        text = prefold((fields.get("title") or "") + "\n" + (fields.get("body") or ""))[:20000]
+        lang = text_lang(fields.get("lang") or "")
+        text = engine_terms((fields.get("title") or "") + "\n" + (fields.get("body") or "")[:20000], lang)[0]
         local = self._local_index(lang)
         if local is None:
             return []
         rows = self.query("CALL KEYWORDS(%s, %s, 1)", [text, local])
         tf = Counter(r[2] for r in rows)
-        docs = {r[2]: (r[1], int(r[3])) for r in rows if not is_stopword(r[1]) and len(r[1]) > 2}
+        docs = {r[2]: (r[1], int(r[3])) for r in rows if len(r[1]) > len(lang) + 3}  # more than 2 letters
         total = max((n for _, n in docs.values()), default=1)
         scored = sorted(docs, key=lambda k: -tf[k] * (1.0 + (total + 1) / (docs[k][1] + 1)) ** 0.5)
         return [docs[k][0] for k in scored[:RELATED_TERMS]]

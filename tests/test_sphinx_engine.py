@@ -69,8 +69,8 @@ def test_engine_config_lists_every_shard_as_an_agent():
         names = ",".join(f"news_{lang}_{shard}" for lang in ("fr", "en", "xx"))
         assert out.count(f"agent = {api}:{names}") == 2  # in the distributed index of both servers
         assert out.count(f"index news_fr_{shard}\n") == 1  # the shard's indexes on its own server only
-    assert "morphology = libstemmer_fr" in out and "morphology = libstemmer_en" in out
-    assert "U+E9->e" in out and "U+153" not in out  # é folded by the table; œ (two letters) by presse
+    assert "morphology = none" in out and "libstemmer" not in out  # presse sends its own terms
+    assert "rt_attr_uint = tlen" in out and "rt_attr_uint = blen" in out  # the fields' lengths, for BM25
     bad = CliRunner().invoke(main, ["engine-config", "--ports", "http"])
     assert bad.exit_code != 0 and "not a port" in bad.output and "Traceback" not in bad.output
 
