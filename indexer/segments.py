@@ -19,6 +19,7 @@ term vectors and separate spelling fields.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3TermInfo
@@ -141,24 +142,34 @@ class BulkWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
+        folder = getattr(self.storage, "folder", None)
+        if folder is not None and not self.compound:  # the numpy search path's arrays of this segment
+            # (indexer.postings; a compound segment would take the file in: it gets it after the commit)
+            postings.write_buffered(postings.path_for(folder, self.newsegment.segment_id()), self.docnum,
+                                    self._write_fields())
+        else:
+            for _field in self._write_fields():
+                pass
+        self.fieldwriter.close()
+        self._terms.clear()
+        self._lengths.clear()
+
+    def _write_fields(self) -> Iterator[tuple[str, dict[bytes, _Postings]]]:
+        """Each field's postings, in name order: yielded (for the sidecar) and then written to the segment,
+        a term's postings freed as soon as they are written, so that what the segment files take while they
+        are written reuses that memory (the peak of a build is a segment being finished)."""
         fw = self.fieldwriter
         for name in sorted(self._terms):
             terms = self._terms[name]
+            yield name, terms
             lengths = self._lengths.get(name, {})
             fw.start_field(name, self.schema[name])
             pw = fw._postwriter
             limit = pw._blocklimit
             for tbytes in sorted(terms):
-                self._write_term(fw, pw, tbytes, terms[tbytes], lengths, limit)
+                self._write_term(fw, pw, tbytes, terms.pop(tbytes), lengths, limit)
             fw.finish_field()
-        fw.close()
-        folder = getattr(self.storage, "folder", None)
-        if folder is not None and not self.compound:  # the numpy search path's arrays of this segment
-            # (indexer.postings; a compound segment would take the file in: it gets it after the commit)
-            postings.write_buffered(postings.path_for(folder, self.newsegment.segment_id()), self.docnum,
-                                    ((name, self._terms[name]) for name in sorted(self._terms)))
-        self._terms.clear()
-        self._lengths.clear()
+            del self._terms[name]
 
     @staticmethod
     def _write_term(fw, pw, tbytes: bytes, p: _Postings, lengths: dict[int, int], limit: int) -> None:

@@ -43,6 +43,7 @@ import dataclasses
 import gc
 import multiprocessing
 import os
+import pickle
 import queue
 import shutil
 import signal
@@ -316,6 +317,9 @@ class _Share:
             self.fraction = max(-1.0, self.fraction - self.STEP)
 
 
+_END = pickle.dumps(None, protocol=pickle.HIGHEST_PROTOCOL)  # the reader's last message
+
+
 def _die_with_parent(parent: int) -> None:
     try:  # Linux: the worker is killed when the process that started it dies (e.g. kill -9)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -331,9 +335,9 @@ def _worker(conn, jobs, known, share: _Share, parent: int) -> None:
     try:
         for batch in _read_jobs(jobs, known, share):
             t = time.perf_counter()
-            conn.send(batch)
+            conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
             share.adjust(time.perf_counter() - t)
-        conn.send(None)
+        conn.send_bytes(_END)
     except BrokenPipeError:
         pass
     finally:
@@ -352,19 +356,21 @@ def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: boo
     proc.start()
     send_end.close()
     wait = share.writer_wait
-    # A thread receives ahead, so the reader keeps going while this process finishes a segment.
+    # A thread receives ahead, so the reader keeps going while this process finishes a segment. It keeps
+    # the batches as they came, pickled: several times smaller than the documents they hold, and thousands
+    # of documents wait there while a segment is finished (the peak memory of a build).
     ahead: queue.Queue = queue.Queue(RECEIVE_AHEAD)
     stop = threading.Event()
 
     def receive() -> None:
         while not stop.is_set():
             try:
-                batch = recv_end.recv()
+                data = recv_end.recv_bytes()
             except (EOFError, OSError):
                 ahead.put(EOFError)
                 return
-            ahead.put(batch)
-            if batch is None:
+            ahead.put(data)
+            if data == _END:
                 return
 
     receiver = threading.Thread(target=receive, name="presse-receive", daemon=True)
@@ -372,14 +378,14 @@ def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: boo
     try:
         while True:
             t = time.perf_counter()
-            batch = ahead.get()
+            data = ahead.get()
             wait.value += time.perf_counter() - t
-            if batch is EOFError:
+            if data is EOFError:
                 proc.join(1)
                 raise RuntimeError(f"the reader process died (exit code {proc.exitcode})")
-            if batch is None:
+            if data == _END:
                 break
-            yield batch
+            yield pickle.loads(data)
     finally:
         stop.set()
         if proc.is_alive():
