@@ -37,6 +37,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -89,6 +90,7 @@ RANKER = "expr('sum(word_count)*10000+10000*bm25f(1.2,0.75,{title=3,body=1})')"
 ENGINE_POOL = 2  # the engine's best (times the embedded index's pool) that presse's BM25 re-scores
 STATS_SECONDS = 60.0  # how long the engine's document counts are reused
 EVERY = f"(@source {EVERY_TERM})"  # every row (the engine cannot compute a NOT alone)
+MAX_BATCH = 32  # statements the engine takes in one round trip (searchd's max_batch_queries default)
 MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many groups
 MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
 RELATED_TERMS = 15
@@ -314,7 +316,8 @@ class RemoteStats:
                        for f, t in new]
         if not statements:
             return
-        rows = self.searcher.batch(statements)
+        rows = [r for at in range(0, len(statements), MAX_BATCH)  # the engine's max_batch_queries (32)
+                for r in self.searcher.batch(statements[at:at + MAX_BATCH])]
         if not self.n_docs:
             self.lengths = {}
             for lang, n, title, body in rows.pop(0):
@@ -393,16 +396,34 @@ class PoolMatcher:
         self.langs = [text_lang(f.get("lang") or "") for f in fields]
         self.raw_lengths = np.array(lengths, dtype=np.int64).reshape(-1, 2)
         self.analysed: dict[tuple[str, int], tuple[dict[str, list[int]], int]] = {}
+        self.counted: dict[tuple[str, int], Counter] = {}
         self._lengths: dict[str, np.ndarray] = {}
+
+    def _text(self, fname: str, k: int) -> str:
+        """Candidate k's text of field ``fname``; empty when the field is another language's."""
+        kind, lang = fname.split("_", 1)
+        if self.langs[k] != lang:
+            return ""
+        return (self.docs[k].get("title") or "") if kind == "title" else stored_body(self.docs[k])
+
+    def term_counts(self, fname: str, k: int) -> Counter:
+        """term -> frequency in candidate k's field ``fname``: each distinct word analysed once (cached),
+        no positions (BM25 needs none: cheaper than :meth:`field_terms`)."""
+        key = (fname, k)
+        if key not in self.counted:
+            lang = fname.split("_", 1)[1]
+            counts: Counter = Counter()
+            for word, n in Counter(WORD.findall(self._text(fname, k))).items():
+                for t in word_tokens(word, lang):
+                    counts[t.text] += n
+            self.counted[key] = counts
+        return self.counted[key]
 
     def field_terms(self, fname: str, k: int) -> dict[str, list[int]]:
         """term -> positions of candidate k's field ``fname`` (title_fr, body_en...)."""
         key = (fname, k)
         if key not in self.analysed:
-            kind, lang = fname.split("_", 1)
-            f = self.docs[k]
-            text = (f.get("title") or "") if kind == "title" else stored_body(f)
-            self.analysed[key] = analysed(text, lang) if self.langs[k] == lang else ({}, 0)
+            self.analysed[key] = analysed(self._text(fname, k), fname.split("_", 1)[1])
         return self.analysed[key][0]
 
     def lang_of(self, k: int) -> str:
@@ -423,12 +444,12 @@ class PoolMatcher:
         if not fname.startswith(("title_", "body_")):
             raise Unsupported(fname)  # source: terms are not scored on the engine's rows
         boost = TITLE_BOOST if fname.startswith("title_") else 1.0
-        found = [(k, len(p)) for k in range(self.n) if (p := self.field_terms(fname, k).get(t))]
+        found = [(k, n) for k in range(self.n) if (n := self.term_counts(fname, k).get(t))]
         return PoolPostings(np.array([k for k, _ in found], dtype=np.int64),
                             np.array([n * boost for _, n in found], dtype=np.float64))
 
     def has(self, fname: str, t: str, docs: np.ndarray) -> np.ndarray:
-        return np.array([t in self.field_terms(fname, int(k)) for k in docs], dtype=bool)
+        return np.array([t in self.term_counts(fname, int(k)) for k in docs], dtype=bool)
 
     def field_lengths(self, fname: str, docs: np.ndarray) -> np.ndarray:
         return self.lengths(fname)[np.asarray(docs, dtype=np.int64)]
@@ -492,7 +513,7 @@ class RemoteSearcher(Searcher):
     def __init__(self, url: str, *, snippeter: Snippeter | None = None, **_ignored: Any) -> None:
         try:
             self.engine = Engine.parse(url)
-            self.conn = self.engine.connect()
+            conn = self.engine.connect()
         except EngineError as e:
             raise IndexUnavailable(str(e)) from None
         self.index = self.engine.prefix
@@ -500,12 +521,16 @@ class RemoteSearcher(Searcher):
         self.snippeter = snippeter or Snippeter()
         self.store = RemoteStore(self)
         self.stats = RemoteStats(self)
+        self.conns = {"main": conn}  # and "counts": the totals' own, counted while presse ranks
+        self.counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presse-engine-counts")
 
     def refresh(self) -> bool:
         return False  # the engine serves its latest state to every query
 
     def close(self) -> None:
-        self.conn.close()
+        self.counter.shutdown(wait=True)
+        for conn in self.conns.values():
+            conn.close()
 
     @property
     def doc_count(self) -> int:
@@ -524,33 +549,37 @@ class RemoteSearcher(Searcher):
                                    "(results would be incomplete)")
         return meta
 
-    def batch(self, statements: list[tuple[str, list | tuple]]) -> list[list[tuple]]:
-        """The rows of each statement, sent together (one round trip; the engine runs the searches of one
-        query with different groupings once). A connection that dropped since the last query (the server
-        restarted) is opened again once. An engine error, or an agent that did not answer (the results
-        would be incomplete), raises :class:`IndexUnavailable` in one line; a query it refuses,
+    def batch(self, statements: list[tuple[str, list | tuple]], conn: str = "main") -> list[list[tuple]]:
+        """The rows of each statement, sent together on connection ``conn`` (one round trip; the engine runs
+        the searches of one query with different groupings once). A connection that dropped since the last
+        query (the server restarted) is opened again once. An engine error, or an agent that did not answer
+        (the results would be incomplete), raises :class:`IndexUnavailable` in one line; a query it refuses,
         :class:`SearchError`."""
         import pymysql
 
         for attempt in (1, 2):
             try:
-                return self._send(statements)
+                if conn not in self.conns:
+                    self.conns[conn] = self.engine.connect()
+                return self._send(statements, self.conns[conn])
+            except EngineError as e:
+                raise IndexUnavailable(str(e)) from None
             except pymysql.MySQLError as e:
                 if e.args and e.args[0] == 1064 and "agent" not in str(e.args[1]):
                     raise SearchError(f"The search engine refused the query: {error_text(e)}") from None
                 if attempt == 1 and dropped(e):
                     try:
-                        self.conn = self.engine.connect()
+                        self.conns[conn] = self.engine.connect()
                         continue
                     except EngineError:
                         pass
                 raise IndexUnavailable(f"search engine {self.engine.url}: {error_text(e)}") from None
         raise AssertionError("unreachable")
 
-    def _send(self, statements: list[tuple[str, list | tuple]]) -> list[list[tuple]]:
+    def _send(self, statements: list[tuple[str, list | tuple]], conn: Any) -> list[list[tuple]]:
         out: list[list[tuple]] = []
         warned = False
-        with self.conn.cursor() as cur:
+        with conn.cursor() as cur:
             cur.execute(";\n".join(cur.mogrify(sql, args) for sql, args in statements))
             while True:
                 out.append(list(cur.fetchall()))
@@ -585,11 +614,15 @@ class RemoteSearcher(Searcher):
             if more_docs > docs:
                 more = (found, more_docs)
                 res.mode, where = "any", any_where
-        if docs or more:
-            res.total, res.facets, res.extra["histogram"] = self._counts(where, more[1] if more else docs)
+        if not (docs or more):
+            return res
+        counting = self.counter.submit(self._counts, where, more[1] if more else docs)  # while presse ranks
+        try:
+            ranked, prefer = self._ranked(opts, compiled, sort, pool, (must, docs), more, prefer)
+        finally:
+            res.total, res.facets, res.extra["histogram"] = counting.result()
         if not res.total:
             return res
-        ranked, prefer = self._ranked(opts, compiled, sort, pool, (must, docs), more, prefer)
         self.store.prefetch([d for d, _ in ranked[:opts.page * opts.limit * 3]], related=True)
         res.hits, collapsed = page_hits(ranked, opts.page, opts.limit, self.store, self.store.members,
                                         self.snippeter, compiled if every.match else None, prefer)
@@ -661,7 +694,7 @@ class RemoteSearcher(Searcher):
         # Groups kept: as many as there can be, so that the counts are exact; no more (a bigger max_matches
         # costs each agent its allocation, on every query).
         keep, days_kept = max(1000, min(docs, MAX_MATCHES)), max(1000, min(docs, MAX_DAYS))
-        pairs, *grouped, days = self.batch([
+        pairs, *grouped, days = self.batch(conn="counts", statements=[
             (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args), ("SHOW META", ()),
             *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000", args)
               for column in FACET_COLUMNS.values()],
