@@ -37,6 +37,7 @@ import io
 import json
 import mmap
 import os
+import pickle
 import struct
 import zlib
 from collections.abc import Iterable
@@ -59,6 +60,7 @@ _BLOCK_MAGIC = b"W3Bl"
 _INT = struct.Struct("!i")
 _HEAD = struct.Struct("<I")
 _K, _M, _J, _MARK = ord("K"), ord("M"), ord("J"), ord("(")
+_LIST_HEAD = b"\x80\x02]q\x00"  # protocol 2, EMPTY_LIST, BINPUT 0: how Whoosh's Positions pickles a list
 
 
 class SidecarError(ValueError):
@@ -101,13 +103,15 @@ class Builder:
                        for name in _STREAMED}
 
     def add(self, key: bytes, docs, weights, data: bytes = b"", ends=None) -> None:
-        """One term: docnums, weights and (optionally) its postings' encoded values end to end in ``data``,
-        ``ends`` the end of each (empty or None: a field without positions)."""
-        docs = np.asarray(docs)
+        """One term: docnums (uint32), weights (float32), both as buffers (``array``, numpy), and
+        (optionally) its postings' encoded values end to end in ``data``, ``ends`` (uint64 buffer) the end
+        of each in it (None: a field without positions). Kept as they are until the chunk is written: a
+        segment has hundreds of thousands of terms, so nothing is done term by term."""
+        n = len(docs)
         self.keys.append(key)
-        self._chunk.append((docs, np.asarray(weights, dtype=np.float32), bytes(data),
-                            None if ends is None or not len(ends) else np.asarray(ends, dtype=np.int64)))
-        self._chunk_postings += len(docs)
+        self.n_post.append(n)
+        self._chunk.append((docs, weights, data, ends if ends is not None else bytes(8 * n)))
+        self._chunk_postings += n
         if self._chunk_postings >= CHUNK_POSTINGS:
             self._flush()
 
@@ -115,18 +119,16 @@ class Builder:
         chunk, self._chunk, self._chunk_postings = self._chunk, [], 0
         if not chunk:
             return
-        lens = [len(v[2]) for v in chunk]
-        base = np.cumsum([0] + lens[:-1], dtype=np.int64).tolist()
-        ends = np.concatenate([np.zeros(len(d), np.int64) + b if e is None else e + b
-                               for (d, _w, _v, e), b in zip(chunk, base, strict=True)])
+        n_post = np.array(self.n_post[len(self.n_post) - len(chunk):], dtype=np.int64)
+        base = np.cumsum([0] + [len(v[2]) for v in chunk[:-1]], dtype=np.int64)
+        ends = np.frombuffer(b"".join(v[3] for v in chunk), dtype=np.uint64).astype(np.int64)
+        ends += np.repeat(base, n_post)
         counts, positions = decode_values(np.frombuffer(b"".join(v[2] for v in chunk), dtype=np.uint8), ends)
-        n_post = [len(v[0]) for v in chunk]
-        self.n_post += n_post
-        bounds = np.concatenate([[0], np.cumsum(counts)])[np.cumsum([0] + n_post)]
+        bounds = np.concatenate([[0], np.cumsum(counts)])[np.concatenate([[0], np.cumsum(n_post)])]
         self.n_pos += np.diff(bounds).tolist()
         parts = self._parts
-        parts["docs"].write(np.concatenate([v[0] for v in chunk]).astype(np.uint32).data)
-        parts["weights"].write(np.concatenate([v[1] for v in chunk]).data)
+        parts["docs"].write(b"".join(v[0] for v in chunk))
+        parts["weights"].write(b"".join(v[1] for v in chunk))
         parts["counts"].write(counts.astype(np.uint32).data)
         parts["positions"].write(positions.astype(np.uint32).data)
 
@@ -214,45 +216,58 @@ def _save(path: Path, doc_count: int, small: dict[str, np.ndarray], parts: dict[
 def decode_values(data: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(counts, positions) of Whoosh ``Positions`` values laid end to end in ``data`` (uint8), the i-th
     ending at ``ends[i]`` (an empty value: no positions). Each is a big-endian uint count and a pickled list
-    of position deltas: the common case, every delta under 256 (one ``K`` opcode each), is read with numpy;
-    the others through the allowlisted unpickler."""
+    of position deltas (protocol 2: ``]q\x00``, a MARK when there are several, one ``K``, ``M`` or ``J``
+    opcode a delta, then ``a`` or ``e`` and maybe the STOP). The opcodes are read with numpy, all postings
+    a delta at a time; a value in any other form goes through the allowlisted unpickler."""
     ends = np.asarray(ends, dtype=np.int64)
     if not len(ends):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    data = np.concatenate([data, np.zeros(16, np.uint8)])  # reads past a value's end stay inside
     starts = np.concatenate([[0], ends[:-1]])
-    present = ends - starts >= 4
-    head = np.minimum(starts[:, None] + np.arange(4), max(len(data) - 1, 0))
+    present = ends - starts >= 10
+    head = starts[:, None] + np.arange(4)
     n = np.where(present, (data[head].astype(np.int64) << np.array([24, 16, 8, 0])).sum(axis=1), 0)
-    # after the count: "\x80\x02" "]q\x00", then for several deltas a MARK "(", the deltas ("K" byte each),
-    # and "a" or "e", and maybe the STOP "."
-    first = starts + 4 + 5 + (n > 1)
-    stop = present & (data[np.maximum(ends - 1, 0)] == ord("."))
-    simple = present & (n > 0) & ((ends - first - stop - 1) == 2 * n)
-    mark = data[np.clip(first - 1, 0, max(len(data) - 1, 0))] == _MARK
-    simple &= (n == 1) | mark
+    n = np.where(n > ends - starts, 0, n)  # a count the value cannot hold: the unpickler says why
+    first = np.where(present, starts + 9 + (n > 1), 1)
+    ok = present & (n > 0) & ((n == 1) | (data[first - 1] == _MARK))
+    ok &= (data[starts[:, None] + np.arange(4, 9)] == np.frombuffer(_LIST_HEAD, np.uint8)).all(axis=1)
     out_start = np.concatenate([[0], np.cumsum(n)])
-    out = np.zeros(int(out_start[-1]), dtype=np.int64)
-    sel = np.flatnonzero(simple)
-    if len(sel):
-        k = n[sel]
-        owner = np.repeat(np.arange(len(sel)), k)
-        rel = np.arange(int(k.sum())) - (np.cumsum(k) - k)[owner]
-        src = first[sel][owner] + 2 * rel
-        bad = np.unique(owner[data[src] != _K])
-        deltas = data[src + 1].astype(np.int64)
-        total = np.cumsum(deltas)
-        before = np.concatenate([[0], total])[(np.cumsum(k) - k)]
-        out[out_start[sel][owner] + rel] = total - before[owner]
-        simple[sel[bad]] = False
-    rest = np.flatnonzero(present & ~simple).tolist()
+    deltas = np.zeros(int(out_start[-1]), dtype=np.int64)
+    sel = np.flatnonzero(ok)
+    cur, left, at = first[sel], n[sel], out_start[sel]
+    while len(sel):
+        op = data[cur]
+        b1, b2 = data[cur + 1].astype(np.int64), data[cur + 2].astype(np.int64)
+        two = b1 | (b2 << 8)
+        four = (two | (data[cur + 3].astype(np.int64) << 16) | (data[cur + 4].astype(np.int64) << 24))
+        four = np.where(four >= 1 << 31, four - (1 << 32), four)
+        deltas[at] = np.where(op == _K, b1, np.where(op == _M, two, four))
+        bad = (op != _K) & (op != _M) & (op != _J)
+        ok[sel[bad]] = False
+        cur = cur + np.where(op == _K, 2, np.where(op == _M, 3, 5))
+        left, at = left - 1, at + 1
+        more = (left > 0) & ~bad
+        done = (left == 0) & ~bad
+        if done.any():  # the list's end: APPEND or APPENDS, maybe STOP, then the value's end
+            d, c = sel[done], cur[done]
+            close = np.where(n[d] > 1, ord("e"), ord("a"))
+            tail = c + 1 + (data[c + 1] == ord("."))
+            ok[d[(data[c] != close) | (tail != ends[d])]] = False
+        sel, cur, left, at = sel[more], cur[more], left[more], at[more]
+    positions = np.cumsum(deltas)
+    before = positions[np.maximum(out_start[:-1] - 1, 0)]
+    positions -= np.repeat(np.where(out_start[:-1] > 0, before, 0), n)
+    rest = np.flatnonzero(present & ~ok).tolist()
     if rest:
         raw = data.tobytes()
         for i in rest:
             value = raw[starts[i]:ends[i]]
             codes = safe_pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")
             pos = np.cumsum(np.asarray(codes, dtype=np.int64))
-            out[out_start[i]:out_start[i] + len(pos)] = pos
-    return n, out
+            if len(pos) != n[i]:
+                raise ValueError(f"a posting's positions: a count of {n[i]}, a list of {len(pos)}")
+            positions[out_start[i]:out_start[i] + len(pos)] = pos
+    return n, positions
 
 
 def write_buffered(path: str | Path, doc_count: int, fields: Iterable[tuple[str, dict[bytes, Any]]]) -> Path:
@@ -263,9 +278,7 @@ def write_buffered(path: str | Path, doc_count: int, fields: Iterable[tuple[str,
         for fieldname, table in fields:
             for tbytes in sorted(table):  # as Whoosh's term table, and as derive() reads them
                 p = table[tbytes]
-                ends = np.frombuffer(p.ends, dtype=np.uint64).astype(np.int64) if len(p.ends) else None
-                builder.add(key_of(fieldname, tbytes), np.frombuffer(p.ids, dtype=np.uint32),
-                            np.frombuffer(p.weights, dtype=np.float32), p.data, ends)
+                builder.add(key_of(fieldname, tbytes), p.ids, p.weights, p.data, p.ends if p.ends else None)
     except BaseException:
         builder.discard()
         raise
@@ -484,9 +497,9 @@ def derive(seg: Any, path: str | Path | None = None) -> Path:
             data, ends = b"", None
             if values and all(isinstance(v, bytes) for v in values):
                 data = b"".join(values)
-                ends = np.cumsum([len(v) for v in values], dtype=np.int64)
-            builder.add(key_of(fieldname, tbytes), np.cumsum(np.asarray(deltas, dtype=np.int64)), weights,
-                        data, ends)
+                ends = np.cumsum([len(v) for v in values], dtype=np.uint64)
+            builder.add(key_of(fieldname, tbytes), np.cumsum(deltas, dtype=np.int64).astype(np.uint32),
+                        np.asarray(weights, dtype=np.float32), data, ends)
     except BaseException:
         builder.discard()
         raise
@@ -528,6 +541,7 @@ def refresh(ix: Any) -> list[str]:
                 pass
             try:
                 written.append(derive(seg).name)
-            except (OSError, ValueError):  # a full disk, a damaged segment: searches use Whoosh's postings
+            except (OSError, ValueError, pickle.UnpicklingError):  # a full disk, a damaged segment: searches
+                # use Whoosh's postings for it
                 continue
     return written
