@@ -5,6 +5,7 @@ answers the same, and ``presse check`` names a damaged one. Real Yukon statement
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import struct
 from pathlib import Path
@@ -165,6 +166,14 @@ def test_decode_values_reads_whoosh_s_encodings():
     counts, flat = sidecars.decode_values(np.frombuffer(b"".join(raw), np.uint8), ends)
     assert counts.tolist() == [len(p) for p in lists] * 2
     assert flat.tolist() == [x for p in lists * 2 for x in p]
+    # another pickle protocol (not the numpy reader's form): the allowlisted unpickler reads it
+    other = raw[2][:4] + pickle.dumps([1, 299, 69700], 3)
+    counts, flat = sidecars.decode_values(np.frombuffer(raw[0] + other, np.uint8),
+                                          np.cumsum([len(raw[0]), len(other)]))
+    assert counts.tolist() == [1, 3] and flat.tolist() == [0, 1, 300, 70000]
+    with pytest.raises(ValueError):  # a count the list does not have
+        bad = b"\x00\x00\x00\x02" + raw[0][4:]
+        sidecars.decode_values(np.frombuffer(bad, np.uint8), np.array([len(bad)]))
 
 
 def test_frequencies_membership_and_prefixes_from_the_sidecar_are_whoosh_s(segments):  # noqa: F811
