@@ -192,3 +192,43 @@ def test_query_words_in_the_opening_lines_lift_the_page_that_opens_on_them(spf_t
     monkeypatch.setattr(ranking, "LEAD_WEIGHT", 0.0)
     without = _spf_mrr(index_dir, tune)
     assert with_lead > without + 0.01, (with_lead, without)
+
+
+NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
+
+
+@pytest.fixture(scope="module")
+def nsb_lookups(tmp_path_factory):
+    """The first 5,000 NSB statements (FR/EN), indexed, and bench.knownitem's keyword lookups of them (tune
+    half): 3-5 words remembered from a title and a first sentence."""
+    from itertools import islice
+
+    from bench import knownitem as ki
+    from corpus.inputs import read_paths
+
+    if not NSB.is_file():
+        pytest.skip("../shared/corpus/nsb is missing")
+    statements = [x for x in islice(read_paths([NSB]), 5000) if isinstance(x, Statement)]
+    docs = [ki.to_doc("nsb", x) for x in statements]
+    lookups = [q for q in ki.make_lookups("nsb", docs, ki.relations(docs), n=300) if ki.half(q.qid) == "tune"]
+    return index_statements(statements, tmp_path_factory.mktemp("nsb") / "index"), lookups
+
+
+def _lookup_mrr(index_dir: Path, lookups) -> float:
+    total = 0.0
+    with Searcher(index_dir) as s:
+        for q in lookups:
+            ids = _ids(s.search(q.text, limit=10))
+            total += next((1 / r for r, i in enumerate(ids, 1) if i in q.relevant), 0.0)
+    return total / len(lookups)
+
+
+def test_a_keyword_lookup_weighs_the_title_above_bm25_over_long_bodies(nsb_lookups, monkeypatch):
+    """Keyword lookups (no stopword): the title bonuses outweigh BM25 over long bodies; with the weights of
+    questions' scale (title 1.5, share 0.3) the lookups' MRR@10 is lower."""
+    index_dir, lookups = nsb_lookups
+    assert len(lookups) >= 100
+    weighted = _lookup_mrr(index_dir, lookups)
+    monkeypatch.setattr(ranking, "TITLE_WEIGHT", 1.5)
+    monkeypatch.setattr(ranking, "SHARE_WEIGHT", 0.3)
+    assert weighted > _lookup_mrr(index_dir, lookups) + 0.005
