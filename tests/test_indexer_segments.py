@@ -106,3 +106,37 @@ def test_a_document_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_a_schema_with_term_vectors_is_refused() -> None:
     with pytest.raises(ValueError, match="vectors"):
         check_schema(Schema(body=TEXT(vector=True)))
+
+
+@pytest.mark.parametrize("compound", [False, True])
+def test_a_field_s_postings_are_freed_once_written(tmp_path: Path, monkeypatch, compound: bool) -> None:
+    """Finishing a segment releases each field's postings as soon as it is written (the peak memory of a
+    build is a segment being finished), with or without the postings sidecar, and the segment is whole."""
+    docs = sample_docs()
+    path = tmp_path / "ix"
+    path.mkdir()
+    ix = index.create_in(str(path), make_schema())
+    w = BulkWriter(ix, compound=compound)
+    for doc in docs:
+        w.add_document(**doc)
+    fields = sorted(w._terms)
+    assert len(fields) > 3
+    held: list[tuple[str, list[str], int]] = []  # field being written, fields still held, their terms
+    write_term = BulkWriter._write_term
+
+    def spy(fw, pw, tbytes, p, lengths, limit):
+        name = fw._fieldname
+        if not held or held[-1][0] != name:
+            held.append((name, sorted(w._terms), sum(len(t) for t in w._terms.values())))
+        return write_term(fw, pw, tbytes, p, lengths, limit)
+
+    monkeypatch.setattr(BulkWriter, "_write_term", staticmethod(spy))
+    w.commit()
+    assert [name for name, _, _ in held] == fields
+    for i, (name, still, _terms) in enumerate(held):
+        assert still == fields[i:], name  # the fields written before it are gone
+    assert held[0][2] > held[-1][2] > 0
+    assert not w._terms
+    with index.open_dir(str(path)).searcher() as s:
+        assert s.doc_count() == len(docs)
+        assert all(s.reader().field_length(f) for f in ("body_fr", "title_fr"))
