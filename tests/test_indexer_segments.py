@@ -44,7 +44,7 @@ def test_bulk_segment_is_byte_identical_to_whoosh(tmp_path: Path) -> None:
     docs = sample_docs()
     theirs = segment_files(build(tmp_path / "whoosh", docs, bulk=False))
     ours = segment_files(build(tmp_path / "bulk", docs, bulk=True))
-    assert ours.pop(".psc")  # and the postings sidecar of the numpy search path (tests/test_postings_sidecar.py)
+    assert ours.pop(".psc")  # and the numpy search path's sidecar (tests/test_postings_sidecar.py)
     assert sorted(ours) == sorted(theirs)
     assert {".trm", ".pst"} <= {ext[-4:] for ext in ours}
     for ext in theirs:
