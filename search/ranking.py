@@ -9,8 +9,11 @@ the usual idf (:class:`BM25`). A query's per-query state is a :class:`Signals` (
 - **coverage**: statements with every word first (the AND part), then the others by the idf-weighted share
   of the words they contain (:func:`rerank`);
 - **where**: the idf-weighted share of the words found in the title, and how much of the title they make
-  up (a title made only of the query's words is an exact match and goes above a longer one);
+  up (a title made only of the query's words is an exact match and goes above a longer one); a keyword
+  lookup weighs these far above BM25 over long bodies, a question (``Signals.sentence``) much less;
 - **proximity**: words close together and in query order (:func:`proximity_bonus`);
+- **lead**: words among the body's first LEAD_WINDOW words (the first sentence a person remembers besides the
+  title; it also tells apart periodic releases whose titles are the same);
 - **dates**: a month name (French or English, ``corpus.dates``' table) or a year among the words is also a
   soft date signal: statements dated then get a small bonus.
 
