@@ -109,9 +109,12 @@ class Engine:
         host, port = host or self.host, port or self.port
         greeting(host, port)
         try:
+            # Strings compared and grouped byte for byte, as the embedded index's facets count them (the
+            # default collation groups "Justice" with "justice").
             return pymysql.connect(host=host, port=port, autocommit=True, charset="utf8",
                                    connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-                                   write_timeout=READ_TIMEOUT)
+                                   write_timeout=READ_TIMEOUT,
+                                   init_command="SET collation_connection = binary")
         except (pymysql.MySQLError, OSError) as e:
             raise EngineError(f"no SphinxQL server at {host}:{port} ({error_text(e)}): wrong port or "
                               "protocol, or the server is down") from None

@@ -66,6 +66,7 @@ from indexer.sphinxql import (
 from search.engine import LONG_QUERY_WORDS, RELATED_MIN, SENTENCE_STOPWORDS, Plan, Searcher
 from search.fastpath import LENGTH_TABLE, Evaluator, Unsupported, in_a_row, ticks
 from search.histogram import date_histogram, empty_histogram
+from search.links import ONE_BY_ONE, QUERY_SIDES
 from search.options import IndexUnavailable, SearchError, SearchOptions
 from search.query import analyse_query, compile_query
 from search.ranking import (
@@ -91,6 +92,8 @@ ENGINE_POOL = 2  # the engine's best (times the embedded index's pool) that pres
 STATS_SECONDS = 60.0  # how long the engine's document counts are reused
 EVERY = f"(@source {EVERY_TERM})"  # every row (the engine cannot compute a NOT alone)
 MAX_BATCH = 32  # statements the engine takes in one round trip (searchd's max_batch_queries default)
+IN_VALUES = 4096  # values of one IN list an agent takes (searchd's limit)
+MAX_SIDE = 4 * IN_VALUES  # pairs looked up one by one; beyond, the engine groups the matches by pair
 MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many groups
 MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
 RELATED_TERMS = 15
@@ -685,26 +688,55 @@ class RemoteSearcher(Searcher):
         return [(int(d), float(w) / 10000) for d, w in rows], int(self.meta(meta).get("total_found", 0))
 
     def _counts(self, where_args: tuple[str, list], docs: int) -> tuple[int, dict, dict]:
-        """(statements, facets, histogram) of a search matching ``docs`` documents, in one round trip.
-        Statements: a statement and its translation count once (they share ``pair`` and a shard, so the
-        engine's count of pair groups is exact); facets and histogram count documents (versions), as on
-        the embedded index."""
+        """(statements, facets, histogram) of a search matching ``docs`` documents. Facets and histogram
+        count documents (versions), as on the embedded index; statements count a statement and its
+        translation once (:meth:`_folded`)."""
         where, args = where_args
         base = f"FROM {self.index} WHERE {where}"
-        # Groups kept: as many as there can be, so that the counts are exact; no more (a bigger max_matches
-        # costs each agent its allocation, on every query).
-        keep, days_kept = max(1000, min(docs, MAX_MATCHES)), max(1000, min(docs, MAX_DAYS))
-        pairs, *grouped, days = self.batch(conn="counts", statements=[
-            (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args), ("SHOW META", ()),
+        days_kept = max(1000, min(docs, MAX_DAYS))
+        *grouped, days = self.batch(conn="counts", statements=[
             *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000", args)
               for column in FACET_COLUMNS.values()],
             (f"SELECT day, COUNT(*) AS n {base} GROUP BY day LIMIT {days_kept} "
              f"OPTION max_matches={days_kept}", args),
-        ])[1:]
+        ])
         facets = empty_facets()
         for name, counts in zip(FACET_COLUMNS, grouped, strict=True):
             facets[name] = {str(v): int(n) for v, n in counts if v not in ("", 0)}
-        return int(self.meta(pairs).get("total_found", 0)), facets, _histogram(days)
+        return docs - self._folded(base, args, docs, facets["lang"]), facets, _histogram(days)
+
+    def _folded(self, base: str, args: list, docs: int, langs: dict[str, int]) -> int:
+        """How many pairs have both versions among a search's ``docs`` matches, counted as the embedded index
+        counts them (:meth:`search.links.Pairs.folded`): one by one from the language with fewer matches when
+        it has at most ONE_BY_ONE, else every pair whose two versions match. A pair's versions share a
+        shard and ``pair``, the first version's id; the engine is asked for IN_VALUES ids a statement (its
+        limit); beyond MAX_SIDE pairs, it groups the matches by pair (slower: about 30 µs a group)."""
+        side = min(QUERY_SIDES, key=lambda lang: langs.get(lang, 0))
+        n = langs.get(side, 0)
+        if not n:
+            return 0
+        if n <= ONE_BY_ONE:  # the side's matches whose other version matches too
+            mine = [int(p) for p, in self.batch(conn="counts", statements=[
+                (f"SELECT pair {base} AND lang = %s LIMIT {n}", [*args, side])])[0]]
+            listed = ", ".join(map(str, sorted(set(mine))))
+            rows = self.batch(conn="counts", statements=[
+                (f"SELECT pair {base} AND pair IN ({listed}) LIMIT 1000", args)])
+            matched = Counter(int(p) for p, in rows[0])
+            return sum(matched[p] > 1 for p in mine)
+        rows = self.batch(conn="counts", statements=[  # the second versions, whose first one's id is ``pair``
+            (f"SELECT pair, id - pair AS second {base} AND second <> 0 LIMIT {MAX_SIDE + 1} "
+             f"OPTION max_matches={MAX_SIDE + 1}", args)])[0]
+        if len(rows) > MAX_SIDE:
+            keep = max(1000, min(docs, MAX_MATCHES))
+            _, meta = self.batch(conn="counts", statements=[
+                (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args),
+                ("SHOW META", ())])
+            return docs - int(self.meta(meta).get("total_found", docs))
+        firsts = sorted({int(p) for p, _ in rows})
+        found = self.batch(conn="counts", statements=[
+            (f"SELECT COUNT(*) {base} AND id IN ({', '.join(map(str, firsts[at:at + IN_VALUES]))})", args)
+            for at in range(0, len(firsts), IN_VALUES)])
+        return sum(int(r[0][0]) for r in found if r)
 
     # -- statements -------------------------------------------------------------------------------------
 

@@ -301,3 +301,28 @@ def test_a_missing_word_is_not_an_agent_down(both):
     assert remote.search("menace terroriste").total >= 0
     with pytest.raises(IndexUnavailable):
         remote.meta([("warning", "agent 127.0.0.1:9: connect() failed: Connection refused")])
+
+
+def test_sources_differing_in_case_are_two_facet_values_as_on_the_embedded_index(tmp_path):
+    """The engine compares and groups strings byte for byte (its default collation would merge "Justice"
+    and "justice" into one source value): the same facets as the embedded index."""
+    from indexer import update
+
+    lines = (SAMPLE / "vie-publique.jsonl").read_text(encoding="utf-8").splitlines()[:6]
+    records = [json.loads(line) for line in lines]
+    for k, record in enumerate(records):
+        record["source"] = "Office de l'auditeur - " + ("Justice militaire" if k % 2 else "justice militaire")
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "r.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    update([str(tmp_path / "corpus")], tmp_path / "ix")
+    servers = Servers(tmp_path / "engine", servers=1, shards=1)
+    try:
+        sync(tmp_path / "ix", servers.url)
+        from search.sphinxql import RemoteSearcher
+
+        with RemoteSearcher(servers.url) as remote, Searcher(tmp_path / "ix") as embedded:
+            a, b = remote.search("", lang="fr"), embedded.search("", lang="fr")
+            assert len(b.facets["source"]) == 2 and a.facets == b.facets and a.total == b.total == 6
+    finally:
+        servers.close()
