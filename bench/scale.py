@@ -254,6 +254,8 @@ def engine_points(index_dir: Path, db_path: Path, n: int) -> dict[int, dict] | s
     if hook is None:
         return (f"bench.sphinxql offers no {ENGINE_HOOK}(index_dir, queries, agents) yet: the distributed "
                 "engine is left out of this run")
+    if shutil.which("searchd") is None:
+        return "searchd is not installed (Debian: apt-get install sphinxsearch): the engine is left out"
     queries = sample(db_path, n)
     return {agents: hook(index_dir, queries, agents) for agents in (1, 2, 3)}
 
@@ -304,7 +306,7 @@ def size_table(r: dict) -> Table:
 def curve_table(results: list[dict]) -> Table:
     t = Table("Scale curve — presse (FTS5), ratio presse / FTS5",
               ["statements", "build wall s", "build CPU s", "peak RSS MB", "index MB", "segments",
-               "query median ms", "query p95 ms", "within one machine?"],
+               "query median ms", "query p95 ms", "within one machine?", "SphinxQL p95 ms, 1/2/3 agents"],
               f"one machine: build peak RSS <= {GOAL_RSS_MB} MB and query p95 <= {GOAL_P95_MS:.0f} ms")
     for r in results:
         p, f, q = r["presse"], r["fts5"], r["queries"]
@@ -315,8 +317,16 @@ def curve_table(results: list[dict]) -> Table:
         t.add(f"{p['statements']:,}", pair(p["build_s"], f["build_s"]), pair(p["cpu_s"], f["cpu_s"]),
               pair(p["rss_mb"], f["rss_mb"]), pair(p["bytes"] / 1e6, f["bytes"] / 1e6), p["segments"],
               pair(q["presse"]["median_ms"], q["fts5"]["median_ms"], "{:.1f}"),
-              pair(q["presse"]["p95_ms"], q["fts5"]["p95_ms"], "{:.1f}"), "yes" if ok else "NO")
+              pair(q["presse"]["p95_ms"], q["fts5"]["p95_ms"], "{:.1f}"), "yes" if ok else "NO",
+              engine_cell(r.get("engine")))
     return t
+
+
+def engine_cell(eng) -> str:
+    """The distributed engine's query p95 with 1, 2, 3 agents ("—" when it was not run)."""
+    if not isinstance(eng, dict):
+        return "—"
+    return " / ".join(f"{m['p95_ms']:.0f}" for _agents, m in sorted(eng.items()))
 
 
 def main(args) -> int:
