@@ -87,13 +87,23 @@ class PositionTable:
         return part[2][int(lo[j]):int(hi[j])].tolist()
 
     def many(self, idx: list[int]) -> list[list[int]]:
-        """Positions of each of the postings ``idx`` (ascending)."""
-        if len(self.parts) != 1 or len(self.parts[0]) == 1:
-            return [self.at(i) for i in idx]
-        part = self.parts[0]
-        lo, hi = self._spans(part)
-        flat = part[2]
-        return [flat[a:b].tolist() for a, b in zip(lo[idx].tolist(), hi[idx].tolist(), strict=True)]
+        """Positions of each of the postings ``idx``, a part's at a time."""
+        out: list[list[int]] = [[] for _ in idx]
+        want = np.asarray(idx, dtype=np.int64)
+        owner = np.searchsorted(np.asarray(self.bounds), want, side="right") - 1
+        for k in np.unique(owner).tolist():
+            at = np.flatnonzero(owner == k)
+            rel = want[at] - self.bounds[k]
+            part = self.parts[k]
+            if len(part) == 1:
+                got = [decode_positions(part[0][j]) for j in rel.tolist()]
+            else:
+                lo, hi = self._spans(part)
+                flat = part[2]
+                got = [flat[a:b].tolist() for a, b in zip(lo[rel].tolist(), hi[rel].tolist(), strict=True)]
+            for i, g in zip(at.tolist(), got, strict=True):
+                out[i] = g
+        return out
 
     @staticmethod
     def _spans(part: list) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +133,7 @@ class Postings:
         return self.table.at(i)
 
     def positions_of(self, idx: list[int]) -> list[list[int]]:
-        """Positions of each of the postings ``idx`` (ascending)."""
+        """Positions of each of the postings ``idx``."""
         return self.table.many(idx)
 
     def positions(self, doc: int) -> list[int] | None:
@@ -791,10 +801,8 @@ class Evaluator:
         if len(words) > 1 and len(cand):
             if any(p.table is None for p in postings):
                 raise Unsupported("phrase without positions")
-            idx = [np.searchsorted(p.ids, cand).tolist() for p in postings]
-            keep = np.zeros(len(cand), dtype=bool)
-            for j in range(len(cand)):
-                keep[j] = in_a_row(p.positions_at(at[j]) for p, at in zip(postings, idx, strict=True))
+            lists = [p.positions_of(np.searchsorted(p.ids, cand).tolist()) for p in postings]
+            keep = np.array([in_a_row(each) for each in zip(*lists, strict=True)], dtype=bool)
             cand = cand[keep]
         if not len(cand):
             return mask, score
