@@ -81,7 +81,7 @@ from search.ranking import (
     bm25_idf,
 )
 from search.results import DocStore, Results, empty_facets, hit_facets, other_version, page_hits
-from search.snippets import Snippeter
+from search.snippets import Snippeter, may_give
 
 # The engine's order of the candidates presse re-scores: the query words each field holds, then the engine's
 # BM25F. Chosen on the tune halves of the known-item lookups (bench.sphinxql) by how many of the embedded
@@ -92,8 +92,6 @@ ENGINE_POOL = 2  # the engine's best (times the embedded index's pool) that pres
 STATS_SECONDS = 60.0  # how long the engine's document counts are reused
 EVERY = f"(@source {EVERY_TERM})"  # every row (the engine cannot compute a NOT alone)
 MAX_BATCH = 32  # statements the engine takes in one round trip (searchd's max_batch_queries default)
-IN_VALUES = 4096  # values of one IN list an agent takes (searchd's limit)
-MAX_SIDE = 4 * IN_VALUES  # pairs looked up one by one; beyond, the engine groups the matches by pair
 MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many groups
 MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
 RELATED_TERMS = 15
@@ -392,8 +390,9 @@ class PoolMatcher:
     Whoosh stores them)."""
 
     def __init__(self, fields: list[dict[str, Any]], lengths: list[tuple[int, int]],
-                 stats: RemoteStats) -> None:
+                 stats: RemoteStats, terms: Iterable[str] = ()) -> None:
         self.docs = fields
+        self.firsts = frozenset(t[0] for t in terms if t)  # the query terms' first letters (none: all)
         self.n = len(fields)
         self.stats = self.searcher = stats  # idf, avg_field_length: what the evaluator asks its searcher
         self.langs = [text_lang(f.get("lang") or "") for f in fields]
@@ -410,13 +409,16 @@ class PoolMatcher:
         return (self.docs[k].get("title") or "") if kind == "title" else stored_body(self.docs[k])
 
     def term_counts(self, fname: str, k: int) -> Counter:
-        """term -> frequency in candidate k's field ``fname``: each distinct word analysed once (cached),
-        no positions (BM25 needs none: cheaper than :meth:`field_terms`)."""
+        """term -> frequency in candidate k's field ``fname`` of the query's terms (the terms given, or all):
+        each distinct word that may give one (:func:`search.snippets.may_give`) analysed once (cached), no
+        positions (BM25 needs none: cheaper than :meth:`field_terms`)."""
         key = (fname, k)
         if key not in self.counted:
             lang = fname.split("_", 1)[1]
             counts: Counter = Counter()
             for word, n in Counter(WORD.findall(self._text(fname, k))).items():
+                if self.firsts and not may_give(word, self.firsts):
+                    continue
                 for t in word_tokens(word, lang):
                     counts[t.text] += n
             self.counted[key] = counts
@@ -642,12 +644,13 @@ class RemoteSearcher(Searcher):
         ids = list(dict.fromkeys([d for d, _ in must[0]] + [d for d, _ in (more[0] if more else [])]))
         number = {d: k for k, d in enumerate(ids)}
         self.store.prefetch(ids)
+        queries = [compiled.must_query, compiled.any_query if more else None]
+        terms = [t for q in queries for _, t in query_terms(q)]
         matcher = PoolMatcher([self.store.fields(d) for d in ids],
-                              [self.store.lengths.get(d, (0, 0)) for d in ids], self.stats)
+                              [self.store.lengths.get(d, (0, 0)) for d in ids], self.stats, terms)
         long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS
                       and compiled.stopwords >= SENTENCE_STOPWORDS)
         signals = None
-        queries = [compiled.must_query, compiled.any_query if more else None]
         if compiled.words:
             self.stats.load([k for q in queries for k in query_terms(q)])
             signals = Signals.make(compiled.words, compiled.proximity, self.stats)
@@ -708,9 +711,8 @@ class RemoteSearcher(Searcher):
     def _folded(self, base: str, args: list, docs: int, langs: dict[str, int]) -> int:
         """How many pairs have both versions among a search's ``docs`` matches, counted as the embedded index
         counts them (:meth:`search.links.Pairs.folded`): one by one from the language with fewer matches when
-        it has at most ONE_BY_ONE, else every pair whose two versions match. A pair's versions share a
-        shard and ``pair``, the first version's id; the engine is asked for IN_VALUES ids a statement (its
-        limit); beyond MAX_SIDE pairs, it groups the matches by pair (slower: about 30 µs a group)."""
+        it has at most ONE_BY_ONE (their pairs, then the matches holding them: two small lookups), else every
+        pair with both versions matched (the engine's count of pair groups; versions share a shard)."""
         side = min(QUERY_SIDES, key=lambda lang: langs.get(lang, 0))
         n = langs.get(side, 0)
         if not n:
@@ -723,20 +725,10 @@ class RemoteSearcher(Searcher):
                 (f"SELECT pair {base} AND pair IN ({listed}) LIMIT 1000", args)])
             matched = Counter(int(p) for p, in rows[0])
             return sum(matched[p] > 1 for p in mine)
-        rows = self.batch(conn="counts", statements=[  # the second versions, whose first one's id is ``pair``
-            (f"SELECT pair, id - pair AS second {base} AND second <> 0 LIMIT {MAX_SIDE + 1} "
-             f"OPTION max_matches={MAX_SIDE + 1}", args)])[0]
-        if len(rows) > MAX_SIDE:
-            keep = max(1000, min(docs, MAX_MATCHES))
-            _, meta = self.batch(conn="counts", statements=[
-                (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args),
-                ("SHOW META", ())])
-            return docs - int(self.meta(meta).get("total_found", docs))
-        firsts = sorted({int(p) for p, _ in rows})
-        found = self.batch(conn="counts", statements=[
-            (f"SELECT COUNT(*) {base} AND id IN ({', '.join(map(str, firsts[at:at + IN_VALUES]))})", args)
-            for at in range(0, len(firsts), IN_VALUES)])
-        return sum(int(r[0][0]) for r in found if r)
+        keep = max(1000, min(docs, MAX_MATCHES))  # as many groups as there can be: the count is exact
+        _, meta = self.batch(conn="counts", statements=[
+            (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args), ("SHOW META", ())])
+        return docs - int(self.meta(meta).get("total_found", docs))
 
     # -- statements -------------------------------------------------------------------------------------
 
