@@ -13,11 +13,14 @@ and for each array its dtype, byte offset, length and CRC-32), then the arrays, 
   sorted (a prefix's terms are a binary search away); ``hashes`` (uint64, ascending): a 64-bit BLAKE2b of
   each key, and ``order``: the term each hash belongs to, so a term is found by a binary search and a
   hash collision told apart by comparing keys;
-- ``post_start`` (int64, terms + 1): term t's postings are ``post_start[t]:post_start[t + 1]`` of
-  ``docs`` (segment document numbers, deleted ones included, as Whoosh has them; uint16 in a segment of up
-  to 65,536 documents), ``weights`` (float32, Whoosh's posting weight) and ``counts`` (positions a posting
-  has; 0 in fields without positions);
-- ``pos_start`` (int64, terms + 1) and ``positions`` (uint16 when they fit): term t's positions, posting
+- ``post_start`` (terms + 1; uint32 when it fits, as the other offsets): term t's postings are
+  ``post_start[t]:post_start[t + 1]`` of ``docs`` (segment document numbers, deleted ones included, as
+  Whoosh has them; uint16 in a segment of up to 65,536 documents) and ``counts`` (positions a posting has;
+  0 in fields without positions);
+- ``scales`` (float32 a term) and ``weights``: a posting's weight (Whoosh's) is its count (at least 1) times
+  its term's scale, the field boost, unless the scale is NaN: then the term's weights are stored, from
+  ``wt_start[t]`` in ``weights`` (float32);
+- ``pos_start`` (terms + 1) and ``positions`` (uint16 when they fit): term t's positions, posting
   after posting, each posting's ``counts`` of them in ascending order.
 
 Reading never unpickles (``np.frombuffer`` over the mapped file). A file that is absent, of another version,
@@ -51,10 +54,10 @@ from indexer import safe_pickle  # index data is unpickled through the allowlist
 
 SUFFIX = ".psc"
 MAGIC = b"PRESSEPS"
-VERSION = 1
+VERSION = 2
 _ALIGN = 64
-_ARRAYS = ("hashes", "order", "key_ends", "keys", "post_start", "docs", "weights", "counts", "pos_start",
-           "positions")
+_ARRAYS = ("hashes", "order", "key_ends", "keys", "post_start", "docs", "scales", "wt_start", "weights",
+           "counts", "pos_start", "positions")
 _STREAMED = ("docs", "weights", "counts", "positions")
 _BLOCK_MAGIC = b"W3Bl"
 _INT = struct.Struct("!i")
@@ -97,6 +100,8 @@ class Builder:
         self.keys: list[bytes] = []
         self.n_post: list[int] = []
         self.n_pos: list[int] = []
+        self.n_wt: list[int] = []  # weights stored, per term (0: its scale gives them)
+        self.scales: list[np.ndarray] = []
         self._chunk: list[tuple] = []
         self._chunk_postings = 0
         self._parts = {name: open(self.path.with_name(f"{self.path.name}.{name}.tmp"), "w+b")
@@ -128,7 +133,11 @@ class Builder:
         self.n_pos += np.diff(bounds).tolist()
         parts = self._parts
         parts["docs"].write(b"".join(v[0] for v in chunk))
-        parts["weights"].write(b"".join(v[1] for v in chunk))
+        weights = np.frombuffer(b"".join(v[1] for v in chunk), dtype=np.float32)
+        scales, explicit = _scales(weights, counts, n_post)
+        self.scales.append(scales)
+        self.n_wt += np.where(np.isnan(scales), n_post, 0).tolist()
+        parts["weights"].write(weights[explicit].data)
         parts["counts"].write(counts.astype(np.uint32).data)
         parts["positions"].write(positions.astype(np.uint32).data)
 
@@ -141,10 +150,12 @@ class Builder:
             small = {
                 "hashes": hashes[order],
                 "order": order.astype(np.uint32),
-                "key_ends": np.cumsum([len(k) for k in self.keys], dtype=np.int64).astype(np.uint64),
+                "key_ends": _offsets([len(k) for k in self.keys])[1:],
                 "keys": np.frombuffer(b"".join(self.keys), dtype=np.uint8),
-                "post_start": np.cumsum([0] + self.n_post, dtype=np.int64),
-                "pos_start": np.cumsum([0] + self.n_pos, dtype=np.int64),
+                "post_start": _offsets(self.n_post),
+                "scales": np.concatenate(self.scales or [np.zeros(0, np.float32)]),
+                "wt_start": _offsets(self.n_wt),
+                "pos_start": _offsets(self.n_pos),
             }
             return _save(self.path, self.doc_count, small, self._parts)
         finally:
@@ -154,6 +165,25 @@ class Builder:
         for f in self._parts.values():
             f.close()
             Path(f.name).unlink(missing_ok=True)
+
+
+def _offsets(sizes: list[int]) -> np.ndarray:
+    """Where each of consecutive runs of these sizes starts, and the end: uint32 when that fits."""
+    out = np.cumsum([0, *sizes], dtype=np.int64)
+    return out.astype(np.uint32) if out[-1] < 1 << 32 else out
+
+
+def _scales(weights: np.ndarray, counts: np.ndarray, n_post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a scale per term, a mask of the postings whose weights are stored). A term's weights are most
+    often its postings' position counts (at least 1) times one number, the field boost: that number is
+    kept instead (NaN: the weights are stored), when it gives back every weight exactly."""
+    terms = np.repeat(np.arange(len(n_post)), n_post)
+    firsts = np.concatenate([[0], np.cumsum(n_post)[:-1]]).astype(np.int64)
+    per = np.maximum(counts, 1).astype(np.float32)
+    scale = (weights[firsts] / per[firsts]).astype(np.float32)
+    wrong = np.bincount(terms, weights=(per * scale[terms] != weights), minlength=len(n_post)) > 0
+    scale[wrong] = np.nan
+    return scale, wrong[terms]
 
 
 CHUNK_POSTINGS = 500_000  # postings decoded and written at a time (Builder)
@@ -335,6 +365,8 @@ class Sidecar:
             terms = len(arrays["hashes"])
             if (len(arrays["post_start"]) != terms + 1 or len(arrays["pos_start"]) != terms + 1
                     or len(arrays["key_ends"]) != terms or len(arrays["order"]) != terms
+                    or len(arrays["scales"]) != terms or len(arrays["wt_start"]) != terms + 1
+                    or int(arrays["wt_start"][-1]) != len(arrays["weights"])
                     or int(arrays["post_start"][-1]) != len(arrays["docs"])
                     or int(arrays["pos_start"][-1]) != len(arrays["positions"])):
                 raise SidecarError(path, "its arrays do not add up")
@@ -399,7 +431,13 @@ class Sidecar:
     def term(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """(docs, weights, counts, first position's index) of term i's postings: views of the file."""
         s, e = int(self.post_start[i]), int(self.post_start[i + 1])
-        return self.docs[s:e], self.weights[s:e], self.counts[s:e], int(self.pos_start[i])
+        counts, scale = self.counts[s:e], self.scales[i]
+        if scale == scale:  # not NaN: the weights are the counts (at least 1) times the scale
+            weights = np.maximum(counts, 1).astype(np.float32) * scale
+        else:
+            w = int(self.wt_start[i])
+            weights = self.weights[w:w + e - s]
+        return self.docs[s:e], weights, counts, int(self.pos_start[i])
 
     def doc_frequency(self, i: int) -> int:
         return int(self.post_start[i + 1] - self.post_start[i])
