@@ -221,3 +221,26 @@ def test_group_members_and_positions_read_from_the_sidecars_are_whoosh_s(segment
             assert fast.positions("body_en", t, docs) == s.whoosh.positions("body_en", t, docs), t
     finally:
         s.close()
+
+
+def test_weights_not_a_multiple_of_the_counts_are_stored(tmp_path):
+    """A term whose weights are its counts times one scale keeps only the scale; any other term (a document
+    boost, say) keeps its weights: both read back exactly, with their documents and positions."""
+    from whoosh.formats import Positions
+    fmt = Positions()
+    terms = {b"plain": ([0, 2, 5], [3.0, 6.0, 3.0], [[1], [2, 9], [4]]),
+             b"boosted": ([1, 2], [2.5, 1.0], [[0], [3]]),
+             b"noposition": ([3, 4], [1.0, 1.0], None)}
+    b = sidecars.Builder(tmp_path / "x.psc", 6)
+    for word, (docs, weights, positions) in sorted(terms.items()):
+        values = [fmt.encode(p) for p in positions] if positions else None
+        b.add(sidecars.key_of("body_en", word), np.array(docs, np.uint32), np.array(weights, np.float32),
+              b"".join(values) if values else b"",
+              np.cumsum([len(v) for v in values]).astype(np.uint64) if values else None)
+    car = sidecars.Sidecar.open(b.write(), 6)
+    assert car.problems() == [] and len(car.weights) == 2  # only the boosted term's weights are stored
+    for word, (docs, weights, positions) in terms.items():
+        got_docs, got_weights, counts, start = car.term(car.find("body_en", word))
+        assert got_docs.tolist() == docs and got_weights.tolist() == weights, word
+        flat = [x for p in positions or [] for x in p]
+        assert car.positions[start:start + int(counts.sum())].tolist() == flat
