@@ -285,8 +285,9 @@ def decode_values(data: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.nd
             ok[d[(data[c] != close) | (tail != ends[d])]] = False
         sel, cur, left, at = sel[more], cur[more], left[more], at[more]
     positions = np.cumsum(deltas)
-    before = positions[np.maximum(out_start[:-1] - 1, 0)]
-    positions -= np.repeat(np.where(out_start[:-1] > 0, before, 0), n)
+    if len(positions):  # each posting's own running sum
+        before = positions[np.maximum(out_start[:-1] - 1, 0)]
+        positions -= np.repeat(np.where(out_start[:-1] > 0, before, 0), n)
     rest = np.flatnonzero(present & ~ok).tolist()
     if rest:
         raw = data.tobytes()

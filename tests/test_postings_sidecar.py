@@ -171,6 +171,8 @@ def test_decode_values_reads_whoosh_s_encodings():
     counts, flat = sidecars.decode_values(np.frombuffer(raw[0] + other, np.uint8),
                                           np.cumsum([len(raw[0]), len(other)]))
     assert counts.tolist() == [1, 3] and flat.tolist() == [0, 1, 300, 70000]
+    counts, flat = sidecars.decode_values(np.zeros(0, np.uint8), np.array([0, 0]))  # no positions at all
+    assert counts.tolist() == [0, 0] and flat.tolist() == []
     with pytest.raises(ValueError):  # a count the list does not have
         bad = b"\x00\x00\x00\x02" + raw[0][4:]
         sidecars.decode_values(np.frombuffer(bad, np.uint8), np.array([len(bad)]))
