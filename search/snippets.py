@@ -131,7 +131,7 @@ class _Vocabulary:
     def words_giving(self, words: set[str], lang: str, terms: frozenset, prefixes: tuple) -> list[str]:
         """Those of ``words`` with a token that is one of ``terms`` or starts with one of ``prefixes``.
 
-        A word new to the vocabulary is only analysed when it may give one (:func:`may_give`); it is
+        A word new to the vocabulary is only analysed when it may give one (:func:`_may_give`); it is
         learnt then, the others are looked at again by the next query that may want them."""
         firsts = frozenset(t[:1] for t in (*terms, *prefixes))
         with self.lock:
@@ -140,19 +140,19 @@ class _Vocabulary:
                 seen = self.seen[lang] = set()
                 self.giving[lang] = {}
             giving = self.giving[lang]
-            learnt = [w for w in words - seen if may_give(w, firsts)]
+            learnt = [w for w in words - seen if _may_give(w, firsts)]
             for w in learnt:
                 for t in word_tokens(w, lang):
                     giving.setdefault(t.text, set()).add(w)
             seen.update(learnt)
             found = set().union(*(giving.get(t, ()) for t in terms)) & words
         if prefixes:
-            found.update(w for w in words - found if may_give(w, firsts)
+            found.update(w for w in words - found if _may_give(w, firsts)
                          and any(t.text.startswith(prefixes) for t in word_tokens(w, lang)))
         return list(found)
 
 
-def may_give(word: str, firsts: frozenset) -> bool:
+def _may_give(word: str, firsts: frozenset) -> bool:
     """Whether a word may have a token starting with one of the letters ``firsts``. The tokens of a word
     of ASCII letters and digits all start with its first letter, lower-cased (folding is lower-casing there,
     and the stemmers only change a word's end); any other word (accents, joiners) is not guessed at."""

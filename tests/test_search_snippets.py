@@ -108,7 +108,7 @@ def test_word_at_a_time_tokens_are_the_analyzer_tokens_on_real_pages():
 
 @pytest.mark.slow
 def test_only_words_that_may_match_are_analysed_and_none_is_missed():
-    """The snippet's shortcut (search.snippets.may_give): the tokens of a word of ASCII letters and digits
+    """The snippet's shortcut (search.snippets._may_give): the tokens of a word of ASCII letters and digits
     all start with its first letter, in every language's chain, on real statements; a plain word that cannot
     give a query term is not learnt; and a query's marks are those of a scan of every token."""
     from corpus import Statement, read_paths
