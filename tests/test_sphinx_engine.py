@@ -194,3 +194,23 @@ def test_a_server_that_lost_its_data_is_brought_back_in_step(servers, sample_ind
     assert 0 < again.reread < first.sent and again.sent == first.sent
     assert len(engine_rows(servers.url)) == first.sent
     assert sync(local, servers.url).sent == 0  # and in step after
+
+
+@needs_searchd
+@pytest.mark.slow
+def test_bench_scale_point_syncs_and_times_queries_on_n_agents(sample_index):
+    """bench.sphinxql.scale_point, which `python -m bench scale` calls: a copy of the index sent to new
+    servers, queries timed, the servers stopped."""
+    from bench.sphinxql import scale_point
+    from indexer import open_index
+
+    ix = open_index(sample_index)
+    try:
+        with ix.reader() as reader:
+            statements = reader.doc_count()
+    finally:
+        ix.close()
+    point = scale_point(sample_index, ["yukon", "securite alimentaire"], 2)
+    assert point["agents"] == 2 and point["statements"] == statements
+    assert point["sync_s"] > 0 and 0 < point["median_ms"] <= point["p95_ms"]
+    assert {"sync_cpu_s", "cpu_ms_per_query", "load"} <= set(point)
