@@ -31,9 +31,12 @@ statements stay until a rebuild: the searcher checks each candidate against the 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import mmap
 import os
 import re
+import struct
 import time
 import zipfile
 import zlib
@@ -45,7 +48,6 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import fold
-from indexer.linkpass import to_statement
 
 TYPOS_NAME = "presse-typos.npz"
 VERSION = 1
@@ -105,6 +107,8 @@ def fold_words(raw: Counter[str]) -> Counter[str]:
 
 def _segment_words(reader, into: Counter[str]) -> None:
     """Count the raw letter runs of the live statements of one segment reader, once a statement."""
+    from indexer.linkpass import to_statement  # here: a search process that loads this module never needs it
+
     for d in range(reader.doc_count_all()):
         if reader.is_deleted(d):
             continue
@@ -231,19 +235,54 @@ class TypoArrays:
 ARRAYS = ("words", "counts", "word_prefix", "prefix_order", "prefix_start", "keys", "key_prefix")
 
 
-def load(index_dir: Path | str, *, meta_only: bool = False) -> TypoArrays | None:
+def _mapped_npz(path: Path) -> dict[str, np.ndarray]:
+    """The 1-D arrays of an uncompressed .npz (as :meth:`TypoArrays.save` writes it) as read-only views of
+    the memory-mapped file: a search reads only the pages its few lookups touch, not the whole file (nor
+    its CRC). Raises ValueError for anything else (a compressed member, an object or n-D array)."""
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise ValueError(f"{info.filename}: not a stored .npy member")
+            local = mm[info.header_offset:info.header_offset + 30]  # the member's local file header
+            if len(local) != 30 or local[:4] != b"PK\x03\x04":
+                raise ValueError(f"{info.filename}: no local header")
+            start = info.header_offset + 30 + sum(struct.unpack("<HH", local[26:30]))
+            fp = io.BytesIO(mm[start:start + min(info.file_size, 1 << 16)])
+            version = np.lib.format.read_magic(fp)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(fp)
+            if dtype.hasobject or len(shape) != 1 or fp.tell() + shape[0] * dtype.itemsize > info.file_size:
+                raise ValueError(f"{info.filename}: not a plain 1-D array")
+            out[info.filename[:-4]] = np.frombuffer(mm, dtype=dtype, count=shape[0], offset=start + fp.tell())
+    return out
+
+
+def load(index_dir: Path | str, *, meta_only: bool = False, mapped: bool = False) -> TypoArrays | None:
     """The typo index of ``index_dir``; None when there is none, or it is damaged or of another version
     (the searcher then falls back to its slower speller, and the next update rebuilds it). ``meta_only``:
-    the segments it has read, its arrays left empty (a few bytes read)."""
+    the segments it has read, its arrays left empty (a few bytes read). ``mapped``: the arrays are
+    read-only views of the memory-mapped file (a searcher's: a cold search does not read it all)."""
     path = Path(index_dir) / TYPOS_NAME
     try:
-        with np.load(path, allow_pickle=False) as z:
+        try:
+            z = _mapped_npz(path) if mapped else None
+        except ValueError:  # not as save() writes it (compressed, say): read it whole, checked below
+            z = None
+        if z is not None:
             meta = json.loads(bytes(z["meta"]).decode())
-            if meta.get("version") != VERSION or meta.get("prefix") != PREFIX:
-                return None
-            if meta_only:
-                return dataclasses.replace(TypoArrays.empty(), segments=list(meta.get("segments") or []))
             arrays = {name: z[name] for name in ARRAYS}
+        else:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(bytes(z["meta"]).decode())
+                arrays = {} if meta_only else {name: z[name] for name in ARRAYS}
+        if meta.get("version") != VERSION or meta.get("prefix") != PREFIX:
+            return None
+        if meta_only:
+            return dataclasses.replace(TypoArrays.empty(), segments=list(meta.get("segments") or []))
     except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile):  # missing, damaged
         return None
     t = TypoArrays(**arrays, segments=list(meta.get("segments") or []))
@@ -256,8 +295,8 @@ def load(index_dir: Path | str, *, meta_only: bool = False) -> TypoArrays | None
     n_words, n_prefixes = len(t.words), len(t.prefix_start) - 1
     if ((n_words and (t.prefix_order.min() < 0 or t.prefix_order.max() >= n_words))
             or (len(t.keys) and (t.key_prefix.min() < 0 or t.key_prefix.max() >= n_prefixes))
-            or np.any(np.diff(t.prefix_start) < 0) or t.prefix_start[0] != 0
-            or np.any(np.diff(t.keys.astype(np.int64)) < 0)):
+            or np.any(t.prefix_start[1:] < t.prefix_start[:-1]) or t.prefix_start[0] != 0
+            or np.any(t.keys[1:] < t.keys[:-1])):
         return None  # numbers that would index outside the arrays: not a file this module wrote
     return t
 

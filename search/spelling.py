@@ -36,6 +36,7 @@ most MAX_COMPARISONS edit distances are computed a query. Past a budget the quer
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import Counter
@@ -44,12 +45,6 @@ from pathlib import Path
 
 from whoosh import query as wq
 from whoosh.support.levenshtein import distance
-
-try:  # C edit distances, when installed; Whoosh's pure-Python one otherwise
-    from rapidfuzz.distance.OSA import distance as _osa
-    from rapidfuzz.process import extract as _extract
-except ImportError:  # pragma: no cover - depends on the environment
-    _osa = _extract = None
 
 from indexer import typos as typo_index
 from indexer.analysis import LANGS, WORD, fold, normalize
@@ -101,6 +96,18 @@ class _Budget:
         return self.scan <= 0 or self.comparisons <= 0
 
 
+@functools.cache
+def _rapidfuzz() -> tuple | None:
+    """rapidfuzz's (OSA distance, extract): C edit distances, when installed (else None: Whoosh's pure-Python
+    one). Imported on the first typo checked, not by a search of known words (a cold process's start)."""
+    try:
+        from rapidfuzz.distance.OSA import distance
+        from rapidfuzz.process import extract
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return distance, extract
+
+
 _LOADED: dict[Path, tuple[tuple[int, int], typo_index.TypoArrays | None]] = {}  # read-only, shared
 
 
@@ -112,7 +119,7 @@ def _shared_arrays(index_dir: Path, stamp: tuple[int, int]) -> typo_index.TypoAr
     if hit is None or hit[0] != stamp:
         if len(_LOADED) >= 8:  # a process rarely serves more indexes: keep memory bounded
             _LOADED.clear()
-        hit = _LOADED[key] = (stamp, typo_index.load(index_dir))
+        hit = _LOADED[key] = (stamp, typo_index.load(index_dir, mapped=True))  # pages read on demand
     return hit[1]
 
 
@@ -204,8 +211,9 @@ class Speller:
     def _close(self, word: str, cands: list[str], limit: int, budget: _Budget) -> list[tuple[str, int]]:
         """(candidate, edits) for the candidates within ``limit`` edits of ``word`` (transposition: one)."""
         cands = [c for c in cands if abs(len(c) - len(word)) <= limit]
-        if _osa is not None:  # rapidfuzz: one C call for them all
-            hits = _extract(word, cands, scorer=_osa, score_cutoff=limit, limit=None)
+        osa = _rapidfuzz()
+        if osa is not None:  # rapidfuzz: one C call for them all
+            hits = osa[1](word, cands, scorer=osa[0], score_cutoff=limit, limit=None)
             return [(c, int(d)) for c, d, _ in hits]
         out = []
         for c in cands:

@@ -1,0 +1,88 @@
+"""A cold search process does less: the typo index is memory-mapped (read where a lookup touches it, not
+loaded whole), and what only a typo or an update needs (rapidfuzz, indexer.linkpass) is imported when
+first needed. On the bundled sample indexed by ``indexer.update``; the answers are the same."""
+
+from __future__ import annotations
+
+import json
+import mmap
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import indexer
+from indexer import typos as typo_index
+from search import Searcher
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory) -> Path:
+    index_dir = tmp_path_factory.mktemp("cold") / "idx"
+    indexer.update([str(SAMPLE)], index_dir)
+    return index_dir
+
+
+def _in_fresh_process(index_dir: Path, query: str) -> dict:
+    """The modules a new interpreter has imported after one search, and the answer's hit ids."""
+    code = ("import json, sys\nfrom search import Searcher\n"
+            f"res = Searcher({str(index_dir)!r}).search({query!r}, limit=10)\n"
+            "print(json.dumps({'modules': sorted(sys.modules), 'ids': [h['id'] for h in res.hits],"
+            " 'corrected': res.corrected_query}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def _mapped(arr: np.ndarray) -> bool:
+    """Whether an array is a view of a memory-mapped file (not a copy read whole)."""
+    base = arr.base
+    return isinstance(base, mmap.mmap) or (isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap))
+
+
+def test_a_search_of_known_words_imports_neither_rapidfuzz_nor_linkpass(sample_index):
+    got = _in_fresh_process(sample_index, "vaccination")
+    assert got["ids"] and got["corrected"] is None
+    assert not [m for m in got["modules"] if m.startswith(("rapidfuzz", "indexer.linkpass"))]
+
+
+def test_a_typo_still_gets_its_correction_in_a_fresh_process(sample_index):
+    got = _in_fresh_process(sample_index, "vacination")
+    assert got["corrected"] == "vaccination" and got["ids"]
+
+
+def test_the_searcher_maps_the_typo_index_and_reads_the_same_arrays(sample_index):
+    whole = typo_index.load(sample_index)
+    with Searcher(sample_index) as s:
+        s.search("vaccination")
+        mapped = s.speller.typo_arrays()
+        assert mapped is not None and mapped.segments == whole.segments
+        for name in typo_index.ARRAYS:
+            arr = getattr(mapped, name)
+            assert _mapped(arr)  # a view of the mapped file, not a copy read whole
+            assert arr.dtype == getattr(whole, name).dtype and np.array_equal(arr, getattr(whole, name))
+        assert mapped.candidates("vacination", 2) == whole.candidates("vacination", 2)
+
+
+def test_a_compressed_typo_index_is_still_used(sample_index, tmp_path):
+    copy = tmp_path / "idx"
+    shutil.copytree(sample_index, copy)
+    with Searcher(sample_index) as s:
+        want = s.search("vacination")
+    arrays = typo_index.load(copy)
+    fields = {name: getattr(arrays, name) for name in typo_index.ARRAYS}
+    meta = json.dumps({"version": typo_index.VERSION, "prefix": typo_index.PREFIX,
+                       "segments": arrays.segments}).encode()
+    np.savez_compressed(copy / typo_index.TYPOS_NAME, **fields, meta=np.frombuffer(meta, dtype=np.uint8))
+    with Searcher(copy) as s:
+        res = s.search("vacination")
+        got = s.speller.typo_arrays()
+        assert got is not None and not _mapped(got.keys)  # read whole: it cannot be mapped
+        assert res.corrected_query == want.corrected_query == "vaccination"
+        assert [h["id"] for h in res.hits] == [h["id"] for h in want.hits]
