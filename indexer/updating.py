@@ -87,9 +87,11 @@ BATCH = 64  # statements per message from the reader process
 WORKER_MIN_BYTES = 2_000_000  # below this much input to read, reading in-process is faster than a worker
 WRITER_LIMITMB = 256  # posting pool of the Whoosh writer that merges old small segments (not BulkWriter)
 # A big build writes a segment per SEGMENT_DOCS statements while reading goes on. Peak memory grows with it
-# (full NSB build: 872 MB with 12,000, 958 MB with 20,000, 1,056 MB with 30,000), and fewer segments make
-# queries faster (NSB: 4 segments instead of 6, the query mix's median -11 %).
-SEGMENT_DOCS = 20_000
+# (full NSB build, writer: 872 MB with 12,000, 958 MB with 20,000, 1,056 MB with 30,000; with 30,000 since a
+# finished segment frees its postings as they are written and the waiting batches stay pickled: see the
+# commit log), and fewer segments make queries faster (NSB: 4 segments instead of 6, the query mix's median
+# -11 %). 30,000: the whole of NSB (58,975) makes 3 (tests/test_build_segments.py).
+SEGMENT_DOCS = 30_000
 TAIL_SHARE = 0.04  # the last segment of a big build takes about this share of the input (see _Adder)
 RECEIVE_AHEAD = 160  # batches buffered from the reader while the writer finishes a segment
 
