@@ -237,8 +237,9 @@ ARRAYS = ("words", "counts", "word_prefix", "prefix_order", "prefix_start", "key
 
 def _mapped_npz(path: Path) -> dict[str, np.ndarray]:
     """The 1-D arrays of an uncompressed .npz (as :meth:`TypoArrays.save` writes it) as read-only views of
-    the memory-mapped file: a search reads only the pages its few lookups touch, not the whole file (nor
-    its CRC). Raises ValueError for anything else (a compressed member, an object or n-D array)."""
+    the memory-mapped file (those aligned for their dtype; the others copied): a search reads only the pages
+    its few lookups touch, not the whole file (nor its CRC). Raises ValueError for anything else (a
+    compressed member, an object or n-D array)."""
     with open(path, "rb") as f:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     out = {}
@@ -257,7 +258,10 @@ def _mapped_npz(path: Path) -> dict[str, np.ndarray]:
             shape, _, dtype = read_header(fp)
             if dtype.hasobject or len(shape) != 1 or fp.tell() + shape[0] * dtype.itemsize > info.file_size:
                 raise ValueError(f"{info.filename}: not a plain 1-D array")
-            out[info.filename[:-4]] = np.frombuffer(mm, dtype=dtype, count=shape[0], offset=start + fp.tell())
+            arr = np.frombuffer(mm, dtype=dtype, count=shape[0], offset=start + fp.tell())
+            # a zip member's data is not aligned for its dtype, and numpy's searches copy an unaligned
+            # array whole at every call: copy it once (still no CRC pass, nor a read of the other members)
+            out[info.filename[:-4]] = arr if arr.flags.aligned else arr.copy()
     return out
 
 
