@@ -40,6 +40,7 @@ import struct
 import time
 import zipfile
 import zlib
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ VERSION = 1
 PREFIX = 7  # letters of a word its deletions are taken from (SymSpell's prefix length)
 MIN_WORD = 3  # letters: shorter words are neither indexed here nor corrected
 MAX_WORD = 20  # letters: longer runs are not words a person types
+UNALIGNED_COPY = 1 << 20  # bytes: a mapped array not aligned for its dtype up to this size is copied
 REBUILD_SHARE = 0.5  # unread statements past this share of the index: rebuild from all statements
 _LETTERS = re.compile(rf"[^\W\d_]{{{MIN_WORD},{MAX_WORD}}}(?![^\W\d_])")  # a whole run of letters
 
@@ -203,10 +205,15 @@ class TypoArrays:
         the word's prefix, of a length within ``max_dist`` of its length."""
         if not len(self.keys):
             return []
-        hashes = np.fromiter((_key(s) for s in _deletes(word[:PREFIX], max_dist)), dtype=np.uint32)
-        lo = np.searchsorted(self.keys, hashes, "left")
-        hi = np.searchsorted(self.keys, hashes, "right")
-        hit = [self.key_prefix[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
+        hashes = sorted(_key(s) for s in _deletes(word[:PREFIX], max_dist))
+        if self.keys.flags.aligned:
+            at = np.asarray(hashes, dtype=self.keys.dtype)
+            lo = np.searchsorted(self.keys, at, "left").tolist()
+            hi = np.searchsorted(self.keys, at, "right").tolist()
+        else:  # a mapped file's unaligned keys: a few dozen reads, not numpy's copy of them all
+            lo = [bisect_left(self.keys, h) for h in hashes]
+            hi = [bisect_right(self.keys, h, lo=a) for a, h in zip(lo, hashes, strict=True)]
+        hit = [self.key_prefix[a:b] for a, b in zip(lo, hi, strict=True) if b > a]
         if not hit:
             return []
         out = []
@@ -259,9 +266,10 @@ def _mapped_npz(path: Path) -> dict[str, np.ndarray]:
             if dtype.hasobject or len(shape) != 1 or fp.tell() + shape[0] * dtype.itemsize > info.file_size:
                 raise ValueError(f"{info.filename}: not a plain 1-D array")
             arr = np.frombuffer(mm, dtype=dtype, count=shape[0], offset=start + fp.tell())
-            # a zip member's data is not aligned for its dtype, and numpy's searches copy an unaligned
-            # array whole at every call: copy it once (still no CRC pass, nor a read of the other members)
-            out[info.filename[:-4]] = arr if arr.flags.aligned else arr.copy()
+            # a zip member's data is not aligned for its dtype, and numpy copies an unaligned array whole
+            # at every searchsorted: a small one is copied once; the big keys are searched by bisection
+            small = arr.nbytes <= UNALIGNED_COPY
+            out[info.filename[:-4]] = arr if arr.flags.aligned or not small else arr.copy()
     return out
 
 

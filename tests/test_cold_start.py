@@ -5,6 +5,7 @@ loaded whole; a member not aligned for its dtype is copied once), and what only 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import mmap
 import shutil
@@ -67,7 +68,8 @@ def test_the_searcher_maps_the_typo_index_and_reads_the_same_arrays(sample_index
         assert _mapped(mapped.words)  # a view of the mapped file (bytes: always aligned), not a copy
         for name in typo_index.ARRAYS:
             arr = getattr(mapped, name)
-            assert arr.flags.aligned  # else every numpy search over it copies it whole (warm speed)
+            # a small unaligned array is copied once, else every numpy search over it copies it whole
+            assert arr.flags.aligned or arr.nbytes > typo_index.UNALIGNED_COPY
             assert arr.dtype == getattr(whole, name).dtype and np.array_equal(arr, getattr(whole, name))
         assert mapped.candidates("vacination", 2) == whole.candidates("vacination", 2)
 
@@ -88,3 +90,18 @@ def test_a_compressed_typo_index_is_still_used(sample_index, tmp_path):
         assert got is not None and not _mapped(got.keys)  # read whole: it cannot be mapped
         assert res.corrected_query == want.corrected_query == "vaccination"
         assert [h["id"] for h in res.hits] == [h["id"] for h in want.hits]
+
+
+def test_unaligned_keys_give_the_same_candidates(sample_index):
+    """A big mapped array is left unaligned (numpy would copy it at every search): the keys are then
+    searched by bisection, with the same candidates."""
+    whole = typo_index.load(sample_index)
+    buf = np.zeros(whole.keys.nbytes + 1, dtype=np.uint8)
+    buf[1:] = whole.keys.view(np.uint8)
+    odd = dataclasses.replace(whole, keys=buf[1:].view(whole.keys.dtype))
+    assert not odd.keys.flags.aligned and np.array_equal(odd.keys, whole.keys)
+    words = [w.decode() for w in whole.words[::25].tolist()] + ["vacination", "vaccinatoin", "zzzz"]
+    for word in words:
+        for edits in (0, 1, 2):
+            assert odd.candidates(word, edits) == whole.candidates(word, edits)
+    assert any(odd.candidates(w, 1) for w in words)
