@@ -252,6 +252,10 @@ class Snippeter:
 
     def fragments(self, body: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> list[Snippet]:
         """Fragments of the body around matches; [] when nothing in the body matches."""
+        return [Snippet(f) for f in self._fragment_spans(body, lang, terms, prefixes)]
+
+    def _fragment_spans(self, body: str, lang: str, terms: frozenset, prefixes: tuple) -> list[list[Span]]:
+        """The spans of each fragment (a snippet joins them: no HTML made for each fragment on the way)."""
         spans = _matches(body, lang, terms, prefixes, self.size)
         if not spans:
             return []
@@ -276,7 +280,7 @@ class Snippeter:
                 frag.insert(0, Span("… "))
             if i == len(chosen) - 1 and we < len(body) and body[we] != "\n":
                 frag.append(Span(" …"))
-            out.append(Snippet(frag))
+            out.append(frag)
         return out
 
     def _windows(self, body: str, spans: list[Match]) -> list[tuple[int, int, int, frozenset]]:
@@ -313,13 +317,13 @@ class Snippeter:
 
     def snippet(self, body: str, title: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> Snippet:
         """The snippet of a statement: body fragments, else the marked title, else the body's start."""
-        frags = self.fragments(body, lang, terms, prefixes)
+        frags = self._fragment_spans(body, lang, terms, prefixes)
         if frags:
             joined: list[Span] = []
             for i, frag in enumerate(frags):
                 if i:
                     joined.append(Span(ELLIPSIS))
-                joined.extend(frag.spans)
+                joined.extend(frag)
             return Snippet(joined)
         tspans = _matches(title, lang, terms, prefixes)
         if tspans:

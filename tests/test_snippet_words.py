@@ -30,3 +30,25 @@ def test_word_terms_are_the_chains_tokens_for_every_word_of_real_texts(lang):
     assert any("-" in w or "’" in w for w in words) and any(w.isupper() for w in words)
     for w in words:
         assert word_terms(w, lang) == tuple(t.text for t in word_tokens(w, lang)), w
+
+
+def test_a_snippet_is_its_fragments_joined_for_real_statements():
+    """snippet() builds its fragments' spans without their HTML; it is still exactly the fragments joined."""
+    from indexer.analysis import analyze
+    from search.snippets import ELLIPSIS, Snippeter
+
+    sn = Snippeter()
+    checked = 0
+    for s in items_of(SAMPLE / "vie-publique.jsonl"):
+        if not getattr(s, "body", ""):
+            continue
+        terms = frozenset(analyze(s.title, "fr")[:3])
+        frags = sn.fragments(s.body, "fr", terms)
+        if not frags:
+            continue
+        joined = [span for i, f in enumerate(frags) for span in [(ELLIPSIS, False)][:i] + list(f.spans)]
+        got = sn.snippet(s.body, s.title, "fr", terms)
+        assert [tuple(x) for x in got.spans] == [tuple(x) for x in joined]
+        assert got == ELLIPSIS.join(frags)  # the HTML: fragments' HTML, ellipses between
+        checked += 1
+    assert checked > 20
