@@ -167,6 +167,13 @@ class Builder:
             Path(f.name).unlink(missing_ok=True)
 
 
+def distinct(values: Any) -> np.ndarray:
+    """The sorted distinct values of an array, as np.unique gives them. numpy 2's np.unique imports numpy.ma
+    when it returns the values alone, about 25 ms of a cold `presse search`."""
+    a = np.sort(np.asarray(values).ravel())
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
+
+
 def _offsets(sizes: list[int]) -> np.ndarray:
     """Where each of consecutive runs of these sizes starts, and the end: uint32 when that fits."""
     out = np.cumsum([0, *sizes], dtype=np.int64)

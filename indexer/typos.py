@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import fold
+from indexer.postings import distinct
 
 TYPOS_NAME = "presse-typos.npz"
 VERSION = 1
@@ -217,7 +218,7 @@ class TypoArrays:
         if not hit:
             return []
         out = []
-        for p in np.unique(np.concatenate(hit)).tolist():
+        for p in distinct(np.concatenate(hit)).tolist():
             ids = self.prefix_order[self.prefix_start[p]:self.prefix_start[p + 1]]
             out.extend((w.decode("ascii", "replace"), n) for w, n in zip(self.words[ids].tolist(),
                                                               self.counts[ids].tolist(), strict=True)

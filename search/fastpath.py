@@ -91,7 +91,7 @@ class PositionTable:
         out: list[list[int]] = [[] for _ in idx]
         want = np.asarray(idx, dtype=np.int64)
         owner = np.searchsorted(np.asarray(self.bounds), want, side="right") - 1
-        for k in np.unique(owner).tolist():
+        for k in sidecars.distinct(owner).tolist():
             at = np.flatnonzero(owner == k)
             rel = want[at] - self.bounds[k]
             part = self.parts[k]
@@ -645,9 +645,8 @@ def _column_codes(seg, name: str) -> tuple[np.ndarray, list[bytes]]:
                 seg.column_reader(name, translate=False)]
         return _dict_codes(vals)
     nz = ln > 0
-    widths = np.unique(ln[nz])
-    if len(widths) == 1 and widths[0] <= 16:
-        w = int(widths[0])
+    w = int(ln[nz].max()) if nz.any() else 0
+    if 0 < w <= 16 and int(ln[nz].min()) == w:
         start = int(off[nz][0])
         if np.array_equal(off[nz], start + w * np.arange(int(nz.sum()))):
             arr = np.frombuffer(raw, dtype=f"S{w}", count=int(nz.sum()), offset=start)
