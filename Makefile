@@ -13,6 +13,9 @@ $(BIN)/presse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# An editable install leaves presse's own modules uncompiled; where PYTHONDONTWRITEBYTECODE is set, every
+	# `presse` process would compile them again (~0.1 s of a cold search). pip compiles a regular install.
+	$(BIN)/python -m compileall -q cli.py corpus indexer search
 	touch $@
 
 demo: $(BIN)/presse
