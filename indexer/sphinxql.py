@@ -62,6 +62,7 @@ FIELDS = ("title", "body", "source")
 DAY_ZERO = 100_000  # the ``day`` attribute of 1970-01-01 (days after it; > 0 back to 1697; 0: no date)
 ATTRS = ("sid", "lang", "src", "year", "day", "grp", "pair", "stub", "tlen", "blen", "doc")
 SOURCE_TAG = ""  # the source field holds only the source's terms (folded, "xx" chain): no language tag
+ROW_FORMAT = 2  # the version of the rows :func:`row` makes: a new one re-sends every statement once
 EVERY_TERM = "__row__"  # in every row's source field: what a NOT alone is taken from (the engine needs one)
 
 
@@ -216,9 +217,10 @@ def stored_json(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def row(fields: dict[str, Any]) -> dict[str, Any]:
-    """The engine row of one statement's stored fields (field and attribute name -> value)."""
-    doc = stored_json(fields)
+def row(fields: dict[str, Any], doc: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The engine row of one statement's stored fields (field and attribute name -> value); ``doc``: their
+    :func:`stored_json`, when already made."""
+    doc = doc if doc is not None else stored_json(fields)
     day = 0
     if doc["date"]:
         day = (date.fromisoformat(doc["date"][:10]) - date(1970, 1, 1)).days + DAY_ZERO
@@ -368,12 +370,50 @@ class EngineReport:
 
     update: Any  # indexer.UpdateReport
     engine: SyncReport
+    more: list[SyncReport] = field(default_factory=list)  # other engines the index was sent to
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.update.to_dict(), "engine": self.engine.to_dict()}
+        out = {**self.update.to_dict(), "engine": self.engine.to_dict()}
+        if self.more:
+            out["engines"] = [e.to_dict() for e in (self.engine, *self.more)]
+        return out
 
     def lines(self) -> list[str]:
-        return [*self.update.lines(), *self.engine.lines()]
+        return [*self.update.lines(), *(line for e in (self.engine, *self.more) for line in e.lines())]
+
+
+LOG_PREFIX = "presse-engine-"
+
+
+def recorded_engines(index_dir: Path | str | None) -> list[str]:
+    """The addresses of the engines the local index in ``index_dir`` was sent to (their sent logs)."""
+    from indexer.store import resolve_index_dir
+
+    urls = []
+    for path in sorted(resolve_index_dir(index_dir).glob(f"{LOG_PREFIX}*.sqlite")):
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            urls += [u for u, in db.execute("SELECT url FROM engine")]
+        except sqlite3.Error:  # a log written before the address was kept: unknown engine
+            pass
+        finally:
+            db.close()
+    return urls
+
+
+def sync_recorded(index_dir: Path | str | None, update: Any) -> Any:
+    """After ``update`` (a local change, as `presse remove`'s): bring every engine the index was sent to in
+    step (its statements gone are DELETEd there). ``update`` itself when there is none, else an
+    :class:`EngineReport`; EngineError (one line, saying the local change is done) when an engine fails."""
+    reports = []
+    for url in recorded_engines(index_dir):
+        try:
+            reports.append(sync(index_dir, url))
+        except EngineError as e:
+            raise EngineError(f"the local index is updated ({update.removed} removed), but not the engine: "
+                              f"{e} (once it is back, run the same command again, or `presse index "
+                              f"--engine {url}`)") from None
+    return EngineReport(update, reports[0], reports[1:]) if reports else update
 
 
 class SentLog:
@@ -382,8 +422,12 @@ class SentLog:
 
     def __init__(self, index_dir: Path, engine: Engine) -> None:
         name = hashlib.blake2b(engine.url.encode(), digest_size=6).hexdigest()
-        self.db = sqlite3.connect(index_dir / f"presse-engine-{name}.sqlite")
-        self.db.execute("CREATE TABLE IF NOT EXISTS sent (sid TEXT PRIMARY KEY, digest TEXT, idx TEXT)")
+        self.db = sqlite3.connect(index_dir / f"{LOG_PREFIX}{name}.sqlite")
+        with self.db:
+            self.db.execute("CREATE TABLE IF NOT EXISTS sent (sid TEXT PRIMARY KEY, digest TEXT, idx TEXT)")
+            # the engine's address: `presse remove` finds the engines this index was sent to
+            self.db.execute("CREATE TABLE IF NOT EXISTS engine (url TEXT PRIMARY KEY)")
+            self.db.execute("INSERT OR IGNORE INTO engine VALUES (?)", (engine.url,))
 
     def all(self) -> dict[str, tuple[str, str]]:
         rows = self.db.execute("SELECT sid, digest, idx FROM sent")
@@ -498,13 +542,27 @@ def local_rows(index_dir: Path) -> Iterator[dict[str, Any]]:
         ix.close()
 
 
+def whole(engine: Engine, cur: Any, sql: str) -> list[tuple]:
+    """The rows of a read over the distributed index; EngineError when an agent did not answer (a count or
+    list of some shards only must not be taken for the engine's)."""
+    cur.execute(sql)
+    rows = list(cur.fetchall())
+    if cur.warning_count:
+        cur.execute("SHOW META")
+        warning = " ".join(str(dict(cur.fetchall()).get("warning", "")).split())
+        if warning:
+            raise EngineError(f"{engine.url}: a shard did not answer ({warning})")
+    return rows
+
+
 def engine_count(engine: Engine) -> int:
     """The documents the engine's distributed index holds."""
     conn = engine.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute(f"SELECT COUNT(*) FROM {engine.prefix}")
-            return int(cur.fetchone()[0])
+            return int(whole(engine, cur, f"SELECT COUNT(*) FROM {engine.prefix}")[0][0])
+    except EngineError:
+        raise
     except Exception as e:
         raise EngineError(f"{engine.url}: cannot count its statements ({error_text(e)})") from None
     finally:
@@ -520,9 +578,8 @@ def engine_holds(engine: Engine, shards: list[Shard], page: int = 10_000) -> dic
     try:
         with conn.cursor() as cur:
             while True:
-                cur.execute(f"SELECT id, sid, lang, pair FROM {engine.prefix} WHERE id > {last} "
-                            f"ORDER BY id ASC LIMIT {page} OPTION max_matches={page}")
-                rows = cur.fetchall()
+                rows = whole(engine, cur, f"SELECT id, sid, lang, pair FROM {engine.prefix} "
+                             f"WHERE id > {last} ORDER BY id ASC LIMIT {page} OPTION max_matches={page}")
                 if not rows:
                     return out
                 for _, sid, lang, pair in rows:
@@ -561,20 +618,23 @@ def sync(index_dir: Path | str | None, url: str, *,
         seen: set[str] = set()
         moved: dict[str, list[str]] = {}
         for fields in local_rows(index_dir):
-            r = row(fields)
-            shard = shards[r["pair"] % len(shards)]
-            index = shard.indexes[index_lang(r["lang"])]
+            doc = stored_json(fields)
+            sid = str(doc["id"])
+            shard = shards[doc_id(pair_key(doc)) % len(shards)]
+            index = shard.indexes[index_lang(doc.get("lang") or "")]
             report.per_shard[shard.number] = report.per_shard.get(shard.number, 0) + 1
-            digest = hashlib.blake2b(json.dumps([r, index], sort_keys=True).encode(),
-                                     digest_size=12).hexdigest()
-            seen.add(r["sid"])
-            old = before.get(r["sid"])
+            # The row follows from the stored fields (and this version of the rows): a statement unchanged
+            # since the last sync is not analysed again (the analysis is most of a sync's time).
+            key = json.dumps([ROW_FORMAT, doc, index], sort_keys=True, default=str)
+            digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+            seen.add(sid)
+            old = before.get(sid)
             if old is not None and old[0] == digest:
                 report.unchanged += 1
                 continue
             if old is not None and old[1] != index:  # another shard or language now: out of the old one
-                moved.setdefault(old[1], []).append(r["sid"])
-            writer.replace(index, r, digest)
+                moved.setdefault(old[1], []).append(sid)
+            writer.replace(index, row(fields, doc), digest)
             if progress is not None:
                 progress(report.sent)
         for index, sids in moved.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -214,3 +215,55 @@ def test_bench_scale_point_syncs_and_times_queries_on_n_agents(sample_index):
     assert point["agents"] == 2 and point["statements"] == statements
     assert point["sync_s"] > 0 and 0 < point["median_ms"] <= point["p95_ms"]
     assert {"sync_cpu_s", "cpu_ms_per_query", "load"} <= set(point)
+
+
+@needs_searchd
+@pytest.mark.slow
+def test_remove_reaches_the_engines_the_index_was_sent_to(corpus, servers, tmp_path):
+    """`presse remove` DELETEs from the engine what it removes locally; with the engine down it says the
+    local index is done and the engine is not (one line), and running it again once the engine is back
+    brings the engine in step."""
+    runner = CliRunner()
+    index_dir = tmp_path / "ix"
+    sent = json.loads(runner.invoke(main, ["index", str(corpus), "--index", str(index_dir), "--engine",
+                                           servers.url, "--json"]).output)
+    n = sent["statements"]
+    assert len(engine_rows(servers.url)) == n
+    pages = sorted(p for p in (corpus / "yukon" / "en").rglob("*") if p.is_file())
+    gone = runner.invoke(main, ["remove", str(pages[0]), "--index", str(index_dir), "--json"])
+    assert gone.exit_code == 0, gone.output
+    report = json.loads(gone.output)
+    assert report["removed"] >= 1 and report["engine"]["deleted"] == report["removed"]
+    # at most its translation sent again (no longer linked)
+    assert report["engine"]["sent"] <= report["removed"]
+    assert len(engine_rows(servers.url)) == n - report["removed"]
+
+    down = servers.ports[1]
+    servers.stop(down)
+    failed = runner.invoke(main, ["remove", str(pages[1]), "--index", str(index_dir)])
+    assert failed.exit_code == 1 and "Traceback" not in failed.output and failed.output.count("\n") == 1
+    removed = int(re.search(r"the local index is updated \((\d+) removed\), but not the engine",
+                            failed.output).group(1))
+    assert removed >= 1 and len(engine_rows(servers.url)) > 0  # the other server still answers
+    servers.start(down)
+    again = json.loads(runner.invoke(main, ["remove", str(pages[1]), "--index", str(index_dir),
+                                            "--json"]).output)
+    assert again["removed"] == 0 and again["engine"]["deleted"] == removed
+    assert len(engine_rows(servers.url)) == n - report["removed"] - removed
+
+
+@needs_searchd
+@pytest.mark.slow
+def test_a_sync_analyses_only_the_statements_that_changed(servers, sample_index, tmp_path, monkeypatch):
+    """The analysis is most of a sync's time: an unchanged statement is known by its stored fields' digest,
+    not made into a row again."""
+    import indexer.sphinxql as sphinxql
+
+    local = tmp_path / "ix"
+    shutil.copytree(sample_index, local)
+    first = sync(local, servers.url)
+    made = []
+    real_row = sphinxql.row
+    monkeypatch.setattr(sphinxql, "row", lambda *a, **k: made.append(1) or real_row(*a, **k))
+    again = sync(local, servers.url)
+    assert again.unchanged == first.sent > 100 and again.sent == 0 and not made
