@@ -67,6 +67,26 @@ class _Postings:
         return out
 
 
+# Posting lists this short are stored in the term table ("inlined", a format Whoosh's W3 codec reads, and
+# presse's readers too: indexer.postings, indexer.integrity) instead of as a block of the postings file:
+# most terms of a segment occur in one or two statements, and a block costs a pickle, a zlib stream and
+# its headers each (about half of finishing a segment). Whoosh's own writer never inlines: its
+# ``inlinelimit=1`` means "fewer than one" (and the call it would make, ``set_inline``, does not exist).
+INLINE_POSTINGS = 4
+
+
+def _inlined_info(p: _Postings, lengths: dict[int, int]) -> W3TermInfo:
+    """The term info of a short posting list with its postings inlined: the statistics a one-block list
+    gives it (as ``W3TermInfo.add_block``), and the postings as Whoosh inlines them (ids, weights, values)."""
+    ids, weights = tuple(p.ids), tuple(p.weights)
+    found = [lengths[d] for d in ids if d in lengths] if lengths else []
+    ti = W3TermInfo(weight=sum(weights), df=len(ids), minlength=min(found) if found else None,
+                    maxlength=max(found) if found else 0, maxweight=max(0, max(weights)), minid=ids[0],
+                    maxid=ids[-1])
+    ti.set_inlined(ids, weights, p.values(0, len(ids)))
+    return ti
+
+
 class BulkWriter(SegmentWriter):
     """A ``SegmentWriter`` that buffers postings per term in memory (see the module doc).
 
@@ -174,11 +194,15 @@ class BulkWriter(SegmentWriter):
     @staticmethod
     def _write_term(fw, pw, tbytes: bytes, p: _Postings, lengths: dict[int, int], limit: int) -> None:
         """One posting list, a block at a time, through Whoosh's postings writer (its block format, block
-        statistics and inlining rules): what ``add_posting`` would have buffered, set in one step."""
-        fw._btext = tbytes
-        pw.start_postings(fw._format, W3TermInfo())
+        statistics and inlining rules): what ``add_posting`` would have buffered, set in one step. A short
+        list is inlined in the term table instead (:func:`_inlined_info`)."""
         ids, weights = p.ids, p.weights
         n = len(ids)
+        if n <= INLINE_POSTINGS:
+            fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, _inlined_info(p, lengths).to_bytes())
+            return
+        fw._btext = tbytes
+        pw.start_postings(fw._format, W3TermInfo())
         for start in range(0, n, limit):
             if start:
                 pw._write_block()  # a full block, and more postings follow: as add_posting does
