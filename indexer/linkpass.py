@@ -29,7 +29,7 @@ computed once, by the reader process beside the document (``LINK_KEY``) or when 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +39,7 @@ from corpus.statement import Statement
 from indexer.documents import folded_words, group_key, statement_fields, stored_body
 from indexer.duplicates import Sketch, near_duplicate_groups, sketch
 from indexer.linking import feature_hashes, id_stem, link_translations
+from indexer.typos import statement_words
 
 WINDOW_DAYS = 1  # index candidates: dated at most this many days from a statement written or deleted
 LINK_FIELDS = ("translation", "group", "duplicate_of", "exact")
@@ -56,6 +57,14 @@ def light(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 LINK_KEY = "_link"  # a document's precomputed link_record, popped before it is written
+WORDS_KEY = "_words"  # a document's typos.statement_words, computed beside it, popped before it is written
+
+
+def doc_words(doc: dict[str, Any]) -> str:
+    """The typo index's raw words of a document (full, or stored fields): those computed beside it, else
+    from its title and stored body."""
+    words = doc.pop(WORDS_KEY, None)
+    return words if words is not None else statement_words(doc.get("title") or "", stored_body(doc))
 
 
 def link_record(st: Statement) -> tuple[Sketch, bytes]:
@@ -167,6 +176,8 @@ class LinkPass:
         self.links_written = 0
         self.rewritten = 0
         self._batch_ids: set[str] = set()
+        # the typo index's raw words of the full documents this run leaves in its segments (indexer.typos)
+        self.words: Counter[str] = Counter()
 
     # -- while writing ------------------------------------------------------------------------------------
 
@@ -194,8 +205,10 @@ class LinkPass:
         """Write a document of this run (a full one, or a stub when its text is already indexed)."""
         sid = doc["id"]
         record = doc.pop(LINK_KEY, None)
+        words = doc_words(doc)
         self.forget(sid)
         if not self.enabled:
+            self._count(words)
             return self.adder.add(doc)
         key = doc.get("exact") or ""
         kept = self.by_exact.get(key) if key else None
@@ -214,6 +227,7 @@ class LinkPass:
             self.places[sid] = place
             return place
         doc["translation"] = self._predict(sid, doc.get("lang") or "", owners)
+        self._count(words)
         if key:
             self.by_exact.setdefault(key, sid)
         self.written[sid] = light(doc)
@@ -227,10 +241,18 @@ class LinkPass:
             return self.searcher.stored_fields(d).get("group") or ""
         return ""
 
+    def _count(self, words: str, sign: int = 1) -> None:
+        if sign > 0:
+            self.words.update(words.split())
+        else:
+            self.words.subtract(words.split())
+
     def forget(self, sid: str) -> None:
         """A document of this run is being replaced or dropped (a later duplicate id)."""
         doc = self.written.pop(sid, None)
         self.records.pop(sid, None)
+        if doc is not None:
+            self._count(doc_words(doc), -1)
         if doc is not None and self.by_exact.get(doc.get("exact") or "") == sid:
             del self.by_exact[doc["exact"]]
         if self.stubs.pop(sid, None) is not None:
@@ -256,6 +278,8 @@ class LinkPass:
         self.rewritten += 1
 
     def _rewrite_committed(self, doc: dict[str, Any]) -> None:
+        if not doc.get("duplicate_of"):  # an indexed statement comes into this run's segments
+            self._count(doc_words(doc))
         self.delete_committed(doc["id"])
         self.places[doc["id"]] = self.adder.add(doc)
         self.rewritten += 1
@@ -308,6 +332,8 @@ class LinkPass:
             head = stubs[0]
             doc = full_document(head)
             doc["translation"] = ""  # linked below like any statement of this run
+            if head["id"] in self.places:  # this run's stub, written again as a full document
+                self._count(doc_words(doc))
             self._rewrite(doc)
             self.stubs.pop(head["id"], None)
             self.written[head["id"]] = light(doc)

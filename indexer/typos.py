@@ -97,6 +97,14 @@ def text_words(text: str, into: Counter[str]) -> None:
     into.update(set(_LETTERS.findall(text)))
 
 
+def statement_words(title: str, body: str) -> str:
+    """The distinct raw letter runs of one statement, space-separated: what :func:`text_words` counts for
+    it, computed where the text is at hand (the reader worker of a build) and counted by the writer for the
+    statements it keeps (:class:`indexer.linkpass.LinkPass`), so that no statement is read back after the
+    commit."""
+    return " ".join(set(_LETTERS.findall(f"{title}\n{body}")))
+
+
 def fold_words(raw: Counter[str]) -> Counter[str]:
     """The typo-index words of counted raw letter runs: folded, ASCII letters only, MIN_WORD to MAX_WORD
     long, with the summed counts of the runs that fold to them."""
@@ -327,14 +335,25 @@ class TypoReport:
     error: str = ""  # the file could not be written
 
 
-def refresh(index_dir: Path | str, ix) -> TypoReport:
+@dataclass
+class Counted:
+    """The raw letter runs (:func:`text_words`) of the live statements of some segments, counted by the run
+    that wrote them (:class:`indexer.linkpass.LinkPass`): :func:`refresh` takes them instead of reading
+    those segments' statements back."""
+    segments: set[str]
+    raw: Counter[str]
+
+
+def refresh(index_dir: Path | str, ix, counted: Counted | None = None) -> TypoReport:
     """Bring the typo index of ``index_dir`` in step with the open Whoosh index ``ix`` (its latest
-    commit): read the statements of the segments it has not read; rebuild it when those are most of the
-    index or it is unusable. Writes nothing when every segment was read already."""
+    commit): read the statements of the segments it has not read (``counted``: those of its segments
+    are counted already); rebuild it when those are most of the index or it is unusable. Writes nothing
+    when every segment was read already."""
     start = time.monotonic()
     index_dir = Path(index_dir)
     report = TypoReport()
     seen = load(index_dir, meta_only=True)
+    counted = counted or Counted(set(), Counter())
     with ix.reader() as reader:
         leaves = list(_leaves(reader))
         done = set(seen.segments) if seen is not None else set()
@@ -347,8 +366,12 @@ def refresh(index_dir: Path | str, ix) -> TypoReport:
             old, todo, report.rebuilt = TypoArrays.empty(), leaves, True
         raw: Counter[str] = Counter()
         for leaf in todo:
+            if leaf.segment().segment_id() in counted.segments:
+                continue
             _segment_words(leaf, raw)
             report.statements_read += leaf.doc_count()
+        if any(leaf.segment().segment_id() in counted.segments for leaf in todo):
+            raw.update(+counted.raw)  # a statement counted and deleted since leaves a zero
         arrays = old.add(fold_words(raw))
         arrays.segments = sorted(leaf.segment().segment_id() for leaf in leaves)  # all read now
     try:

@@ -61,7 +61,7 @@ from corpus.statement import Problem, Statement
 from corpus.summary import category
 from indexer import integrity, postings, typos
 from indexer.documents import pre_analyze, statement_fields
-from indexer.linkpass import LINK_FIELDS, LINK_KEY, LinkPass, link_record
+from indexer.linkpass import LINK_FIELDS, LINK_KEY, WORDS_KEY, LinkPass, link_record
 from indexer.manifest import (
     InputEntry,
     Manifest,
@@ -249,6 +249,7 @@ class _Documents:
     def make(self, item: Statement, key: str) -> dict[str, Any]:
         share = self.share
         doc = statement_fields(item, input=key)
+        doc[WORDS_KEY] = typos.statement_words(item.title, item.body)  # counted by the writer (LinkPass)
         self._acc += abs(share.fraction) if share is not None else 0.0
         turn = self._acc >= 1.0
         if turn:
@@ -558,8 +559,8 @@ def _update(paths: Iterable[str | Path], index_dir: Path | str | None, *, mode: 
             # The manifest does not describe this index (first run, or a crash between commit and manifest).
             manifest = rebuild_from_index(ix, manifest)
         with _fewer_collections():
-            _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers, mode)
-        typos.refresh(index_dir, ix)  # the typo index follows the words of the commit (indexer.typos)
+            counted = _run(ix, index_dir, [str(p) for p in paths], manifest, report, progress, workers, mode)
+        typos.refresh(index_dir, ix, counted)  # the typo index follows the words of the commit
         postings.refresh(ix)  # each new segment's postings sidecar, if its writer did not write one
     report.seconds = time.monotonic() - start
     return report
@@ -831,16 +832,17 @@ def _plan_shadows(plan: _Plan, manifest: Manifest, mode: str, report: UpdateRepo
 
 
 def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: UpdateReport,
-         progress: Progress | None, workers: bool | None, mode: str) -> None:
+         progress: Progress | None, workers: bool | None, mode: str) -> typos.Counted | None:
     """``mode``: "update" (inputs under ``paths`` are read; those gone are removed), "prune" (and inputs
-    not under ``paths`` are removed), "remove" (inputs under ``paths`` are removed; nothing is listed)."""
+    not under ``paths`` are removed), "remove" (inputs under ``paths`` are removed; nothing is listed).
+    Returns the typo index's words of the segments it wrote (None when it wrote nothing)."""
     tally = _Tally(report)
     plan = _plan(paths, manifest, mode, tally)
     if not plan.jobs and not plan.removed:
         if plan.touched:
             manifest.save(index_dir)
         tally.close(manifest)
-        return
+        return None
     known = {job.key: manifest.inputs[job.key].ids for job in plan.jobs if job.key in manifest.inputs}
     total_bytes = sum(job.size for job in plan.jobs)
     use_worker = workers if workers is not None else total_bytes >= WORKER_MIN_BYTES
@@ -855,6 +857,7 @@ def _run(ix, index_dir: Path, paths: list[str], manifest: Manifest, report: Upda
         raise
     writing.save_manifest(index_dir)
     tally.close(manifest)
+    return writing.counted
 
 
 Place = tuple[int, int]  # where a document written this run is (see _Adder.add)
@@ -884,6 +887,7 @@ class _Writing:
         self.problem_counts: Counter[str] = Counter()
         self.incomplete: set[str] = set()  # inputs whose reader could not read everything
         self.read_count = 0
+        self.counted: typos.Counted | None = None  # the typo index's words of the segments written
 
     def _raw_delete(self, sid: str) -> None:
         if sid in self.owners and sid not in self.deleted:
@@ -1013,7 +1017,9 @@ class _Writing:
         if self.searcher is not None:
             self.searcher.close()
             self.searcher = None
-        _commit(self.writer, self.adder.finish())
+        segments = self.adder.finish()
+        self.counted = typos.Counted({seg.segment_id() for seg in segments}, self.links.words)
+        _commit(self.writer, segments)
 
     def cancel(self) -> None:
         if self.searcher is not None:
