@@ -11,7 +11,7 @@ the usual idf (:class:`BM25`). A query's per-query state is a :class:`Signals` (
 - **where**: the idf-weighted share of the words found in the title, and how much of the title they make
   up (a title made only of the query's words is an exact match and goes above a longer one); a keyword
   lookup weighs these far above BM25 over long bodies, a question (``Signals.sentence``) much less;
-- **proximity**: words close together and in query order (:func:`proximity_bonus`);
+- **proximity**: words close together (title, body);
 - **lead**: words among the body's first LEAD_WINDOW words (the first sentence a person remembers besides the
   title; it also tells apart periodic releases whose titles are the same);
 - **dates**: a month name (French or English, ``corpus.dates``' table) or a year among the words is also a
@@ -37,6 +37,7 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from indexer.analysis import LANGS, fold
+from indexer.postings import distinct
 from indexer.schema import text_lang
 from search.query import analyse_query
 
@@ -46,27 +47,23 @@ RECENCY_POOL = 200
 RANK_POOL = 100  # how many of the best BM25 candidates the known-item signals re-rank
 PROXIMITY_POOL = 50  # how many of the best BM25 candidates get the proximity bonus
 PROXIMITY_WINDOW = 5  # words
-PROXIMITY_WEIGHT = 0.5
 LEAD_WINDOW = 20  # words: the body's lead (its first sentence or two)
-LEAD_WEIGHT = 0.8  # tuned on bench.knownitem's tune halves (SPF +0.026, NSB and Yukon +0.005)
-# The known-item bonuses, times the query's total (pooled) idf: tuned on bench.knownitem's tune halves. For a
-# keyword lookup the title weighs far more than BM25 over long bodies (title 1.5 and share 0.3 gave NSB 0.809,
-# 5 and 2.5 give 0.829, SPF and Yukon unchanged)
-COVERAGE_WEIGHT = 1.0  # the idf-weighted share of the words a statement contains
-TITLE_WEIGHT = 5.0  # ... that its title contains (to the power TITLE_POWER: most of the words, not one
-TITLE_POWER = 3  # word of a long question)
-SHARE_WEIGHT = 2.5  # how much of the title the query's words make up
-EXACT_WEIGHT = 0.3  # the title is made of the query's words, all of them
-DATE_WEIGHT = 0.5  # dated in the month / year the query names (0.2 was too weak beside the title weights)
-# a question (long, with stopwords) is seldom a title: its own (title, share, exact) weights, tuned on SPF
-SENTENCE_TITLE = (0.75, 0.15, 0.15)
+LEAD_WIDE = 30  # words: the title-and-lead window (20 to 80 measured: 30 best on the tune halves)
+TITLE_POWER = 3  # the title's share of the words counts to this power: most of the words, not one of many
+# The known-item weights (search.ranking.FEATURES), in BM25 units per unit of the query's total pooled idf,
+# fitted by coordinate ascent on the mean MRR@10 of bench.knownitem's tune halves (SPF, NSB, Yukon):
+# ``python -m bench.fit`` refits them. A keyword lookup (no stopword) weighs the title far above BM25 over
+# long bodies; a question (long, with stopwords, ``Signals.sentence``) is seldom a title and has its own.
+KEYWORD_WEIGHTS = {"coverage": 0.75, "title": 0.0, "title_share": 10.0, "exact": 0.3, "date": 0.5,
+                   "proximity": 0.15, "lead": 0.5, "title_lead": 2.0}
+QUESTION_WEIGHTS = {"coverage": 1.0, "title": 0.75, "title_share": 0.15, "exact": 0.15, "date": 0.5,
+                    "proximity": 0.5, "lead": 0.8, "title_lead": 0.0}
 NO_DATE = -1  # in a date-ticks array (search.fastpath.IndexArrays.dates): no date
 TICKS_PER_DAY = 86_400_000_000  # Whoosh's date ticks are microseconds
 _EPOCH = dt.datetime.min  # Whoosh's date ticks count from there
 UNIX_EPOCH_TICKS = (dt.datetime(1970, 1, 1) - _EPOCH) // dt.timedelta(microseconds=1)  # 1970-01-01 in ticks
 
 Ranked = list[tuple[int, float]]  # (docnum, score), best first
-Positions = dict[str, dict[int, list[int]]]  # term -> docnum -> its positions in one field
 
 
 class BM25(scoring.BM25F):
@@ -209,19 +206,14 @@ def date_words(words: Iterable[str]) -> tuple[frozenset[int], frozenset[int]]:
 
 def rerank(ranked: Ranked, n_must: int | None, signals: Signals, matcher: Any) -> Ranked:
     """The candidates in their final order: the all-word matches (the first ``n_must``, or all of them when
-    None) first; each part by BM25 plus the known-item bonuses (coverage, title, exactness, date, proximity).
+    None) first; each part by BM25 plus the known-item bonuses, the query's total idf times
+    ``features @ weights`` (:func:`features`, :func:`weights`).
     """
     if len(ranked) < 2 or not signals.words:
         return ranked
     docs = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
     score = np.fromiter((s for _, s in ranked), dtype=np.float64, count=len(ranked))
-    score = score + bonuses(docs, signals, matcher)
-    parts = [(0, len(ranked))] if n_must is None else [(0, n_must), (n_must, len(ranked))]
-    for start, end in parts:
-        head = slice(start, min(end, start + PROXIMITY_POOL))
-        prox = proximity_bonus(docs[head].tolist(), signals, matcher)
-        for k, d in enumerate(docs[head].tolist(), start):
-            score[k] += prox.get(d, 0.0)
+    score = score + score_bonus(evidence(docs, n_must, signals, matcher), signals)
     tier = np.zeros(len(ranked), dtype=np.int64)
     if n_must is not None:
         tier[n_must:] = 1
@@ -229,48 +221,148 @@ def rerank(ranked: Ranked, n_must: int | None, signals: Signals, matcher: Any) -
     return [(int(docs[k]), float(score[k])) for k in order]
 
 
-def bonuses(docs: np.ndarray, signals: Signals, matcher: Any) -> np.ndarray:
-    """Per candidate, the coverage, title, exactness and date bonuses, in BM25 units."""
-    n_words = len(signals.words)
-    in_title = np.zeros((n_words, len(docs)), dtype=bool)
-    in_body = np.zeros((n_words, len(docs)), dtype=bool)
-    title_len = np.zeros(len(docs), dtype=np.float64)
-    title_terms = np.zeros(len(docs), dtype=np.float64)  # query terms found in the title
+@dataclass
+class Evidence:
+    """What the known-item features read of a query's candidates (one column a candidate): where each word
+    is, how long the title is, whether the date matches, and (for the PROXIMITY_POOL best BM25 candidates
+    of each part, ``near``) the word positions' contributions."""
+
+    in_title: np.ndarray  # (words, docs) bool
+    in_body: np.ndarray  # (words, docs) bool
+    first: np.ndarray  # (words, docs): the word's first position in the body (NOWHERE: not there / not near)
+    title_len: np.ndarray  # words in the title
+    title_terms: np.ndarray  # distinct query terms found in the title
+    date: np.ndarray  # bool: dated in the month / year the query names
+    pairs: np.ndarray  # (2, docs) sum over consecutive query words close together in the title, the body:
+    # mean idf / distance
+    near: np.ndarray  # bool: the positions were read
+
+
+NOWHERE = 1 << 30
+
+
+def evidence(docs: np.ndarray, n_must: int | None, signals: Signals, matcher: Any) -> Evidence:
+    """The :class:`Evidence` of the candidates ``docs`` (in BM25 order; the first ``n_must`` match every
+    word)."""
+    n_words, n = len(signals.words), len(docs)
+    ev = Evidence(np.zeros((n_words, n), dtype=bool), np.zeros((n_words, n), dtype=bool),
+                  np.full((n_words, n), NOWHERE, dtype=np.int64), np.zeros(n), np.zeros(n),
+                  np.zeros(n, dtype=bool), np.zeros((2, n)), np.zeros(n, dtype=bool))
+    parts = [(0, n)] if n_must is None else [(0, n_must), (n_must, n)]
+    for start, end in parts:
+        ev.near[start:min(end, start + PROXIMITY_POOL)] = True
     langs = np.array([text_lang(matcher.lang_of(int(d))) for d in docs])
-    for lang in np.unique(langs).tolist():
+    for lang in distinct(langs).tolist():  # not np.unique: it imports numpy.ma (cold start)
         at = np.flatnonzero(langs == lang)
-        sub = docs[at]
-        title_len[at] = matcher.field_lengths(f"title_{lang}", sub)
-        seen: set[str] = set()
-        for i, forms in enumerate(signals.words):
-            terms = forms.get(lang)
-            if not terms:
-                continue
-            t_hit = np.ones(len(at), dtype=bool)
-            b_hit = np.ones(len(at), dtype=bool)
-            for t in terms:
-                has_t = matcher.has(f"title_{lang}", t, sub)
-                t_hit &= has_t
-                b_hit &= matcher.has(f"body_{lang}", t, sub)
-                if t not in seen:
-                    seen.add(t)
-                    title_terms[at] += has_t
-            in_title[i, at] = t_hit
-            in_body[i, at] = b_hit
+        _presence(ev, at, docs[at], lang, signals, matcher)
+        near = at[ev.near[at]]
+        if len(near):
+            _positional(ev, near, docs[near], lang, signals, matcher)
+    if signals.months or signals.years:
+        ev.date = date_match(matcher.date_ticks()[docs], signals)
+    return ev
+
+
+def _presence(ev: Evidence, at: np.ndarray, sub: np.ndarray, lang: str, signals: Signals,
+              matcher: Any) -> None:
+    """Which words the title and the body of the candidates ``sub`` (columns ``at``, one language) hold."""
+    ev.title_len[at] = matcher.field_lengths(f"title_{lang}", sub)
+    seen: set[str] = set()
+    for i, forms in enumerate(signals.words):
+        terms = forms.get(lang)
+        if not terms:
+            continue
+        t_hit = np.ones(len(at), dtype=bool)
+        b_hit = np.ones(len(at), dtype=bool)
+        for t in terms:
+            has_t = matcher.has(f"title_{lang}", t, sub)
+            t_hit &= has_t
+            b_hit &= matcher.has(f"body_{lang}", t, sub)
+            if t not in seen:
+                seen.add(t)
+                ev.title_terms[at] += has_t
+        ev.in_title[i, at] = t_hit
+        ev.in_body[i, at] = b_hit
+
+
+def _positional(ev: Evidence, at: np.ndarray, sub: np.ndarray, lang: str, signals: Signals,
+                matcher: Any) -> None:
+    """Proximity and first body position of each word, from the postings, for the candidates ``sub``
+    (columns ``at``, one language)."""
+    order = np.argsort(sub, kind="stable")
+    sorted_docs = sub[order].tolist()
+    col = dict(zip(sub.tolist(), at.tolist(), strict=True))
+    where: dict[str, list[tuple[int, dict[int, list[int]]]]] = {"title": [], "body": []}
+    for i, forms in enumerate(signals.words):
+        terms = forms.get(lang)
+        if not terms:
+            continue
+        for kind in ("title", "body"):
+            where[kind].append((i, _word_positions(f"{kind}_{lang}", terms, sorted_docs, matcher)))
+    for i, found in where["body"]:
+        for d, pos in found.items():
+            ev.first[i, col[d]] = pos[0]
+    idf = signals.idf
+    for row, words in enumerate(where.values()):
+        for (i, pa), (j, pb) in zip(words, words[1:], strict=False):
+            weight = (idf[i] + idf[j]) / 2
+            for d in pa.keys() & pb.keys():
+                dist = min_distance(pa[d], pb[d])
+                if dist <= PROXIMITY_WINDOW:
+                    ev.pairs[row, col[d]] += weight / max(1, dist)
+
+
+def _word_positions(fname: str, terms: tuple[str, ...], docs: list[int],
+                    matcher: Any) -> dict[int, list[int]]:
+    """A word's positions in each of docs (sorted) that holds it: its first term's (a word the analyzer
+    splits, "l'économie", is placed by its first part)."""
+    return matcher.positions(fname, terms[0], docs) or {}
+
+
+FEATURES = ("coverage", "title", "title_share", "exact", "date", "proximity", "lead", "title_lead")
+
+
+def features(ev: Evidence, signals: Signals) -> np.ndarray:
+    """The known-item features of each candidate (rows) in FEATURES' order, each in shares of the query's
+    total idf (or 0/1):
+
+    - coverage: the idf-weighted share of the words the statement contains (title or body);
+    - title: that share in the title, to the power TITLE_POWER (most of the words, not one of a question);
+    - title_share: ``title`` times how much of the title the query's terms make up (an exact title above a
+      longer one);
+    - exact: the title holds every word and nothing else;
+    - date: dated in the month / year the query names;
+    - proximity: consecutive query words close together (title and body), mean idf / distance;
+    - lead: the words among the body's first LEAD_WINDOW words (the first sentence a person remembers
+      besides the title; it also tells apart periodic releases whose titles are the same);
+    - title_lead: the share of the words in the title or among the body's first LEAD_WIDE words (a title
+      and a first sentence: where a remembered lookup's words come from), to the power TITLE_POWER.
+    """
     idf = signals.idf
     total = float(idf.sum()) or 1.0
-    coverage = idf @ (in_title | in_body) / total
-    title_cov = idf @ in_title / total
-    share = np.divide(title_terms, title_len, out=np.zeros(len(docs)), where=title_len > 0)
+    coverage = idf @ (ev.in_title | ev.in_body) / total
+    title_cov = idf @ ev.in_title / total
+    share = np.divide(ev.title_terms, ev.title_len, out=np.zeros(len(ev.title_len)), where=ev.title_len > 0)
     share = np.minimum(share, 1.0)
     exact = (title_cov >= 1.0 - 1e-9) & (share >= 1.0 - 1e-9)
-    title_cov = title_cov ** TITLE_POWER
-    keywords = (TITLE_WEIGHT, SHARE_WEIGHT, EXACT_WEIGHT)
-    w_title, w_share, w_exact = SENTENCE_TITLE if signals.sentence else keywords
-    bonus = COVERAGE_WEIGHT * coverage + (w_title + w_share * share) * title_cov + w_exact * exact
-    if signals.months or signals.years:
-        bonus = bonus + DATE_WEIGHT * date_match(matcher.date_ticks()[docs], signals)
-    return total * bonus
+    title_pow = title_cov ** TITLE_POWER
+    lead = idf @ (ev.first < LEAD_WINDOW) / total
+    title_lead = (idf @ (ev.in_title | (ev.first < LEAD_WIDE)) / total) ** TITLE_POWER
+    cols = [coverage, title_pow, share * title_pow, exact, ev.date, ev.pairs.sum(axis=0) / total, lead,
+            title_lead]
+    return np.column_stack(cols).astype(np.float64)
+
+
+def weights(sentence: bool) -> np.ndarray:
+    """The features' weights (FEATURES' order) for a keyword lookup or (``sentence``) a question."""
+    chosen = QUESTION_WEIGHTS if sentence else KEYWORD_WEIGHTS
+    return np.array([chosen[name] for name in FEATURES], dtype=np.float64)
+
+
+def score_bonus(ev: Evidence, signals: Signals) -> np.ndarray:
+    """Per candidate, the known-item bonus in BM25 units: the query's total idf times features @ weights."""
+    total = float(signals.idf.sum()) or 1.0
+    return total * (features(ev, signals) @ weights(signals.sentence))
 
 
 def date_match(ticks: np.ndarray, signals: Signals) -> np.ndarray:
@@ -284,65 +376,6 @@ def date_match(ticks: np.ndarray, signals: Signals) -> np.ndarray:
         out[k] = ((not signals.months or day.month in signals.months)
                   and (not signals.years or day.year in signals.years))
     return out
-
-
-def proximity_bonus(docs: list[int], signals: Signals, matcher: Any) -> dict[int, float]:
-    """A bonus for candidates whose query words stand close together, and for words in the body's lead.
-
-    For each pair of consecutive query words (in query order) found within PROXIMITY_WINDOW words of each
-    other in the title or body: PROXIMITY_WEIGHT * (mean pooled idf of the pair) / distance. For each query
-    word among the body's first LEAD_WINDOW words (what a person remembers besides the title: the first
-    sentence): LEAD_WEIGHT * its pooled idf; it tells apart periodic releases whose titles are the same.
-    Positions come straight from the postings, for the PROXIMITY_POOL best candidates of each part only.
-    """
-    by_lang: dict[str, list[int]] = {}
-    for d in docs:
-        by_lang.setdefault(text_lang(matcher.lang_of(d)), []).append(d)
-    bonus: dict[int, float] = {}
-    for tl, lang_docs in by_lang.items():
-        terms = signals.proximity.get(tl)
-        if terms:
-            lang_docs.sort()
-            for kind in ("title", "body"):
-                fname = f"{kind}_{tl}"
-                positions = _positions(fname, terms, lang_docs, matcher)
-                _pair_bonus(fname, terms, positions, lang_docs, matcher, signals, bonus)
-                if kind == "body":
-                    _lead_bonus(fname, positions, matcher, signals, bonus)
-    return bonus
-
-
-def _positions(fname: str, terms: list[str], docs: list[int], matcher: Any) -> Positions:
-    positions: Positions = {}
-    for t in set(terms):
-        found = matcher.positions(fname, t, docs)
-        if found is not None:
-            positions[t] = found
-    return positions
-
-
-def _pair_bonus(fname: str, terms: list[str], positions: Positions, docs: list[int],
-                matcher: Any, signals: Signals, bonus: dict[int, float]) -> None:
-    for a, b in zip(terms, terms[1:], strict=False):
-        if a == b or a not in positions or b not in positions:
-            continue
-        weight = PROXIMITY_WEIGHT * (signals.idf_of(matcher, fname, a) + signals.idf_of(matcher, fname, b))
-        weight /= 2
-        pa, pb = positions[a], positions[b]
-        for d in docs:
-            if d in pa and d in pb:
-                dist = min_distance(pa[d], pb[d])
-                if dist <= PROXIMITY_WINDOW:
-                    bonus[d] = bonus.get(d, 0.0) + weight / max(1, dist)
-
-
-def _lead_bonus(fname: str, positions: Positions, matcher: Any, signals: Signals,
-                bonus: dict[int, float]) -> None:
-    for t, found in positions.items():
-        weight = LEAD_WEIGHT * signals.idf_of(matcher, fname, t)
-        for d, pos in found.items():
-            if pos and pos[0] < LEAD_WINDOW:
-                bonus[d] = bonus.get(d, 0.0) + weight
 
 
 def freshness(dates: np.ndarray, now_ticks: int) -> np.ndarray:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from corpus.statement import Statement
 from indexer.analysis import fold
-from search import Searcher, ranking
+from search import Searcher, language, ranking
 from search.matching import FastMatcher
 from search.query import analyse_query, is_stopword
 from tests.indexes import index_statements
@@ -118,7 +119,8 @@ def test_month_and_year_names_are_soft_date_signals(index_dir, monkeypatch):
 
     cases = [("yukon january", "2020-01"), ("health january", "2020-01"), ("bear plan 2018", "2018")]
     with_dates = [dated(q, p) for q, p in cases]
-    monkeypatch.setattr(ranking, "DATE_WEIGHT", 0.0)
+    monkeypatch.setitem(ranking.KEYWORD_WEIGHTS, "date", 0.0)
+    monkeypatch.setitem(ranking.QUESTION_WEIGHTS, "date", 0.0)
     without = [dated(q, p) for q, p in cases]
     assert all(a >= b for a, b in zip(with_dates, without, strict=True)), (with_dates, without)
     assert sum(with_dates) > sum(without), (with_dates, without)
@@ -189,7 +191,8 @@ def test_query_words_in_the_opening_lines_lift_the_page_that_opens_on_them(spf_t
     tune, pages = spf_tune
     index_dir = index_statements(pages, tmp_path / "spf")
     with_lead = _spf_mrr(index_dir, tune)
-    monkeypatch.setattr(ranking, "LEAD_WEIGHT", 0.0)
+    monkeypatch.setitem(ranking.QUESTION_WEIGHTS, "lead", 0.0)
+    monkeypatch.setitem(ranking.KEYWORD_WEIGHTS, "lead", 0.0)
     without = _spf_mrr(index_dir, tune)
     assert with_lead > without + 0.01, (with_lead, without)
 
@@ -210,8 +213,9 @@ def nsb_lookups(tmp_path_factory):
         pytest.skip("../shared/corpus/nsb is missing")
     statements = [x for x in islice(read_paths([NSB]), 5000) if isinstance(x, Statement)]
     docs = [ki.to_doc("nsb", x) for x in statements]
-    lookups = [q for q in ki.make_lookups("nsb", docs, ki.relations(docs), n=300) if ki.half(q.qid) == "tune"]
-    return index_statements(statements, tmp_path_factory.mktemp("nsb") / "index"), lookups
+    rel = ki.relations(docs)
+    lookups = [q for q in ki.make_lookups("nsb", docs, rel, n=300) if ki.half(q.qid) == "tune"]
+    return index_statements(statements, tmp_path_factory.mktemp("nsb") / "index"), lookups, rel
 
 
 def _lookup_mrr(index_dir: Path, lookups) -> float:
@@ -226,9 +230,38 @@ def _lookup_mrr(index_dir: Path, lookups) -> float:
 def test_a_keyword_lookup_weighs_the_title_above_bm25_over_long_bodies(nsb_lookups, monkeypatch):
     """Keyword lookups (no stopword): the title bonuses outweigh BM25 over long bodies; with the weights of
     questions' scale (title 1.5, share 0.3) the lookups' MRR@10 is lower."""
-    index_dir, lookups = nsb_lookups
+    index_dir, lookups, _ = nsb_lookups
     assert len(lookups) >= 100
     weighted = _lookup_mrr(index_dir, lookups)
-    monkeypatch.setattr(ranking, "TITLE_WEIGHT", 1.5)
-    monkeypatch.setattr(ranking, "SHARE_WEIGHT", 0.3)
+    monkeypatch.setitem(ranking.KEYWORD_WEIGHTS, "title", 1.5)
+    monkeypatch.setitem(ranking.KEYWORD_WEIGHTS, "title_share", 0.3)
     assert weighted > _lookup_mrr(index_dir, lookups) + 0.005
+
+
+def test_a_lookups_words_in_the_title_and_first_sentence_lift_its_statement(nsb_lookups, monkeypatch):
+    """The title-and-lead signal: a lookup's words come from a title and a first sentence, so a statement
+    whose title and first LEAD_WIDE body words hold them all is the one remembered (among periodic releases
+    of one title, the one whose opening holds the other words); without it the lookups' MRR@10 is lower."""
+    index_dir, lookups, _ = nsb_lookups
+    weighted = _lookup_mrr(index_dir, lookups)
+    monkeypatch.setitem(ranking.KEYWORD_WEIGHTS, "title_lead", 0.0)
+    assert weighted > _lookup_mrr(index_dir, lookups) + 0.005
+
+
+def test_the_fit_replays_the_engines_order_and_climbs(nsb_lookups):
+    """bench.fit replays the ranking offline from what it saw of each query: with the weights in
+    search/ranking.py it gives the engine's own MRR@10 (one result per statement, the language preferred),
+    and its coordinate ascent never ends below where it started."""
+    from bench import fit
+
+    index_dir, lookups, rel = nsb_lookups
+    cases = fit.capture_queries(lookups, index_dir, rel)
+    assert len(cases) == len(lookups)
+    kept = 1.0 - language.LANG_PENALTY
+    w, ws = ranking.weights(False), ranking.weights(True)
+    replayed = fit.mrr(cases, w, ws, kept)
+    assert replayed == pytest.approx(_lookup_mrr(index_dir, lookups), abs=0.01)
+    start = fit.objective({"nsb": cases}, w, ws, kept)
+    w2, ws2 = fit.ascend({"nsb": cases}, w.copy(), ws.copy(), kept, rounds=1)
+    assert fit.objective({"nsb": cases}, w2, ws2, kept) >= start
+    assert fit.mrr(cases, np.zeros_like(w), np.zeros_like(ws), kept) < replayed  # the weights matter
