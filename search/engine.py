@@ -313,7 +313,7 @@ class Searcher:
             must, mode = more, "all"
         ranked = self._rank(plan, matcher, must, more if mode == "any" else None)
         res.hits, collapsed = page_hits(ranked, opts.page, opts.limit, self.store, matcher.group_members,
-                                        self.snippeter, compiled, plan.prefer)
+                                        self.snippeter, compiled, plan.prefer, matcher.positions)
         res.extra["collapsed"] = collapsed
         return res
 

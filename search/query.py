@@ -22,6 +22,7 @@ English ("la", "the", "qu'est-ce", "comment") are not required and not searched 
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -300,9 +301,12 @@ def parse(text: str) -> Group:
 # Compilation to Whoosh queries
 
 
-def analyse_query(text: str, lang: str) -> list[tuple[int, str]]:
-    """(position, term) of text through a language's analysis chain, as a query is analysed."""
-    return [(t.pos, t.text) for t in analyzer(lang)(text, positions=True, mode="query")]
+@lru_cache(maxsize=50_000)
+def analyse_query(text: str, lang: str) -> tuple[tuple[int, str], ...]:
+    """(position, term) of text through a language's analysis chain, as a query is analysed. Cached: a
+    query's words are analysed for each language by the compiler (twice: AND and OR), the typo tolerance,
+    the language inference and the ranking signals."""
+    return tuple((t.pos, t.text) for t in analyzer(lang)(text, positions=True, mode="query"))
 
 
 @lru_cache(maxsize=20_000)
@@ -480,13 +484,67 @@ def compile_query(text: str) -> Compiled:
 
 def _dedupe(q):
     """Whoosh's normalize() flattens nested groups and drops repeated clauses: a filter typed 200 times is
-    evaluated once."""
+    evaluated once. :func:`normalize` gives the same query without Whoosh's deep copies."""
     if q is None:
         return None
     try:
-        return q.normalize()
+        return normalize(q)
     except RecursionError:  # absurdly deep nesting: keep the query as compiled
         return q
+
+
+_LEAVES = (wq.Term,)  # leaf queries whose attributes are all immutable: a shallow copy is a full copy
+
+
+def normalize(q):
+    """``q.normalize()`` (the same query, equal clause for clause) for the trees the compiler makes: And and
+    Or are flattened and deduplicated here, re-boosting a flattened Term by a shallow copy instead of
+    Whoosh's deep copy of it (most of a query's compile time). Anything else (ranges, Every, other
+    compounds) is Whoosh's own normalize()."""
+    if isinstance(q, wq.AndMaybe | wq.AndNot):  # BinaryQuery.normalize, as Whoosh has it (boost dropped)
+        a, b = normalize(q.a), normalize(q.b)
+        if a is wq.NullQuery:
+            return wq.NullQuery if b is wq.NullQuery else b
+        return a if b is wq.NullQuery else type(q)(a, b)
+    if type(q) is wq.Not:
+        inner = normalize(q.query)
+        return inner if inner is wq.NullQuery else wq.Not(inner, boost=q.boost)
+    if type(q) not in (wq.And, wq.Or):
+        return q.normalize()
+    subs = []
+    for s in q.subqueries:
+        s = normalize(s)
+        if isinstance(s, type(q)):
+            subs += [_reboosted(ss, ss.boost * s.boost) for ss in s]
+        else:
+            subs.append(s)
+    if any(isinstance(s, wq.Every | wq.TermRange | wq.NumericRange) for s in subs):
+        return q.normalize()  # ranges to merge, Every to absorb: Whoosh's rules
+    if all(s is wq.NullQuery for s in subs):
+        return wq.NullQuery
+    kept, seen = [], set()
+    for s in subs:
+        if s is not wq.NullQuery and s not in seen:
+            seen.add(s)
+            kept.append(s)
+    if len(kept) == 1:
+        sub = kept[0]
+        sub_boost = getattr(sub, "boost", 1.0)
+        return sub if q.boost == 1.0 and sub_boost == 1.0 else _reboosted(sub, sub_boost * q.boost)
+    if type(q) is wq.Or:
+        out = wq.Or(kept, boost=q.boost)
+        out.minmatch, out.scale = q.minmatch, q.scale
+        return out
+    return wq.And(kept, boost=q.boost)
+
+
+def _reboosted(q, boost: float):
+    """``q.with_boost(boost)``: a copy of q with that boost (shallow for a Term: nothing in it changes)."""
+    if type(q) in _LEAVES:
+        out = copy.copy(q)
+        out.boost = boost
+        return out
+    return q.with_boost(boost)
 
 
 # ---------------------------------------------------------------------------------------------------------

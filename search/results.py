@@ -192,26 +192,62 @@ def collapse(ranked: Ranked, stop: int, store: DocStore, members_of: Callable[[s
     return shown, collapsed
 
 
+Positions = Callable[[str, str, list[int]], dict[int, list[int]] | None]  # a matcher's positions()
+
+
 def page_hits(ranked: Ranked, page: int, limit: int, store: DocStore, members_of: Callable[[str], list[int]],
-              snippeter: Snippeter, compiled: Compiled | None,
-              prefer: str | None = None) -> tuple[list[dict[str, Any]], int]:
+              snippeter: Snippeter, compiled: Compiled | None, prefer: str | None = None,
+              positions: Positions | None = None) -> tuple[list[dict[str, Any]], int]:
     """Collapse duplicates and versions, cut the page, build its hits: (hits, number of duplicates
-    collapsed)."""
+    collapsed). ``positions`` (the matcher's): the index's count of each query term in a hit's body, which
+    spares the snippet listing the body's words (:func:`term_counts`)."""
     start = (page - 1) * limit
     shown, collapsed = collapse(ranked, start + limit, store, members_of, prefer)
+    counts = {}
+    if positions is not None and compiled is not None:
+        counts = term_counts(positions, [(d, fields) for d, _, _, fields, _ in shown[start:]], compiled)
     hits = []
-    for _, score, members, fields, matched in shown[start:]:
-        hit = make_hit(fields, score, members, store, snippeter, compiled)
+    for d, score, members, fields, matched in shown[start:]:
+        hit = make_hit(fields, score, members, store, snippeter, compiled, counts.get(d))
         hit["matched_in"] = matched
         hits.append(hit)
     return hits, collapsed
 
 
+def highlight_lang(fields: dict[str, Any]) -> str:
+    """The language whose fields hold a statement's words (its own, or "xx" for any other)."""
+    lang = fields.get("lang") or ""
+    return lang if lang in LANGS else "xx"
+
+
+def term_counts(positions: Positions, docs: list[tuple[int, dict[str, Any]]],
+                compiled: Compiled) -> dict[int, dict[str, int]]:
+    """How many tokens of each of the query's highlight terms each document's body has, as the index holds
+    them (its positions), a term's documents at a time; none for a document whose language has prefixes
+    to highlight (their terms are not listed) or no terms."""
+    by_lang: dict[str, list[int]] = {}
+    for d, fields in docs:
+        by_lang.setdefault(highlight_lang(fields), []).append(d)
+    out: dict[int, dict[str, int]] = {}
+    for tl, ds in by_lang.items():
+        terms, prefixes = compiled.highlight.get(tl, (frozenset(), ()))
+        if prefixes or not terms:
+            continue
+        ds = sorted(set(ds))
+        counts = {d: {} for d in ds}
+        for t in terms:
+            got = positions("body_" + tl, t, ds) or {}
+            for d in ds:
+                counts[d][t] = len(got.get(d, ()))
+        out.update(counts)
+    return out
+
+
 def make_hit(fields: dict[str, Any], score: float, members: list[int], store: DocStore, snippeter: Snippeter,
-             compiled: Compiled | None) -> dict[str, Any]:
+             compiled: Compiled | None, counts: dict[str, int] | None = None) -> dict[str, Any]:
     body = body_text(fields)
     lang = fields.get("lang") or ""
-    tl = lang if lang in LANGS else "xx"
+    tl = highlight_lang(fields)
     title = fields.get("title") or ""
     hit = {
         "id": fields.get("id"),
@@ -227,7 +263,7 @@ def make_hit(fields: dict[str, Any], score: float, members: list[int], store: Do
     }
     if compiled is not None:
         terms, prefixes = compiled.highlight.get(tl, (frozenset(), ()))
-        hit["snippet"] = snippeter.snippet(body, title, tl, terms, prefixes)
+        hit["snippet"] = snippeter.snippet(body, title, tl, terms, prefixes, counts)
     else:
         hit["snippet"] = snippeter.lead(body)
     for m in members:

@@ -69,7 +69,8 @@ def tokens(text: str, lang: str) -> Iterator[Match]:
             yield base + t.start, base + t.end, t.text
 
 
-def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int = 0) -> list[Match]:
+def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int = 0,
+             counts: dict[str, int] | None = None) -> list[Match]:
     """(start, end, term) of each word of text whose indexed form is a query term.
 
     A compound whose whole matched ("COVID-19") is marked whole, else its matching parts are. With size > 0
@@ -78,31 +79,43 @@ def _matches(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int 
 
     The words that match are found with set operations on the text's distinct words (each word goes through
     the analysis chain once per process, see `_Vocabulary`), then only they are looked for in the text: a
-    statement costs a few C-speed passes, not a Python step per word.
+    statement costs a few C-speed passes, not a Python step per word. ``counts`` (each term's number of
+    tokens in text, as the index holds them) skips listing the text's words when the words already known to
+    give the terms account for every token (:meth:`_Vocabulary.known_occurrences`): the same matches.
     """
     if not terms and not prefixes:
         return []
+    known = None
+    if counts is not None and not prefixes:
+        known = VOCABULARY.known_occurrences(text, lang, terms, counts)
+    stop = [-1]  # where the scan may stop (-1: not yet), shared with _scan
     out: list[Match] = []
     found: set[str] = set()
     want = len(terms) + (1 if prefixes else 0)
-    stop = -1
+    for start, word in _scan(text, lang, terms, prefixes, size, stop) if known is None else known:
+        first = start + word_tokens(word, lang)[0].start
+        if stop[0] >= 0 and first > stop[0] and _word_start(text, first) > stop[0]:
+            return out
+        marks = _word_hits(word, lang, terms, prefixes)
+        if not marks:
+            continue
+        out.extend((start + s, start + e, n) for s, e, n in marks)
+        if size and stop[0] < 0 and out[-1][2] not in found:
+            found.add(out[-1][2] if out[-1][2] in terms else "*")
+            if len(found) >= want:
+                stop[0] = start + len(word) + size
+    return out
+
+
+def _scan(text: str, lang: str, terms: frozenset, prefixes: tuple, size: int,
+          stop: list[int]) -> Iterator[tuple[int, str]]:
+    """(start, word) of the words of text giving a term or prefix, in order, a chunk at a time: the next
+    chunk is listed only while the scan may not stop before it (``stop[0]``, set by the caller)."""
     for lo, hi in _chunks(text, 2000 if size else len(text)):
         hits = VOCABULARY.words_giving(set(WORD.findall(text, lo, hi)), lang, terms, prefixes)
-        for start, word in _occurrences(text, hits, lo, hi):
-            first = start + word_tokens(word, lang)[0].start
-            if stop >= 0 and first > stop and _word_start(text, first) > stop:
-                return out
-            marks = _word_hits(word, lang, terms, prefixes)
-            if not marks:
-                continue
-            out.extend((start + s, start + e, n) for s, e, n in marks)
-            if size and stop < 0 and out[-1][2] not in found:
-                found.add(out[-1][2] if out[-1][2] in terms else "*")
-                if len(found) >= want:
-                    stop = start + len(word) + size
-        if 0 <= stop < hi:
-            break
-    return out
+        yield from _occurrences(text, hits, lo, hi)
+        if 0 <= stop[0] < hi:
+            return
 
 
 def _chunks(text: str, first: int) -> Iterator[tuple[int, int]]:
@@ -150,6 +163,24 @@ class _Vocabulary:
             found.update(w for w in words - found if _may_give(w, firsts)
                          and any(t.startswith(prefixes) for t in word_terms(w, lang)))
         return list(found)
+
+    def known_occurrences(self, text: str, lang: str, terms: frozenset,
+                          counts: dict[str, int]) -> list[tuple[int, str]] | None:
+        """(start, word) of every occurrence in text of the words known to give one of ``terms``, in order;
+        None unless they give exactly ``counts[t]`` tokens of each term t (the index's count in this text):
+        then no other word of the text gives one, and its words need not be listed."""
+        with self.lock:
+            giving = self.giving.get(lang)
+            if giving is None:
+                return None
+            words = set().union(*(giving.get(t, ()) for t in terms))
+        occ = _occurrences(text, list(words), 0, len(text))
+        got = dict.fromkeys(terms, 0)
+        for _, w in occ:
+            for t in word_terms(w, lang):
+                if t in got:
+                    got[t] += 1
+        return occ if all(counts.get(t) == n for t, n in got.items()) else None
 
 
 def word_terms(word: str, lang: str) -> tuple[str, ...]:
@@ -254,9 +285,10 @@ class Snippeter:
         """Fragments of the body around matches; [] when nothing in the body matches."""
         return [Snippet(f) for f in self._fragment_spans(body, lang, terms, prefixes)]
 
-    def _fragment_spans(self, body: str, lang: str, terms: frozenset, prefixes: tuple) -> list[list[Span]]:
+    def _fragment_spans(self, body: str, lang: str, terms: frozenset, prefixes: tuple,
+                        counts: dict[str, int] | None = None) -> list[list[Span]]:
         """The spans of each fragment (a snippet joins them: no HTML made for each fragment on the way)."""
-        spans = _matches(body, lang, terms, prefixes, self.size)
+        spans = _matches(body, lang, terms, prefixes, self.size, counts)
         if not spans:
             return []
         chosen: list[tuple[int, int]] = []
@@ -315,9 +347,12 @@ class Snippeter:
             out.append((len(terms) * 10 + min(count, 5), ws, we, frozenset(terms)))
         return out
 
-    def snippet(self, body: str, title: str, lang: str, terms: frozenset, prefixes: tuple = ()) -> Snippet:
-        """The snippet of a statement: body fragments, else the marked title, else the body's start."""
-        frags = self._fragment_spans(body, lang, terms, prefixes)
+    def snippet(self, body: str, title: str, lang: str, terms: frozenset, prefixes: tuple = (),
+                counts: dict[str, int] | None = None) -> Snippet:
+        """The snippet of a statement: body fragments, else the marked title, else the body's start.
+        ``counts``: each term's number of tokens in the body, as the index holds them (optional: a
+        shortcut, see :func:`_matches`)."""
+        frags = self._fragment_spans(body, lang, terms, prefixes, counts)
         if frags:
             joined: list[Span] = []
             for i, frag in enumerate(frags):
