@@ -420,13 +420,7 @@ class Sidecar:
     def expand(self, fieldname: str, prefix: bytes) -> list[bytes]:
         """The terms of a field that start with ``prefix``, in order (the keys are sorted)."""
         want = key_of(fieldname, prefix)
-        lo, hi = 0, len(self.key_ends)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.key(mid) < want:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = self._first_at_least(want)
         out, skip = [], len(want) - len(prefix)
         while lo < len(self.key_ends):
             k = self.key(lo)
@@ -435,6 +429,40 @@ class Sidecar:
             out.append(k[skip:])
             lo += 1
         return out
+
+    def field_range(self, fieldname: str) -> tuple[int, int]:
+        """(first, end) term numbers of a field's terms (the keys are sorted: one run)."""
+        return self._first_at_least(key_of(fieldname, b"")), self._first_at_least(fieldname.encode() + b"\1")
+
+    def _first_at_least(self, want: bytes) -> int:
+        lo, hi = 0, len(self.key_ends)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.key(mid) < want:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def field_postings(self, fieldname: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every term of a field with its postings, for reading a whole ID field at once, in numpy: (the
+        terms' bytes as a fixed-width bytes array, the term of each posting as an index into it, each
+        posting's document)."""
+        lo, hi = self.field_range(fieldname)
+        ends = self.key_ends[lo:hi].astype(np.int64)
+        starts = np.empty_like(ends)
+        if hi > lo:
+            starts[0] = int(self.key_ends[lo - 1]) if lo else 0
+            starts[1:] = ends[:-1]
+        starts += len(key_of(fieldname, b""))
+        lens = ends - starts
+        width = max(int(lens.max()) if len(lens) else 0, 1)
+        at = np.minimum(starts[:, None] + np.arange(width), len(self.keys) - 1)
+        chars = np.where(np.arange(width) < lens[:, None], self.keys[at], 0).astype(np.uint8)
+        texts = np.ascontiguousarray(chars).view(f"S{width}").ravel()
+        ps = self.post_start[lo:hi + 1].astype(np.int64)
+        docs = self.docs[int(ps[0]):int(ps[-1])].astype(np.int64) if hi > lo else np.zeros(0, np.int64)
+        return texts, np.repeat(np.arange(hi - lo), np.diff(ps)), docs
 
     def term(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """(docs, weights, counts, first position's index) of term i's postings: views of the file."""

@@ -303,8 +303,7 @@ class Searcher:
                 mode, found = "any", more
         res.mode, res.total, res.facets = mode, len(found), matcher.facets(found)
         res.extra["histogram"] = matcher.histogram(found)  # by month or year (search.histogram)
-        res.total -= self.pairs.folded(found.docs, res.facets.get("lang", {}), matcher.lang_of,
-                                       self.store.partner)  # statements, not versions (search.links)
+        res.total -= self.pairs.folded(found.docs, self.store.partner)  # statements, not versions (links)
         if compiled.words and (len(must) < opts.limit or mode == "any"):
             res.suggestion = self.speller.suggest(opts.query, compiled.words)
         if not res.total:

@@ -20,13 +20,11 @@ from whoosh.codec.whoosh3 import W3TermInfo
 
 LANG_NAMES = {"en": ("English", "anglais"), "fr": ("French", "français")}
 QUERY_SIDES = ("fr", "en")  # the languages of a pair
-# A result's documents of the rarer language are looked up one by one (their other version: a stored-field
-# read, ~0.1-0.7 ms), up to ONE_BY_ONE a query and LOOKUPS_BEFORE_TABLE in all; beyond, the table of every
-# pair is read once (~1 s on 59k statements, about as much as 2,000 lookups).
+# Without postings sidecars, a result of up to ONE_BY_ONE documents has their other versions looked up one by
+# one (a stored-field read, ~0.1-0.7 ms), up to LOOKUPS_BEFORE_TABLE in all; beyond, the table of every pair
+# is read from Whoosh's term tables once (~1.5 s on 59k statements, about as much as 2,000 lookups).
 ONE_BY_ONE = 200
 LOOKUPS_BEFORE_TABLE = 2_000
-
-
 Stored = Callable[[str], dict[str, Any] | None]  # a statement's fields by id, None when unknown
 
 
@@ -49,10 +47,15 @@ class Pairs:
         self.searcher = searcher
         self._partner: np.ndarray | None = None
         self._ids: dict[bytes, list[int]] | None = None
-        self._lookups = 0
+        self._id_arrays: tuple[np.ndarray, np.ndarray] | None = None  # sorted id texts, their first docs
+        self._tried = False  # the sidecars tried for the table
+        self._lookups = 0  # documents looked up one by one (an index without sidecars)
 
-    def ids(self) -> dict[bytes, list[int]] | None:
-        """Every id's live documents, once the pairs table has been read (None before)."""
+    def ids(self) -> IdTable | dict[bytes, list[int]] | None:
+        """Every id's live documents (from the sidecars: its first), once the pairs table has been read
+        (None before): ``.get(id bytes)``."""
+        if self._ids is None and self._id_arrays is not None:
+            return IdTable(*self._id_arrays)
         return self._ids
 
     @staticmethod
@@ -87,7 +90,7 @@ class Pairs:
         return out
 
     def partner(self) -> np.ndarray:
-        if self._partner is None:
+        if self._partner is None and not self._from_sidecars():
             reader = self.searcher.reader()
             partner = np.full(reader.doc_count_all(), -1, dtype=np.int64)
             ids = self._docs_by_term(reader, "id")
@@ -98,28 +101,92 @@ class Pairs:
             self._partner, self._ids = partner, ids
         return self._partner
 
-    def folded(self, docs: np.ndarray | Iterable[int], counts: dict[str, int], lang_of: Callable[[int], str],
-               partner_of: Callable[[int], int | None]) -> int:
-        """How many pairs have both versions among ``docs`` (each is one statement, one result).
+    def _from_sidecars(self) -> bool:
+        """Read the table from the postings sidecars (tried once); False when a segment has none."""
+        if self._partner is None and not self._tried:
+            self._tried = True
+            table = _sidecar_table(self.searcher.reader())
+            if table is not None:
+                self._partner, self._id_arrays = table
+        return self._partner is not None
 
-        ``counts``: the documents by language. Most queries are in one language, so few documents of the
-        other match: their partners are looked up one by one (``partner_of``), and the table of every pair
-        (about a second on 59k statements: not for a one-off query) is read once LOOKUPS_BEFORE_TABLE
-        lookups have been made."""
+    def folded(self, docs: np.ndarray | Iterable[int],
+               partner_of: Callable[[int], int | None] | None = None) -> int:
+        """How many pairs have both versions among ``docs`` (each is one statement, one result), whatever
+        their language labels (a pair may carry one label twice, or a third language).
+
+        From the table of every pair, read once: from the postings sidecars in some tens of milliseconds.
+        On an index without them (Whoosh's term tables: about a second on 59k statements) a small result's
+        documents are looked up one by one (``partner_of``, a stored-field read each) until
+        LOOKUPS_BEFORE_TABLE have been: the same count either way, so that a total never depends on what
+        the searcher read before."""
         docs = docs if isinstance(docs, np.ndarray) else np.fromiter(docs, dtype=np.int64)
-        side = min(QUERY_SIDES, key=lambda lang: counts.get(lang, 0))
-        if not len(docs) or not counts.get(side, 0):
+        if len(docs) < 2:
             return 0
-        n = counts[side]
-        if self._partner is None and n <= ONE_BY_ONE and self._lookups + n <= LOOKUPS_BEFORE_TABLE:
-            self._lookups += n
+        small = len(docs) <= ONE_BY_ONE and self._lookups + len(docs) <= LOOKUPS_BEFORE_TABLE
+        if partner_of is not None and small and not self._from_sidecars():
+            self._lookups += len(docs)
             found = set(docs.tolist())
-            return sum(1 for d in found if lang_of(d) == side and partner_of(d) in found)
+            return sum(1 for d in found if partner_of(d) in found) // 2
         partner = self.partner()
         mask = np.zeros(len(partner), dtype=bool)
         mask[docs] = True
         other = partner[docs]
         return int(mask[other[other >= 0]].sum()) // 2
+
+
+class IdTable:
+    """The ids' first live documents, as sorted arrays: ``get(id)`` is ``[doc]`` or None, as a dict of
+    every id's documents answers (a binary search instead of a dict of 59k entries built first)."""
+
+    def __init__(self, texts: np.ndarray, docs: np.ndarray) -> None:
+        self.texts, self.docs = texts, docs
+
+    def get(self, key: bytes) -> list[int] | None:
+        if not len(self.texts) or b"\0" in key:
+            return None
+        i = int(np.searchsorted(self.texts, key))
+        return [int(self.docs[i])] if i < len(self.texts) and self.texts[i] == key else None
+
+
+def _sidecar_table(reader) -> tuple[np.ndarray, tuple] | None:
+    """(the partner of every document, -1 for none; the ids' sorted texts and first documents) read from
+    the segments' postings sidecars, in numpy: each translation joined to the first live document with
+    that id, as :meth:`Pairs.partner` does from the term tables. None when a segment has no usable
+    sidecar."""
+    from indexer import postings as sidecars
+    from search.fastpath import deleted_docs
+
+    leaves = list(reader.leaf_readers())
+    found: dict[str, list] = {"id": [], "translation": []}
+    for seg, base in leaves:
+        try:
+            car = sidecars.open_for(seg)
+        except sidecars.SidecarError:
+            return None
+        if car is None:
+            return None
+        dead = np.fromiter(deleted_docs(seg), dtype=np.int64) if seg.has_deletions() else None
+        for field, parts in found.items():
+            texts, term, docs = car.field_postings(field)
+            if dead is not None and len(dead):
+                keep = ~np.isin(docs, dead)
+                term, docs = term[keep], docs[keep]
+            parts.append((texts[term], docs + base))
+    id_texts, id_docs = (np.concatenate([p[i] for p in found["id"]]) for i in (0, 1))
+    order = np.argsort(id_texts, kind="stable")  # an id's documents in segment order: the first is kept
+    id_texts, id_docs = id_texts[order], id_docs[order]
+    first = np.ones(len(id_texts), dtype=bool)
+    first[1:] = id_texts[1:] != id_texts[:-1]
+    id_texts, id_docs = id_texts[first], id_docs[first]
+    partner = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+    for texts, docs in found["translation"]:
+        if not len(id_texts) or not len(texts):
+            continue
+        at = np.minimum(np.searchsorted(id_texts, texts), len(id_texts) - 1)
+        hit = id_texts[at] == texts
+        partner[docs[hit]] = id_docs[at[hit]]
+    return partner, (id_texts, id_docs)
 
 
 def also_in_line(entry: dict[str, Any]) -> str:
