@@ -226,6 +226,7 @@ class Searcher:
         res.extra["other_languages"] = {}
         if opts.lang and not opts.bilingual and not res.total and opts.query.strip():
             res.extra["other_languages"] = self._other_languages(opts)
+        res.warnings = self._numpy.warnings() if self._numpy is not None else []  # damaged index files
         return res
 
     def _other_languages(self, opts: SearchOptions) -> dict[str, int]:

@@ -365,6 +365,12 @@ class FastMatcher:
         self.evaluator = fastpath.Evaluator(self.x, ranking.BM25_B, ranking.BM25_K1)
         self._masks = _Cache()
 
+    def warnings(self) -> list[str]:
+        """One line for each postings sidecar found damaged so far (at opening or while reading it): its
+        segment is searched through Whoosh's postings, the same answers, slower."""
+        return [f"postings sidecar {p}: its segment is searched without it until `presse index` or "
+                "`presse optimize` writes it again" for p in self.x.sidecar_problems]
+
     def filter(self, clauses: tuple | None) -> np.ndarray | None:
         """The documents the filters let through (and not deleted), as a mask; None: all of them."""
         fx = self.x

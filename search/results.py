@@ -36,6 +36,7 @@ class Results:
     limit: int = 10
     sort: str = "relevance"
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what the search had to do without (damaged files)
 
     @property
     def pages(self) -> int:
