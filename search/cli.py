@@ -170,6 +170,8 @@ def print_results(res: Results, color: bool) -> None:
                    f"(showing {first}-{first + len(d['results']) - 1}, page {res.page} of {res.pages}).")
         if d.get("mode") == "any":
             click.echo("Few statements contain all the words: statements matching some of them follow.")
+    for warning in d.get("warnings") or ():  # on stderr: the answer itself is sound
+        click.echo(f"warning: {warning}", err=True)
     if d.get("corrected_query"):
         click.echo(f"Showing results for: {d['corrected_query']}")
     if d.get("suggestion") and d["suggestion"] != d.get("corrected_query"):

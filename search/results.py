@@ -55,6 +55,7 @@ class Results:
             "pages": self.pages,
             "limit": self.limit,
             "sort": self.sort,
+            "warnings": self.warnings,
         }
         d.update(self.extra)
         return d
