@@ -22,11 +22,18 @@ and average lengths counted by the engine, :class:`RemoteStats`), then ranks the
 code (:meth:`search.engine.Searcher._rank`: coverage, title, exactness, date, proximity, recency, the
 preferred language). No ranking policy is copied.
 
+Typos, suggestions and the query's language: the embedded index's code (:mod:`search.spelling`,
+:mod:`search.language`) over :class:`EngineReader` (document frequencies counted by the engine), with the typo
+index of the local index that was sent to the engine (:func:`typo_dir`).
+
+Term counts: each candidate's count of each query keyword in title and body together comes with the engine's
+ranking factors (:func:`term_frequencies`); presse analyses only the title, the body's count is the rest.
+
 What differs from the embedded index: a Whoosh index counts its deleted documents in its statistics until
-they are merged away, the engine does not (so scores differ a little after updates); a candidate beyond the
-engine's pool cannot come back; a prefix query keeps the engine's order; typo correction and suggestions are
-not made, the query's language is not inferred (``query_lang`` is null), and related statements are found
-from the key words the engine's own statistics give (``CALL KEYWORDS``) rather than Whoosh's key terms.
+they are merged away, the engine does not (so scores, and a query language on the edge, differ a little after
+updates); a candidate beyond the engine's pool cannot come back; a prefix query keeps the engine's order;
+without the local typo index no typo is corrected; and related statements are found from the key words the
+engine's own statistics give (``CALL KEYWORDS``) rather than Whoosh's key terms.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.util.numeric import length_to_byte
 
-from indexer.analysis import WORD, word_tokens
+from indexer.analysis import JOINERS, LANGS, WORD, normalize, word_tokens
 from indexer.documents import stored_body
 from indexer.schema import TITLE_BOOST, text_lang
 from indexer.sphinxql import (
@@ -61,12 +68,13 @@ from indexer.sphinxql import (
     engine_terms,
     error_text,
     signed,
+    stores_name,
     tagged,
 )
 from search.engine import LONG_QUERY_WORDS, RELATED_MIN, SENTENCE_STOPWORDS, Plan, Searcher
 from search.fastpath import LENGTH_TABLE, Evaluator, Unsupported, in_a_row, ticks
 from search.histogram import date_histogram, empty_histogram
-from search.links import QUERY_SIDES
+from search.language import QueryLanguage
 from search.options import IndexUnavailable, SearchError, SearchOptions
 from search.query import analyse_query, compile_query
 from search.ranking import (
@@ -81,7 +89,8 @@ from search.ranking import (
     bm25_idf,
 )
 from search.results import DocStore, Results, empty_facets, hit_facets, other_version, page_hits
-from search.snippets import VOCABULARY, Snippeter
+from search.snippets import VOCABULARY, Snippeter, word_terms
+from search.spelling import Speller, Typos
 
 # The engine's order of the candidates presse re-scores: the query words each field holds, then the engine's
 # BM25F. Chosen on the tune halves of the known-item lookups (bench.sphinxql) by how many of the embedded
@@ -96,6 +105,7 @@ MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many grou
 MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
 RELATED_TERMS = 15
 FACET_COLUMNS = {"lang": "lang", "source": "src", "year": "year"}
+DAY_ORDINAL = date(1970, 1, 1).toordinal()
 TEXT_FIELDS = "@(title,body)"
 # A warning that says an agent did not answer (down, unreachable, too slow): its shard is missing.
 AGENT_FAILED = re.compile(
@@ -108,8 +118,8 @@ MISSING_WORDS = re.compile(r"query word\(s\) mismatch:[^;]*")
 def open_searcher(index_dir: str | Path | None = None, engine: str | None = None, **kwargs: Any):
     """The searcher of the embedded index in ``index_dir``, or of the engine at ``engine``
     (``sphinxql://HOST:PORT[/prefix]``) when given."""
-    if engine:
-        return RemoteSearcher(engine, **kwargs)
+    if engine:  # index_dir: the local index sent to it, for its typo index (typo_dir)
+        return RemoteSearcher(engine, index_dir=index_dir, **kwargs)
     return Searcher(index_dir, **kwargs)
 
 
@@ -239,8 +249,8 @@ class RemoteStore(DocStore):
         members of their duplicate groups (the page's hits need both)."""
         wanted = [d for d in dict.fromkeys(ids) if d not in self.cache]
         if wanted:
-            rows = self.searcher.query(f"SELECT id, doc, tlen, blen FROM {self.searcher.index} WHERE id IN "
-                                       f"({', '.join(map(str, wanted))}) LIMIT {len(wanted)}")
+            rows = self.searcher.query(f"SELECT id, doc, tlen, blen FROM {stores_name(self.searcher.index)} "
+                                       f"WHERE id IN ({', '.join(map(str, wanted))}) LIMIT {len(wanted)}")
             self.cache.update(dict.fromkeys(wanted))
             for d, doc, tlen, blen in rows:
                 self.lengths[int(d)] = (int(tlen), int(blen))
@@ -301,6 +311,7 @@ class RemoteStats:
         self.n_docs = 0
         self.lengths: dict[str, float] = {}  # field (title_fr, body_en...) -> its length over all documents
         self.dfs: dict[tuple[str, str], int] = {}  # (field, term) -> documents holding it
+        self.langs: dict[str, int] = {}  # language (as statements give it) -> documents
         self.loaded = 0.0
 
     def load(self, keys: Iterable[tuple[str, str]]) -> None:
@@ -313,17 +324,18 @@ class RemoteStats:
         statements = [] if self.n_docs else [
             (f"SELECT lang, COUNT(*) AS n, SUM(tlen) AS t, SUM(blen) AS b FROM {index} GROUP BY lang "
              "LIMIT 1000", ())]
-        statements += [(f"SELECT COUNT(*) FROM {index} WHERE MATCH(%s)", [_node(wq.Term(f, t), [])])
-                       for f, t in new]
+        statements += [(f"SELECT COUNT(*) FROM {index} WHERE MATCH(%s) OPTION ranker=none",
+                        [_node(wq.Term(f, t), [])]) for f, t in new]
         if not statements:
             return
         rows = [r for at in range(0, len(statements), MAX_BATCH)  # the engine's max_batch_queries (32)
                 for r in self.searcher.batch(statements[at:at + MAX_BATCH])]
         if not self.n_docs:
-            self.lengths = {}
+            self.lengths, self.langs = {}, {}
             for lang, n, title, body in rows.pop(0):
                 tl = text_lang(str(lang))
                 self.n_docs += int(n)
+                self.langs[str(lang)] = int(n)
                 for kind, total in (("title", title), ("body", body)):
                     self.lengths[f"{kind}_{tl}"] = self.lengths.get(f"{kind}_{tl}", 0) + float(total)
             self.loaded = time.monotonic()
@@ -346,6 +358,32 @@ class RemoteStats:
         return self.lengths.get(fname, 0.0) / (self.n_docs or 1)
 
 
+# A keyword of a MATCH expression as search.sphinxql writes it (not a field name, a quorum or a proximity).
+ATOM = re.compile(r"(?<![@\w/~])[a-z0-9_]+\*?(?![\w*])")
+WORD_TF = re.compile(r"\bword(\d+)=\(tf=(\d+)")
+
+
+PHRASE = re.compile(r'"[^"]*"')
+
+
+def match_atoms(match: str) -> list[str | None]:
+    """The keywords of a MATCH expression in order, as Sphinx numbers them in its ranking factors; None for
+    a keyword of a phrase (its ``tf`` there counts the phrase's occurrences, not the word's)."""
+    phrased = set(ATOM.findall(" ".join(PHRASE.findall(match))))
+    return [None if a in phrased else a for a in ATOM.findall(match)]
+
+
+def term_frequencies(factors: str, atoms: list[str | None]) -> dict[str, int]:
+    """keyword -> its occurrences in a row's title and body together, from the row's ``PACKEDFACTORS()``:
+    Sphinx numbers the query's keywords by their place in the MATCH expression (``atoms``, in order; a
+    keyword written again keeps its first number) and lists each one's ``tf`` there."""
+    out = {}
+    for i, tf in WORD_TF.findall(factors):
+        if int(i) < len(atoms) and (atom := atoms[int(i)]) is not None:
+            out[atom] = int(tf)
+    return out
+
+
 def query_terms(q: Any) -> list[tuple[str, str]]:
     """The (field, term) of a compiled query's terms and phrases: what its BM25 reads."""
     if q is None:
@@ -357,26 +395,47 @@ def query_terms(q: Any) -> list[tuple[str, str]]:
     return [k for sub in q.children() for k in query_terms(sub)]
 
 
-def analysed(text: str, lang: str, terms: frozenset[str] = frozenset()) -> dict[str, list[int]]:
+def analysed(text: str, lang: str, terms: frozenset[str] = frozenset(),
+             wanted: frozenset[str] | None = None) -> dict[str, list[int]]:
     """A text's terms (all, or those of ``terms`` when given) with their positions, as presse's analysis
     chain indexes it (:func:`indexer.analysis.analyzer`), a word at a time (:func:`indexer.analysis.
     word_tokens`, cached: the same words recur from text to text). A word's first position is the count of
     terms before it (a running sum); with ``terms``, only the words that give one (the snippets'
-    vocabulary, :data:`search.snippets.VOCABULARY`) are looked at for their terms."""
+    vocabulary, :data:`search.snippets.VOCABULARY`; ``wanted``: those words, when already known) are looked
+    at for their terms."""
     words = WORD.findall(text)
     if not words:
         return {}
-    tokens = [word_tokens(w, lang) for w in words]
-    steps = np.fromiter((t[-1].pos + 1 if t else 0 for t in tokens), dtype=np.int64, count=len(tokens))
+    known = STEPS.setdefault(lang, {})
+    if len(known) > MAX_STEPS:
+        known.clear()
+    for w in set(words) - known.keys():
+        known[w] = word_steps(w, lang)
+    steps = np.fromiter((known[w] for w in words), dtype=np.int64, count=len(words))
     base = (np.cumsum(steps) - steps).tolist()
-    wanted = VOCABULARY.words_giving(set(words), lang, terms, ()) if terms else None
+    if terms and wanted is None:
+        wanted = frozenset(VOCABULARY.words_giving(set(words), lang, terms, ()))
     found: dict[str, list[int]] = {}
     for i, w in enumerate(words):
         if wanted is None or w in wanted:
-            for t in tokens[i]:
+            for t in word_tokens(w, lang):
                 if not terms or t.text in terms:
                     found.setdefault(t.text, []).append(base[i] + t.pos)
     return found
+
+
+STEPS: dict[str, dict[str, int]] = {}  # language -> word -> the positions it takes (word_steps), cached
+MAX_STEPS = 400_000
+
+
+def word_steps(word: str, lang: str) -> int:
+    """The positions one word of ``WORD`` takes in a field as presse indexes it: none for a stopword, one for
+    a word without joiners (its normalized form, without the whole chain), else its tokens' last position
+    plus one (a compound's whole shares its first part's)."""
+    if JOINERS.search(word) is None:
+        return 1 if normalize(word, lang if lang in LANGS else "xx") else 0
+    tokens = word_tokens(word, lang)
+    return tokens[-1].pos + 1 if tokens else 0
 
 
 @dataclass
@@ -396,8 +455,13 @@ class PoolMatcher:
     Whoosh stores them)."""
 
     def __init__(self, fields: list[dict[str, Any]], lengths: list[tuple[int, int]],
-                 stats: RemoteStats, terms: Iterable[str] = ()) -> None:
+                 stats: RemoteStats, terms: Iterable[str] = (),
+                 engine_tfs: list[dict[str, int] | None] | None = None) -> None:
         self.docs = fields
+        # keyword -> count in title and body together, per candidate, from the engine (matches): a body's
+        # counts are those less its title's, and only the short title is analysed here
+        self.engine_tfs = engine_tfs or [None] * len(fields)
+        self.titles: dict[int, Counter] = {}
         self.terms = frozenset(terms)  # the query's terms: only their frequencies are counted (none: all)
         self.n = len(fields)
         self.stats = self.searcher = stats  # idf, avg_field_length: what the evaluator asks its searcher
@@ -405,6 +469,8 @@ class PoolMatcher:
         self.raw_lengths = np.array(lengths, dtype=np.int64).reshape(-1, 2)
         self.analysed: dict[tuple[str, int], dict[str, list[int]]] = {}
         self.counted: dict[tuple[str, int], Counter] = {}
+        self.words: dict[tuple[str, int], Counter] = {}  # (field, k) -> its words as written, counted
+        self.wanted: dict[str, frozenset[str]] = {}  # language -> the candidates' words giving a query term
         self._lengths: dict[str, np.ndarray] = {}
 
     def _text(self, fname: str, k: int) -> str:
@@ -414,28 +480,63 @@ class PoolMatcher:
             return ""
         return (self.docs[k].get("title") or "") if kind == "title" else stored_body(self.docs[k])
 
+    def _words(self, fname: str, k: int) -> Counter:
+        key = (fname, k)
+        if key not in self.words:
+            self.words[key] = Counter(WORD.findall(self._text(fname, k)))
+        return self.words[key]
+
+    def _wanted(self, lang: str) -> frozenset[str]:
+        """The words of the candidates in ``lang`` that give one of the query's terms: the snippets'
+        vocabulary (:data:`search.snippets.VOCABULARY`, each distinct word analysed once per process)
+        asked once for all the candidates' words, not once per field."""
+        if lang not in self.wanted:
+            every: set[str] = set()
+            for k in range(self.n):
+                if self.langs[k] == lang:
+                    for kind in ("title", "body"):
+                        every.update(self._words(f"{kind}_{lang}", k))
+            self.wanted[lang] = frozenset(VOCABULARY.words_giving(every, lang, self.terms, ()))
+        return self.wanted[lang]
+
     def term_counts(self, fname: str, k: int) -> Counter:
         """term -> frequency in candidate k's field ``fname``, of the query's terms (when given; else of
-        all): only the words that give one are analysed, found through the snippets' vocabulary
-        (:data:`search.snippets.VOCABULARY`: each distinct word is analysed once per process); no positions
-        (BM25 needs none: cheaper than :meth:`field_terms`)."""
+        all): only the words that give one are analysed (:meth:`_wanted`); no positions (BM25 needs none:
+        cheaper than :meth:`field_terms`)."""
         key = (fname, k)
         if key not in self.counted:
             lang = fname.split("_", 1)[1]
-            words = Counter(WORD.findall(self._text(fname, k)))
-            wanted = VOCABULARY.words_giving(set(words), lang, self.terms, ()) if self.terms else words
+            words = self._words(fname, k)
             counts: Counter = Counter()
-            for word in wanted:
-                for t in word_tokens(word, lang):
-                    counts[t.text] += words[word]
+            for word in (words.keys() & self._wanted(lang) if self.terms else words):
+                for t in word_terms(word, lang):
+                    counts[t] += words[word]
             self.counted[key] = counts
         return self.counted[key]
+
+    def tf(self, fname: str, k: int, t: str) -> int:
+        """Candidate k's count of term ``t`` in field ``fname``: from the engine's counts when it gave one
+        for the term (the title's analysed here, the body's the rest), else from the stored text."""
+        kind, lang = fname.split("_", 1)
+        if self.langs[k] != lang:
+            return 0
+        known = self.engine_tfs[k]
+        if known is not None and (both := known.get(tagged(t, lang))) is not None:
+            if k not in self.titles:
+                self.titles[k] = Counter(x for w in WORD.findall(self.docs[k].get("title") or "")
+                                         for x in word_terms(w, lang))
+            title = self.titles[k].get(t, 0)
+            return title if kind == "title" else both - title
+        return self.term_counts(fname, k).get(t, 0)
 
     def field_terms(self, fname: str, k: int) -> dict[str, list[int]]:
         """term -> positions of candidate k's field ``fname`` (title_fr, body_en...)."""
         key = (fname, k)
         if key not in self.analysed:
-            self.analysed[key] = analysed(self._text(fname, k), fname.split("_", 1)[1], self.terms)
+            lang = fname.split("_", 1)[1]
+            # the candidates' words giving a query term, when already known (BM25 from the text); else
+            # this text's alone: positions are read for a few candidates only
+            self.analysed[key] = analysed(self._text(fname, k), lang, self.terms, self.wanted.get(lang))
         return self.analysed[key]
 
     def lang_of(self, k: int) -> str:
@@ -456,12 +557,12 @@ class PoolMatcher:
         if not fname.startswith(("title_", "body_")):
             raise Unsupported(fname)  # source: terms are not scored on the engine's rows
         boost = TITLE_BOOST if fname.startswith("title_") else 1.0
-        found = [(k, n) for k in range(self.n) if (n := self.term_counts(fname, k).get(t))]
+        found = [(k, n) for k in range(self.n) if (n := self.tf(fname, k, t))]
         return PoolPostings(np.array([k for k, _ in found], dtype=np.int64),
                             np.array([n * boost for _, n in found], dtype=np.float64))
 
     def has(self, fname: str, t: str, docs: np.ndarray) -> np.ndarray:
-        return np.array([t in self.term_counts(fname, int(k)) for k in docs], dtype=bool)
+        return np.array([self.tf(fname, int(k), t) > 0 for k in docs], dtype=bool)
 
     def field_lengths(self, fname: str, docs: np.ndarray) -> np.ndarray:
         return self.lengths(fname)[np.asarray(docs, dtype=np.int64)]
@@ -514,6 +615,77 @@ class Pooled:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Typos, suggestions and the query's language (search.spelling, search.language) over the engine
+
+
+def typo_dir(engine: Engine, index_dir: str | Path | None) -> Path | None:
+    """The folder of the typo index for the engine's words: ``index_dir`` when given, else the default
+    index when it was sent to this engine (`presse index --engine`); None without one (no typo correction)."""
+    from indexer.sphinxql import recorded_engines
+    from indexer.store import default_index_dir
+    from indexer.typos import TYPOS_NAME
+
+    folder = Path(index_dir).expanduser() if index_dir else default_index_dir()
+    if not (folder / TYPOS_NAME).is_file():
+        return None
+    return folder if index_dir or engine.url in recorded_engines(folder) else None
+
+
+def word_keys(words: Iterable[str]) -> list[tuple[str, str]]:
+    """The (field, term) of the query's words in every language's title and body: what its language and its
+    typos are judged by."""
+    return [(f"{kind}_{lang}", t) for w in dict.fromkeys(words) for lang in LANGS
+            for _, t in analyse_query(w, lang) for kind in ("title", "body")]
+
+
+class EngineReader:
+    """The part of a Whoosh reader that :class:`search.spelling.Speller` and
+    :class:`search.language.QueryLanguage` read, answered by the engine: document frequencies by (field,
+    term) and by language (:class:`RemoteStats`, cached), the statements holding a term, stored fields. No
+    term list: an index without a typo index gets no correction (the bounded scan reads Whoosh's terms)."""
+
+    def __init__(self, searcher: RemoteSearcher) -> None:
+        self.searcher = searcher
+
+    def doc_frequency(self, fname: str, term: str) -> int:
+        if fname == "lang":
+            self.searcher.stats.load(())
+            return self.searcher.stats.langs.get(term, 0)
+        return self.searcher.stats.df(fname, term)
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return self.searcher.stats.df(*key) > 0
+
+    def postings(self, fname: str, term: str) -> EnginePostings:
+        """The statements holding ``term`` in ``fname`` (the first few: a written form is looked for)."""
+        rows = self.searcher.query(f"SELECT id FROM {self.searcher.index} WHERE MATCH(%s) AND stub = 0 "
+                                   "ORDER BY id ASC LIMIT 5", [_node(wq.Term(fname, term), [])])
+        return EnginePostings([int(d) for d, in rows])
+
+    def stored_fields(self, d: int) -> dict[str, Any]:
+        return self.searcher.store.fields(d)
+
+    def indexed_field_names(self) -> tuple[str, ...]:
+        return ()
+
+    def expand_prefix(self, fname: str, prefix: str) -> Iterable[bytes]:
+        return ()
+
+
+@dataclass
+class EnginePostings:
+    ids: list[int]
+
+    def id(self) -> int:
+        if not self.ids:
+            raise KeyError("no statement")
+        return self.ids[0]
+
+    def all_ids(self) -> list[int]:
+        return self.ids
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The searcher
 
 
@@ -522,22 +694,33 @@ class RemoteSearcher(Searcher):
     ``search`` itself: options, bilingual search, other languages), matching and counting done by the
     engine. Not thread-safe: one per thread (one connection each)."""
 
-    def __init__(self, url: str, *, snippeter: Snippeter | None = None, **_ignored: Any) -> None:
+    def __init__(self, url: str, *, snippeter: Snippeter | None = None, index_dir: str | Path | None = None,
+                 **_ignored: Any) -> None:
         try:
             self.engine = Engine.parse(url)
             conn = self.engine.connect()
         except EngineError as e:
             raise IndexUnavailable(str(e)) from None
         self.index = self.engine.prefix
-        self.index_dir = None  # no local index: nothing to watch or reopen
+        self.index_dir = None  # no local index to search: nothing to watch or reopen
         self.snippeter = snippeter or Snippeter()
         self.store = RemoteStore(self)
         self.stats = RemoteStats(self)
+        # Typos and suggestions as on the embedded index: its typo index (indexer.typos), from the local
+        # index that was sent to this engine; every word checked against the engine (EngineReader).
+        self.speller = Speller(self, typo_dir(self.engine, index_dir))
+        self.typos = Typos()
+        self.tfs: dict[int, dict[str, int]] = {}  # id -> keyword -> count, of this search's candidates
+        self._numpy = None  # no embedded index's arrays (Searcher.search reads their warnings)
         self.conns = {"main": conn}  # and "counts": the totals' own, counted while presse ranks
         self.counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presse-engine-counts")
 
     def refresh(self) -> bool:
         return False  # the engine serves its latest state to every query
+
+    def reader(self) -> EngineReader:
+        """What search.spelling and search.language read of an index, answered by the engine."""
+        return EngineReader(self)
 
     def close(self) -> None:
         self.counter.shutdown(wait=True)
@@ -607,12 +790,20 @@ class RemoteSearcher(Searcher):
 
     def _search(self, opts: SearchOptions, prefer: str | None) -> Results:
         self.store = RemoteStore(self)
+        self.tfs = {}
         compiled = compile_query(opts.query)
+        self.stats.load(word_keys(compiled.words))  # what the query's language and typos read, one round trip
+        inferred = QueryLanguage(self, self.stats).infer(opts.query) if opts.query.strip() else None
+        self.typos = self.speller.expand(compiled, opts.query)  # as the embedded index (search.spelling)
         res = Results(query=opts.query, total=0, hits=[], facets=empty_facets(), page=opts.page,
-                      limit=opts.limit, sort=opts.sort,
-                      extra={"query_lang": None, "histogram": empty_histogram()})
+                      limit=opts.limit, sort=opts.sort, corrected_query=self.typos.corrected_query,
+                      suggestion=self.typos.corrected_query,
+                      extra={"query_lang": inferred, "histogram": empty_histogram()})
         if compiled.must_query is None and (opts.query.strip() or not opts.filtered):
+            if compiled.words:  # nothing to search: maybe a typo
+                res.suggestion = self.speller.suggest(opts.query, compiled.words)
             return res  # as on the embedded index: nothing to search, or filters alone (listed newest first)
+        prefer = prefer or inferred
         every, some = translate(compiled.must_query), translate(compiled.any_query)
         sort = "date" if compiled.must_query is None and opts.sort == "relevance" else opts.sort
         pool = max(opts.page * opts.limit * 2 + 10, RECENCY_POOL if opts.recency else 0, RANK_POOL)
@@ -626,6 +817,8 @@ class RemoteSearcher(Searcher):
             if more_docs > docs:
                 more = (found, more_docs)
                 res.mode, where = "any", any_where
+        if compiled.words and (docs < opts.limit or more):
+            res.suggestion = self.speller.suggest(opts.query, compiled.words)
         if not (docs or more):
             return res
         counting = self.counter.submit(self._counts, where, more[1] if more else docs)  # while presse ranks
@@ -654,20 +847,19 @@ class RemoteSearcher(Searcher):
         queries = [compiled.must_query, compiled.any_query if more else None]
         terms = [t for q in queries for _, t in query_terms(q)]
         matcher = PoolMatcher([self.store.fields(d) for d in ids],
-                              [self.store.lengths.get(d, (0, 0)) for d in ids], self.stats, terms)
+                              [self.store.lengths.get(d, (0, 0)) for d in ids], self.stats, terms,
+                              [self.tfs.get(d) for d in ids])
         long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS
                       and compiled.stopwords >= SENTENCE_STOPWORDS)
         signals = None
         if compiled.words:
             self.stats.load([k for q in queries for k in query_terms(q)])
-            signals = Signals.make(compiled.words, compiled.proximity, self.stats)
+            signals = Signals.make(self.typos.words(compiled.words), compiled.proximity, self.stats)
             signals.sentence = long_query
         parts = [Pooled([(number[d], s) for d, s in part[0]], part[1]) for part in (must, more) if part]
         if sort == "relevance":
             parts = [self._rescored(part, q, signals, matcher)
                      for part, q in zip(parts, queries, strict=False)]
-        if prefer is None and compiled.words and ids:  # the language of the best match stands for the query's
-            prefer = matcher.lang_of(parts[0].ranked[0][0] if parts[0].ranked else 0) or None
         plan = Plan(opts, compiled, None, sort, long_query, pool, signals, prefer)
         if more is not None and long_query:  # a sentence: BM25 over any word, all-word matches not forced
             parts = [parts[1], None]
@@ -689,38 +881,48 @@ class RemoteSearcher(Searcher):
 
     def matches(self, where_args: tuple[str, list], sort: str,
                 pool: int) -> tuple[list[tuple[int, float]], int]:
-        """The best ``pool`` (id, score) of a search and how many documents it matches."""
+        """The best ``pool`` (id, score) of a search and how many documents it matches; each one's count of
+        each query term in its title and body together, from the engine's ranking factors, into
+        ``self.tfs`` (see :func:`term_frequencies`)."""
         where, args = where_args
         order = "day DESC, w DESC" if sort == "date" else "w DESC, day DESC"
+        text = "MATCH(" in where and bool(args)  # else a full scan: no ranking factors
         rows, meta = self.batch([
-            (f"SELECT id, WEIGHT() AS w FROM {self.index} WHERE {where} ORDER BY {order} LIMIT {pool} "
+            (f"SELECT id, WEIGHT() AS w{', PACKEDFACTORS() AS f' if text else ''} FROM {self.index} "
+             f"WHERE {where} ORDER BY {order} LIMIT {pool} "
              f"OPTION ranker={RANKER}, max_matches={max(pool, 1000)}", args), ("SHOW META", ())])
-        return [(int(d), float(w) / 10000) for d, w in rows], int(self.meta(meta).get("total_found", 0))
+        if text:
+            atoms = match_atoms(args[0])
+            for d, _, factors in rows:
+                self.tfs.setdefault(int(d), {}).update(term_frequencies(str(factors), atoms))
+        return [(int(r[0]), float(r[1]) / 10000) for r in rows], int(self.meta(meta).get("total_found", 0))
 
     def _counts(self, where_args: tuple[str, list], docs: int) -> tuple[int, dict, dict]:
         """(statements, facets, histogram) of a search matching ``docs`` documents, in one round trip, on
         the counts' own connection (run while presse ranks). Facets and histogram count documents
-        (versions), as on the embedded index. Statements: the engine's count of pair groups, exact (a pair's
-        versions share a shard and ``pair``, and as many groups are kept as there can be), as
-        :meth:`search.links.Pairs.folded` counts from its table of pairs (its one-by-one shortcut, for a few
-        matches of one language, misses the pairs whose two versions carry the same language); like it, no
-        pair is folded when French or English has no match. The largest cost of a query: about 30 µs a
-        group on Sphinx 2.2.11."""
+        (versions), as on the embedded index; the year facet is read off the days. Statements: the
+        engine's count of pair groups, exact (a pair's versions share a shard and ``pair``, and as many
+        groups are kept as there can be), as :meth:`search.links.Pairs.folded` counts: a pair whose two
+        versions match is one statement, whatever their language labels. Each statement of the round trip
+        matches again (Sphinx 2.2 does not share the matching between them): the pair count, about 5 µs a
+        group, is the largest part."""
         where, args = where_args
         base = f"FROM {self.index} WHERE {where}"
         keep, days_kept = max(1000, min(docs, MAX_MATCHES)), max(1000, min(docs, MAX_DAYS))
-        pairs, *grouped, days = self.batch(conn="counts", statements=[
-            (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION max_matches={keep}", args), ("SHOW META", ()),
-            *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000", args)
-              for column in FACET_COLUMNS.values()],
+        statements = [
+            *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000 "
+               "OPTION ranker=none", args) for column in FACET_COLUMNS.values() if column != "year"],
             (f"SELECT day, COUNT(*) AS n {base} GROUP BY day LIMIT {days_kept} "
-             f"OPTION max_matches={days_kept}", args),
-        ])[1:]
+             f"OPTION ranker=none, max_matches={days_kept}", args),
+            (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION ranker=none, max_matches={keep}", args),
+            ("SHOW META", ())]
+        langs, sources, days, _, pairs = self.batch(statements, conn="counts")
         facets = empty_facets()
-        for name, counts in zip(FACET_COLUMNS, grouped, strict=True):
+        years: Counter = Counter()
+        for d, n in days:
+            years[date.fromordinal(DAY_ORDINAL + int(d) - DAY_ZERO).year if int(d) else 0] += int(n)
+        for name, counts in (("lang", langs), ("source", sources), ("year", years.most_common(1000))):
             facets[name] = {str(v): int(n) for v, n in counts if v not in ("", 0)}
-        if not min(facets["lang"].get(side, 0) for side in QUERY_SIDES):  # as search.links: no pair to fold
-            return docs, facets, _histogram(days)
         return int(self.meta(pairs).get("total_found", 0)), facets, _histogram(days)
 
     # -- statements -------------------------------------------------------------------------------------

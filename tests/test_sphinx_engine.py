@@ -14,22 +14,27 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from indexer.sphinxql import Engine, EngineError, SentLog, doc_id, sync
+from indexer.sphinxql import Engine, EngineError, SentLog, doc_id, stores_name, sync
 from tests.corpora import SAMPLE
 from tests.sphinx_servers import Servers, free_port_pair, needs_searchd
 
 
-def engine_rows(url: str, where: str = "", args: tuple = ()) -> list[tuple]:
-    """(sid, lang, doc JSON) of the rows of the engine's distributed index."""
+def engine_rows(url: str) -> list[tuple]:
+    """(sid, lang, doc JSON) of the rows of the engine's distributed index, the stored fields from the
+    shards' stores, which hold exactly the same statements."""
     engine = Engine.parse(url)
     conn = engine.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute(f"SELECT sid, lang, doc FROM {engine.prefix} {where} LIMIT 100000 "
-                        "OPTION max_matches=100000", args)
-            return list(cur.fetchall())
+            every = "LIMIT 100000 OPTION max_matches=100000"
+            cur.execute(f"SELECT id, sid, lang FROM {engine.prefix} {every}")
+            rows = list(cur.fetchall())
+            cur.execute(f"SELECT id, doc FROM {stores_name(engine.prefix)} {every}")
+            docs = dict(cur.fetchall())
     finally:
         conn.close()
+    assert set(docs) == {d for d, _, _ in rows}
+    return [(sid, lang, docs[d]) for d, sid, lang in rows]
 
 
 def after_first_batch(done: list, action):

@@ -326,3 +326,82 @@ def test_sources_differing_in_case_are_two_facet_values_as_on_the_embedded_index
             assert len(b.facets["source"]) == 2 and a.facets == b.facets and a.total == b.total == 6
     finally:
         servers.close()
+
+
+# Misspelt words (a letter dropped, swapped or doubled) and clean ones, French and English.
+TYPO_QUERIES = ["securte alimentaire", "goverment yukon", "tourisme yukn", "educaton", "sante publiqe",
+                "ministre de la santee", "covid vacine", "premeir ministre", "economie", "climate chnage",
+                "xqzwv", "la securite des aliments"]
+
+
+def test_typos_suggestions_and_query_language_as_on_the_embedded_index(engine):
+    """With the typo index of the local index sent to it, the engine corrects and suggests as the embedded
+    index does, matches the same statements through the typos, and infers the same query language."""
+    from search.sphinxql import RemoteSearcher
+
+    servers, index_dir = engine
+    from indexer.analysis import fold
+    from search.language import MARGIN
+
+    corrected = decided = 0
+    with RemoteSearcher(servers.url, index_dir=index_dir) as remote, Searcher(index_dir) as embedded:
+        for query in TYPO_QUERIES:
+            a, b = remote.search(query), embedded.search(query)
+            # the same corrections, written as some statement writes them (maybe another statement)
+            assert [fold(x or "") for x in (a.corrected_query, a.suggestion)] == [
+                fold(x or "") for x in (b.corrected_query, b.suggestion)], query
+            assert (a.corrected_query is None, a.suggestion is None) == (
+                b.corrected_query is None, b.suggestion is None), query
+            # Whoosh counts its deleted statements in the languages' sizes, the engine does not: the same
+            # language where the evidence is clear either way
+            if abs(abs(embedded.languages.evidence(query)) - MARGIN) > 1.0:
+                assert a.extra["query_lang"] == b.extra["query_lang"], query
+                decided += b.extra["query_lang"] is not None
+            assert (a.total, a.mode, a.facets) == (b.total, b.mode, b.facets), query
+            corrected += b.corrected_query is not None
+    assert corrected >= len(TYPO_QUERIES) // 2 and decided >= 3  # the queries do hold typos and languages
+
+
+def test_without_a_typo_index_the_engine_says_so_by_correcting_nothing(engine, tmp_path):
+    """An engine searched with no local index sent to it (another machine): no typo index, no correction,
+    and the search still works."""
+    from search.sphinxql import RemoteSearcher
+
+    servers, _ = engine
+    with RemoteSearcher(servers.url, index_dir=tmp_path) as remote:
+        res = remote.search("goverment yukon")
+    assert res.corrected_query is None and res.suggestion is None and res.total > 0
+
+
+@pytest.mark.parametrize("query", ["securite alimentaire", "yukon government tourism", "sante publique covid",
+                                   '"conseil des ministres"', "economie -covid", "premier ministre yukon"])
+def test_term_counts_from_the_engine_are_those_of_the_stored_text(both, query):
+    """The counts of each query term in each candidate's title and body, read off the engine's ranking
+    factors (keywords numbered by their place in the MATCH expression), are those presse's analysis finds in
+    the stored text."""
+    from search.options import SearchOptions
+    from search.sphinxql import PoolMatcher, RemoteStore, query_terms, translate, where_clause
+
+    remote, _ = both
+    remote.store, remote.tfs = RemoteStore(remote), {}
+    opts = SearchOptions.make(query)
+    compiled = compile_query(query)
+    for q in (compiled.must_query, compiled.any_query):
+        remote.matches(where_clause(opts, translate(q)), "relevance", 50)
+    ids = list(remote.tfs)
+    assert len(ids) >= 2, query
+    remote.store.prefetch(ids)
+    keys = set(query_terms(compiled.any_query))
+    fields, lengths = [remote.store.fields(d) for d in ids], [remote.store.lengths[d] for d in ids]
+    # the engine's counts are what is compared; a phrase's words are counted from the text (the engine's
+    # counts of them are the phrase's)
+    assert all(bool(remote.tfs[d]) == ('"' not in query) for d in ids), query
+    terms = [t for _, t in keys]
+    from_engine = PoolMatcher(fields, lengths, remote.stats, terms, [remote.tfs[d] for d in ids])
+    from_text = PoolMatcher(fields, lengths, remote.stats, terms)
+    counted = 0
+    for fname, t in keys:
+        for k in range(len(ids)):
+            assert from_engine.tf(fname, k, t) == from_text.tf(fname, k, t), (query, fname, t, ids[k])
+            counted += from_text.tf(fname, k, t) > 0
+    assert counted >= len(ids), query
