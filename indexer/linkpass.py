@@ -29,6 +29,8 @@ computed once, by the reader process beside the document (``LINK_KEY``) or when 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -152,6 +154,37 @@ def duplicate_groups(statements: list[Statement], sketches: dict[str, Sketch] | 
     return groups
 
 
+class _Bodies:
+    """The compressed bodies of a run's documents, kept in an unnamed temporary file instead of memory (1-2
+    KB a statement: a quarter of what the link pass holds per statement, and a build's memory must not grow
+    with the archive). Read back only for the few statements whose body the pass needs."""
+
+    def __init__(self) -> None:
+        self._file = None
+        self._at: dict[str, tuple[int, int]] = {}  # id -> (offset, length)
+
+    def put(self, sid: str, body_z: bytes) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="presse-bodies-")
+        f = self._file
+        f.seek(0, os.SEEK_END)
+        self._at[sid] = (f.tell(), len(body_z))
+        f.write(body_z)
+
+    def get(self, sid: str) -> bytes | None:
+        at = self._at.get(sid)
+        if at is None:
+            return None
+        self._file.seek(at[0])
+        return self._file.read(at[1])
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._at.clear()
+
+
 class LinkPass:
     """Collects what a run writes, then fixes translation links and groups before the commit.
 
@@ -166,7 +199,8 @@ class LinkPass:
         self.searcher = searcher
         self.delete_committed = delete_committed
         self.enabled = enabled
-        self.written: dict[str, dict[str, Any]] = {}  # id -> light doc (full documents of this run)
+        self.written: dict[str, dict[str, Any]] = {}  # id -> light doc, no body_z (full documents of the run)
+        self.bodies = _Bodies()  # the body_z of each of them
         self.records: dict[str, tuple[Sketch, bytes]] = {}  # id -> link_record of a full document
         self.places: dict[str, tuple[int, int]] = {}  # id -> adder place
         self.stubs: dict[str, dict[str, Any]] = {}  # id -> stub doc written this run
@@ -230,11 +264,20 @@ class LinkPass:
         self._count(words)
         if key:
             self.by_exact.setdefault(key, sid)
-        self.written[sid] = light(doc)
-        self.records[sid] = record or link_record(to_statement(self.written[sid]))
+        self._keep(sid, light(doc), record)
         place = self.adder.add(doc)
         self.places[sid] = place
         return place
+
+    def _keep(self, sid: str, fields: dict[str, Any], record: tuple[Sketch, bytes] | None = None) -> None:
+        """Remember a full document of this run: its light fields (its body apart) and link record."""
+        self.records[sid] = record or link_record(to_statement(fields))
+        self.bodies.put(sid, fields.pop("body_z", None) or b"")
+        self.written[sid] = fields
+
+    def _fields(self, sid: str) -> dict[str, Any]:
+        """The light fields of a full document of this run, with its body."""
+        return dict(self.written[sid], body_z=self.bodies.get(sid))
 
     def _stored_group(self, sid: str) -> str:
         for d in self._committed("id", sid):
@@ -249,7 +292,8 @@ class LinkPass:
 
     def forget(self, sid: str) -> None:
         """A document of this run is being replaced or dropped (a later duplicate id)."""
-        doc = self.written.pop(sid, None)
+        doc = self._fields(sid) if sid in self.written else None
+        self.written.pop(sid, None)
         self.records.pop(sid, None)
         if doc is not None:
             self._count(doc_words(doc), -1)
@@ -314,6 +358,7 @@ class LinkPass:
         group = self._groups(statements, records, fields_of, stored, affected, gone)
         new_groups = self._rewrite_changed(fields_of, final, group)
         self._regroup_stubs(new_groups, stays)
+        self.bodies.close()
 
     def _promote_orphans(self, gone: set[str], stays: Callable[[dict[str, Any]], bool]) -> None:
         """Stubs whose kept statement went: promote the first, point the others at it."""
@@ -336,8 +381,7 @@ class LinkPass:
                 self._count(doc_words(doc))
             self._rewrite(doc)
             self.stubs.pop(head["id"], None)
-            self.written[head["id"]] = light(doc)
-            self.records[head["id"]] = link_record(to_statement(self.written[head["id"]]))
+            self._keep(head["id"], light(doc))
             for other in stubs[1:]:
                 redo = dict(other, duplicate_of=head["id"])
                 self._rewrite(redo)
@@ -417,9 +461,9 @@ class LinkPass:
         """Groups (id -> group): the key of the canonical statement; untouched statements change only when
         their group involves a statement of this run or a deleted one."""
         canon = duplicate_groups(statements, {sid: r[0] for sid, r in records.items()},
-                                 lambda st: stored_body(fields_of[st.id]) or st.title)
+                                 lambda st: self._body(st.id, fields_of) or st.title)
         key_of = {st.id: group_key(st.title, st.date,
-                                   "" if st.title.strip() else stored_body(fields_of[st.id]))
+                                   "" if st.title.strip() else self._body(st.id, fields_of))
                   for st in statements}
         touched_keys = {f.get("group") for f in self.written.values()} | {
             self.gone[g].get("group") for g in gone}
@@ -439,6 +483,9 @@ class LinkPass:
                 group[sid] = new
         return group
 
+    def _body(self, sid: str, fields_of: dict[str, dict[str, Any]]) -> str:
+        return stored_body(self._fields(sid) if sid in self.written else fields_of[sid])
+
     def _rewrite_changed(self, fields_of: dict[str, dict[str, Any]], final: dict[str, str],
                          group: dict[str, str]) -> dict[str, str]:
         """Rewrite the statements whose link or group differs; the new groups (kept id -> group)."""
@@ -453,9 +500,11 @@ class LinkPass:
             if want_g != have_g:
                 new_groups[sid] = want_g
             if sid in self.written:
-                doc = statement_fields(to_statement(fields), input=fields.get("input") or "")
+                doc = statement_fields(to_statement(self._fields(sid)), input=fields.get("input") or "")
                 doc["translation"], doc["group"] = want_t, want_g
-                self.written[sid] = light(doc)
+                kept = light(doc)
+                kept.pop("body_z", None)  # the same body, kept in self.bodies
+                self.written[sid] = kept
                 self._rewrite_run_doc(sid, doc)
             else:
                 doc = full_document(dict(fields, translation=want_t, group=want_g))
