@@ -72,6 +72,8 @@ class _Postings:
 # most terms of a segment occur in one or two statements, and a block costs a pickle, a zlib stream and
 # its headers each (about half of finishing a segment). Whoosh's own writer never inlines: its
 # ``inlinelimit=1`` means "fewer than one" (and the call it would make, ``set_inline``, does not exist).
+# Only lists with values (positions) are inlined: Whoosh's inlined reader (ListMatcher) gives "" for a
+# posting without a value, which its own merging then refuses (a block gives None).
 INLINE_POSTINGS = 4
 
 
@@ -198,7 +200,7 @@ class BulkWriter(SegmentWriter):
         list is inlined in the term table instead (:func:`_inlined_info`)."""
         ids, weights = p.ids, p.weights
         n = len(ids)
-        if n <= INLINE_POSTINGS:
+        if n <= INLINE_POSTINGS and p.ends:  # not a field without values: see INLINE_POSTINGS
             fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, _inlined_info(p, lengths).to_bytes())
             return
         fw._btext = tbytes

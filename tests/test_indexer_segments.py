@@ -76,7 +76,8 @@ def test_long_posting_lists_span_blocks_and_search_the_same(tmp_path: Path) -> N
         inlined = [t for t in terms if b.term_info(*t).is_inlined()]
         assert inlined and not any(a.term_info(*t).is_inlined() for t in terms)
         assert {b.doc_frequency(*t) <= segments.INLINE_POSTINGS for t in inlined} == {True}
-        assert len(inlined) == sum(1 for t in terms if a.doc_frequency(*t) <= segments.INLINE_POSTINGS)
+        assert len(inlined) == sum(1 for t in terms if a.doc_frequency(*t) <= segments.INLINE_POSTINGS
+                                   and t[0].startswith(("title_", "body_", "source_text")))
         for field, text in terms:
             ma, mb = a.postings(field, text), b.postings(field, text)
             assert list(ma.items_as("positions")) == list(mb.items_as("positions")) if field.startswith(
