@@ -51,6 +51,9 @@ class Unsupported(Exception):
     """The query has a clause the fast evaluator does not handle: use the Whoosh path."""
 
 
+FEW_POSTINGS = 64  # PositionTable.many: up to this many postings looked up one by one
+
+
 class PositionTable:
     """The positions of each posting of a posting list gathered from several segments: per part, either a
     sidecar's flat positions (with each posting's count, offsets worked out on first use) or Whoosh's encoded
@@ -87,7 +90,10 @@ class PositionTable:
         return part[2][int(lo[j]):int(hi[j])].tolist()
 
     def many(self, idx: list[int]) -> list[list[int]]:
-        """Positions of each of the postings ``idx``, a part's at a time."""
+        """Positions of each of the postings ``idx``: one by one for a few (numpy's per-call cost is more
+        than the work), a part's at a time for many."""
+        if len(idx) <= FEW_POSTINGS:
+            return [self.at(i) for i in idx]
         out: list[list[int]] = [[] for _ in idx]
         want = np.asarray(idx, dtype=np.int64)
         owner = np.searchsorted(np.asarray(self.bounds), want, side="right") - 1

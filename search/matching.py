@@ -72,6 +72,9 @@ def filter_clauses(opts: SearchOptions) -> tuple | None:
     return tuple(c for c in clauses if c is not None) or None
 
 
+GROUPS_CACHE = 20_000  # duplicate groups whose members a FastMatcher remembers
+
+
 class _Cache(dict):
     """A small cache of filters by their clauses: cleared when full (the same few filters recur)."""
 
@@ -364,6 +367,7 @@ class FastMatcher:
         self.x = fastpath.IndexArrays(searcher, cache_bytes)
         self.evaluator = fastpath.Evaluator(self.x, ranking.BM25_B, ranking.BM25_K1)
         self._masks = _Cache()
+        self._members: dict[str, list[int]] = {}  # duplicate groups' members, by group (bounded)
 
     def warnings(self) -> list[str]:
         """One line for each postings sidecar found damaged so far (at opening or while reading it): its
@@ -476,4 +480,11 @@ class FastMatcher:
         return self.x.dates
 
     def group_members(self, group: str) -> list[int]:
-        return self.x.members("group", group)
+        """A duplicate group's live members (remembered: a shown statement's group is read again by the next
+        page and by the queries that find it again, and groups are small)."""
+        got = self._members.get(group)
+        if got is None:
+            if len(self._members) >= GROUPS_CACHE:
+                self._members.clear()
+            got = self._members[group] = self.x.members("group", group)
+        return list(got)
