@@ -256,7 +256,7 @@ class RemoteStore(DocStore):
                 self.lengths[int(d)] = (int(tlen), int(blen))
                 fields = json.loads(doc)
                 if fields.get("date"):
-                    fields["date"] = datetime.strptime(fields["date"], "%Y-%m-%d")
+                    fields["date"] = datetime.fromisoformat(fields["date"])  # strptime: 10x slower
                 self.cache[int(d)] = fields
         if not related:
             return
@@ -409,8 +409,9 @@ def analysed(text: str, lang: str, terms: frozenset[str] = frozenset(),
     known = STEPS.setdefault(lang, {})
     if len(known) > MAX_STEPS:
         known.clear()
-    for w in set(words) - known.keys():
-        known[w] = word_steps(w, lang)
+    for w in set(words):  # (not ``- known.keys()``: that copies every known word into a set)
+        if w not in known:
+            known[w] = word_steps(w, lang)
     steps = np.fromiter((known[w] for w in words), dtype=np.int64, count=len(words))
     base = (np.cumsum(steps) - steps).tolist()
     if terms and wanted is None:

@@ -120,16 +120,22 @@ def test_cli_and_json_api_with_engine(engine):
     a, b = json.loads(remote.output), json.loads(local.output)
     assert a["total"] > 0 and set(a["results"][0]) == set(b["results"][0]) and a["facets"]["source"]
     first = a["results"][0]["id"]
+    # with --index, the engine's searcher reads the local index's typo index: corrected as on it
+    typo = ["search", "--index", str(index_dir), "--json", "goverment yukon"]
+    fixed, own = runner.invoke(main, [*typo, "--engine", servers.url]), runner.invoke(main, typo)
+    corrected = json.loads(own.output)["corrected_query"]
+    assert json.loads(fixed.output)["corrected_query"] == corrected is not None
     related = runner.invoke(main, ["related", "--engine", servers.url, "--json", first])
     assert related.exit_code == 0 and json.loads(related.output)["source_id"] == first
 
     from search.web.app import create_app
 
-    app = create_app(None, engine=servers.url, threads=1)
+    app = create_app(str(index_dir), engine=servers.url, threads=1)
     with app.test_client() as client:
         api = client.get("/api/search?q=premier&lang=en")
         assert api.status_code == 200
         assert {h["id"] for h in api.get_json()["results"]} == {h["id"] for h in a["results"]}
+        assert client.get("/api/search?q=goverment+yukon").get_json()["corrected_query"] == corrected
         assert client.get(f"/statement/{first}").status_code == 200
         stored = client.get(f"/api/statements/{first}")
         assert stored.status_code == 200 and stored.get_json()["id"] == first
