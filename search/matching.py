@@ -368,6 +368,7 @@ class FastMatcher:
         self.evaluator = fastpath.Evaluator(self.x, ranking.BM25_B, ranking.BM25_K1)
         self._masks = _Cache()
         self._members: dict[str, list[int]] = {}  # duplicate groups' members, by group (bounded)
+        self._langs: list[str] | None = None
 
     def warnings(self) -> list[str]:
         """One line for each postings sidecar found damaged so far (at opening or while reading it): its
@@ -446,8 +447,10 @@ class FastMatcher:
         return date_histogram(self.x.dates[match.docs])
 
     def lang_of(self, d: int) -> str:
-        langs, values = self.x.codes("lang")
-        return values[langs[d]]
+        if self._langs is None:  # every document's language as a list: ranking asks for hundreds a query
+            langs, values = self.x.codes("lang")
+            self._langs = [values[c] for c in langs.tolist()]
+        return self._langs[d]
 
     def positions(self, fname: str, t: str, docs: list[int]) -> dict[int, list[int]] | None:
         """Positions of a cached posting list's term in each of docs that has it; None for an absent term."""

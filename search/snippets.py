@@ -14,7 +14,6 @@ from __future__ import annotations
 import html as _html
 import re
 import threading
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -322,7 +321,6 @@ class Snippeter:
         size = self.size
         out = []
         n = len(spans)
-        starts = [sp[0] for sp in spans]
         for i, (s, _e, _t) in enumerate(spans):
             # paragraph bounds: a fragment does not run across paragraphs
             pstart = body.rfind("\n", 0, s) + 1
@@ -334,12 +332,20 @@ class Snippeter:
             if we - ws < size:  # short paragraph end: extend backwards
                 ws = max(pstart, we - size)
             ws, we = _word_bounds(body, ws, we, pstart, pend)
-            # the matches from this one on that start before the window's end (counted if they end in it),
-            # and those before it that start in it (spans are in text order)
-            after = [sp for sp in spans[i:bisect_left(starts, we, i, n)] if sp[1] <= we]
-            before = spans[bisect_left(starts, ws, 0, i):i]
-            terms = frozenset(sp[2] for sp in after) | frozenset(sp[2] for sp in before)
-            out.append((len(terms) * 10 + min(len(after) + len(before), 5), ws, we, terms))
+            terms = set()
+            count = 0
+            j = i
+            while j < n and spans[j][0] < we:
+                if spans[j][1] <= we:
+                    terms.add(spans[j][2])
+                    count += 1
+                j += 1
+            k = i - 1
+            while k >= 0 and spans[k][0] >= ws:
+                terms.add(spans[k][2])
+                count += 1
+                k -= 1
+            out.append((len(terms) * 10 + min(count, 5), ws, we, frozenset(terms)))
         return out
 
     def snippet(self, body: str, title: str, lang: str, terms: frozenset, prefixes: tuple = (),
