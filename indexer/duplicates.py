@@ -18,7 +18,7 @@ import gc
 import hashlib
 import re
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -306,25 +306,56 @@ def _near_edges(sts: list[Statement], found: _Buckets, hasher: MinHasher, rows: 
     """Verified edges: LSH bands of the signatures give candidate pairs, the exact shingle Jaccard decides
     (the few shingle sets it needs are computed again rather than all kept: 3 GB on NSB)."""
     sigs, sizes = found.sigs, found.sizes
-    candidates = _band_candidates(sigs, rows, hasher.num_perm // rows)
-    cache: dict[int, set[int]] = {}
-
-    def shingles_of(i: int) -> set[int]:
-        if i not in cache:
-            cache[i] = hasher.shingles(text_of(sts[i]))
-        return cache[i]
-
-    edges: dict[int, dict[int, float]] = defaultdict(dict)
-    for i, j in sorted(candidates):
+    pairs = []
+    for i, j in sorted(_band_candidates(sigs, rows, hasher.num_perm // rows)):
         # Jaccard ≤ min/max of the sizes: skip the pair when its sizes alone rule it out.
         if min(sizes[i], sizes[j]) < threshold * max(sizes[i], sizes[j]):
             continue
-        if MinHasher.similarity(unpack_signature(sigs[i]), unpack_signature(sigs[j])) < threshold - MARGIN:
-            continue
-        sim = jaccard(shingles_of(i), shingles_of(j))
-        if sim >= threshold:
-            edges[i][j] = edges[j][i] = sim
+        if MinHasher.similarity(unpack_signature(sigs[i]), unpack_signature(sigs[j])) >= threshold - MARGIN:
+            pairs.append((i, j))
+    sims = pair_jaccards(pairs, lambda i: hasher.shingles(text_of(sts[i])))
+    edges: dict[int, dict[int, float]] = defaultdict(dict)
+    for i, j in pairs:  # in sorted order, whatever order the similarities were computed in
+        if sims[i, j] >= threshold:
+            edges[i][j] = edges[j][i] = sims[i, j]
     return edges
+
+
+def pair_jaccards(pairs: list[tuple[int, int]],
+                   shingles: Callable[[int], set[int]]) -> dict[tuple[int, int], float]:
+    """The exact Jaccard of each pair. A statement's shingle set (tens of KB) is kept only while pairs that
+    need it are left: the pairs are taken one connected group at a time and a set is dropped after its
+    last pair, so memory follows the largest group, not the archive (copies of one release, say, would
+    otherwise keep a set for every statement that has a near copy)."""
+    parent: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        parent.setdefault(i, i)
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    left: Counter[int] = Counter()
+    for i, j in pairs:
+        left[i] += 1
+        left[j] += 1
+    cache: dict[int, set[int]] = {}
+    sims: dict[tuple[int, int], float] = {}
+    for i, j in sorted(pairs, key=lambda p: (find(p[0]), p)):
+        for x in (i, j):
+            if x not in cache:
+                cache[x] = shingles(x)
+        sims[i, j] = jaccard(cache[i], cache[j])
+        for x in (i, j):
+            left[x] -= 1
+            if not left[x]:
+                del cache[x]
+    return sims
 
 
 def _no_chain_groups(sts: list[Statement], found: _Buckets,
@@ -359,4 +390,4 @@ def _no_chain_groups(sts: list[Statement], found: _Buckets,
 
 
 __all__ = ["MinHasher", "Sketch", "exact_key", "folded", "jaccard", "near_duplicate_groups", "pack_signature",
-           "signature", "sketch", "unpack_signature", "words"]
+           "pair_jaccards", "signature", "sketch", "unpack_signature", "words"]
