@@ -25,7 +25,12 @@ added to the BM25 score; the all-word matches stay first. The weights are fitted
 bench.knownitem by ``python -m bench.fit``. Measured there and not kept (no gain on the tune halves that held
 on the test halves): title words adjacent in query order, a wider lead, the body's length, the questions'
 own refit (SPF tune +0.016, test +0.002), a first-position decay, coverage cubed, positions for 100
-candidates instead of 50. When asked, freshness is blended in (:func:`blend_recency`).
+candidates instead of 50. Measured for questions only on SPF and not kept (tune half up to +0.010, test
+half -0.003 to +0.004, within the halves' noise): pseudo-relevance feedback (Bo1 terms of the top 1-8
+candidates, 5-40 terms, scored by presence or BM25 tf; 80 ms a question through Whoosh's
+key_terms_from_text), per-question BM25 b 0.3-0.9 / k1 1.2-3.0, question-frame words ("peut", "faut",
+"comment") at 0.1-0.5 of their idf, the best window of 10-80 body words' idf share, and these combined.
+When asked, freshness is blended in (:func:`blend_recency`).
 
 The signals read the index through a matcher (:class:`search.matching.Matcher`): languages, term presence,
 field lengths, positions and dates, whichever backend evaluated the query, so both give the same order.
