@@ -33,8 +33,8 @@ def test_a_damaged_sidecar_is_a_warning_on_the_result(sample_index, tmp_path):
 
 
 def test_the_warning_reaches_the_cli_the_json_and_the_page(sample_index, tmp_path):
-    """`presse search` says it on stderr (the answer on stdout stays the sound one), `--json` and the API carry
-    it as `warnings`, and the page shows it above the results."""
+    """`presse search` says it on stderr (the answer on stdout stays the sound one), `--json` and the API
+    carry it as `warnings`, and the page shows it above the results."""
     import json
 
     from click.testing import CliRunner
