@@ -169,7 +169,7 @@ def test_pairs_across_segments_of_an_updated_index(tmp_path):
     with Searcher(index_dir) as s:
         reader = s.store.searcher.reader()
         assert len(reader.leaf_readers()) > 1 or reader.has_deletions()
-        one_by_one = s.search("yukon", limit=1000).total  # partners looked up one by one
+        one_by_one = s.search("yukon", limit=1000).total  # a fresh searcher: before the pair table is used
         partner = s.pairs.partner()  # the table of every pair, used from now on
         for d in range(len(partner)):
             fields = s.store.fields(d) if not s.store.searcher.reader().is_deleted(d) else {}
