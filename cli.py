@@ -135,11 +135,13 @@ def stats_command(index_dir: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def remove_command(paths: tuple[str, ...], index_dir: str | None, as_json: bool) -> None:
     """Remove from the index every statement read from a file under PATHS (files or folders), whether the
-    files still exist or not."""
+    files still exist or not; and from every distributed engine the index was sent to (`index --engine`)."""
     from indexer import remove
+    from indexer.sphinxql import sync_recorded
 
     with command_errors():
         report = remove(paths, index_dir)
+        report = sync_recorded(index_dir, report)  # and from the engines the index was sent to, if any
     echo_report(report, as_json)
 
 

@@ -32,7 +32,7 @@ _C1_OR_DEL = re.compile(r"[\x7f-\x9f]")
 def _open(index_dir: str | None, engine: str | None = None) -> Searcher:
     if engine:  # a distributed engine (search.sphinxql): the same methods and results
         from search.sphinxql import open_searcher
-        return open_searcher(None, engine)
+        return open_searcher(index_dir, engine)  # index_dir: its typo index (search.sphinxql.typo_dir)
     return Searcher(index_dir or None)  # None: indexer.default_index_dir()
 
 

@@ -77,7 +77,7 @@ def create_app(index_dir: str | None, searcher: Any = None, threads: int = 8,
     else:
         from search.sphinxql import RemoteSearcher  # loaded only when an engine is asked for
 
-        pool = SearcherPool(lambda: RemoteSearcher(engine), size=threads)
+        pool = SearcherPool(lambda: RemoteSearcher(engine, index_dir=index_dir), size=threads)
     app.extensions["presse_searchers"] = pool
     app.before_request(choose_language)
     app.before_request(check_host)
