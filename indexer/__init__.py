@@ -17,17 +17,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from indexer.errors import IndexNotWritable  # light: a search command catches it (not the update machinery)
 from indexer.stats import stats, stats_lines
 from indexer.store import IndexDamaged, IndexMissing, UpdateInProgress, default_index_dir, open_index
 
 if TYPE_CHECKING:
     from indexer.documents import statement_fields
     from indexer.integrity import CheckReport, check
-    from indexer.updating import IndexNotWritable, OptimizeReport, UpdateReport, optimize, remove, update
+    from indexer.updating import OptimizeReport, UpdateReport, optimize, remove, update
 
 _HOME = {
     "CheckReport": "integrity",
-    "IndexNotWritable": "updating",
     "OptimizeReport": "updating",
     "UpdateReport": "updating",
     "check": "integrity",

@@ -1,9 +1,12 @@
 """The indexer's "cannot use the index here" error, apart so that :mod:`indexer.safe_pickle` (imported by
-:mod:`indexer.store`) can raise it too. Import it from :mod:`indexer` or :mod:`indexer.store`."""
+:mod:`indexer.store`) can raise it too, and "cannot write the index", apart from the update machinery so that
+a command catching it does not import that machinery. Import them from :mod:`indexer`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from indexer.manifest import display_path
 
 
 class IndexMissing(Exception):
@@ -13,3 +16,12 @@ class IndexMissing(Exception):
     def __init__(self, index_dir: Path | str):
         self.index_dir = Path(index_dir)
         super().__init__(f"No index at {self.index_dir}: build one with `presse index PATH...` first.")
+
+
+class IndexNotWritable(Exception):
+    """The index directory cannot be written (read-only folder or file system, or another owner)."""
+
+    def __init__(self, index_dir: Path | str, err: OSError):
+        self.index_dir = Path(index_dir)
+        super().__init__(f"cannot write to the index at {display_path(self.index_dir)}: "
+                         f"{err.strerror or err}")

@@ -37,7 +37,7 @@ from whoosh.util.numeric import byte_to_length
 
 from indexer import postings as sidecars
 from indexer import safe_pickle  # index data is unpickled through the allowlist: it never runs code
-from search import ranking
+from search import ranking, tables
 
 LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 DEFAULT_CACHE_BYTES = 256 << 20
@@ -418,6 +418,7 @@ class IndexArrays:
         self.n = self.reader.doc_count_all()
         self.leaves = list(self.reader.leaf_readers())
         self.cache_bytes = cache_bytes
+        self.tables = tables.of(self.reader)  # stored at index time, read on first use
         self._postings: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cached = 0
         self._lengths: dict[str, np.ndarray] = {}
@@ -581,21 +582,15 @@ class IndexArrays:
         return arr
 
     def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
-        """A string column as (int32 code per document, the values); code 0 is the empty value."""
+        """A string column as (int32 code per document, the values); code 0 is the empty value. From the
+        tables stored at index time when they hold it (search.tables), else read from the columns."""
         got = self._codes.get(name)
         if got is None:
-            table: dict[bytes, int] = {b"": 0}
-            codes = np.zeros(self.n, dtype=np.int32)
-            for seg, base in self.leaves:
-                if not seg.has_column(name):
-                    continue
-                leaf_codes, leaf_values = _column_codes(seg, name)
-                remap = np.array([table.setdefault(v, len(table)) for v in leaf_values], dtype=np.int32)
-                codes[base:base + len(leaf_codes)] = remap[leaf_codes]
-            values = [""] * len(table)
-            for v, i in table.items():
-                values[i] = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v or "")
-            got = self._codes[name] = (codes, values)
+            stored = self.tables.get()
+            got = stored.codes.get(name) if stored is not None else None
+            if got is None:
+                got = column_codes(self.leaves, self.n, name)
+            self._codes[name] = got
         return got
 
     def code_of(self, name: str, value: str) -> int | None:
@@ -630,6 +625,24 @@ class IndexArrays:
         n = self._cached + sum(a.nbytes for a in self._lengths.values())
         n += sum(c.nbytes for c, _ in self._codes.values())
         return n + (self._dates.nbytes if self._dates is not None else 0)
+
+
+def column_codes(leaves: list, n: int, name: str) -> tuple[np.ndarray, list[str]]:
+    """A string column of a whole index (its segment readers and bases, ``n`` documents) as an int32 code
+    per document and the values, code 0 the empty value (values in the order the segments first show
+    them)."""
+    table: dict[bytes, int] = {b"": 0}
+    codes = np.zeros(n, dtype=np.int32)
+    for seg, base in leaves:
+        if not seg.has_column(name):
+            continue
+        leaf_codes, leaf_values = _column_codes(seg, name)
+        remap = np.array([table.setdefault(v, len(table)) for v in leaf_values], dtype=np.int32)
+        codes[base:base + len(leaf_codes)] = remap[leaf_codes]
+    values = [""] * len(table)
+    for v, i in table.items():
+        values[i] = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v or "")
+    return codes, values
 
 
 def _column_codes(seg, name: str) -> tuple[np.ndarray, list[bytes]]:

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo
 
+from search import tables
+
 LANG_NAMES = {"en": ("English", "anglais"), "fr": ("French", "français")}
 QUERY_SIDES = ("fr", "en")  # the languages of a pair
 # Without postings sidecars, a result of up to ONE_BY_ONE documents has their other versions looked up one by
@@ -105,7 +107,10 @@ class Pairs:
         """Read the table from the postings sidecars (tried once); False when a segment has none."""
         if self._partner is None and not self._tried:
             self._tried = True
-            table = _sidecar_table(self.searcher.reader())
+            stored = tables.of(self.searcher.reader()).get()  # the table as stored at index time
+            table = stored.pairs if stored is not None else None
+            if table is None:
+                table = sidecar_table(self.searcher.reader())
             if table is not None:
                 self._partner, self._id_arrays = table
         return self._partner is not None
@@ -149,7 +154,7 @@ class IdTable:
         return [int(self.docs[i])] if i < len(self.texts) and self.texts[i] == key else None
 
 
-def _sidecar_table(reader) -> tuple[np.ndarray, tuple] | None:
+def sidecar_table(reader) -> tuple[np.ndarray, tuple] | None:
     """(the partner of every document, -1 for none; the ids' sorted texts and first documents) read from
     the segments' postings sidecars, in numpy: each translation joined to the first live document with
     that id, as :meth:`Pairs.partner` does from the term tables. None when a segment has no usable

@@ -374,7 +374,7 @@ class FastMatcher:
         """One line for each postings sidecar found damaged so far (at opening or while reading it): its
         segment is searched through Whoosh's postings, the same answers, slower."""
         return [f"postings sidecar {p}: its segment is searched without it until `presse index` or "
-                "`presse optimize` writes it again" for p in self.x.sidecar_problems]
+                "`presse optimize` writes it again" for p in self.x.sidecar_problems] + self.x.tables.problems
 
     def filter(self, clauses: tuple | None) -> np.ndarray | None:
         """The documents the filters let through (and not deleted), as a mask; None: all of them."""
@@ -449,7 +449,7 @@ class FastMatcher:
     def lang_of(self, d: int) -> str:
         if self._langs is None:  # every document's language as a list: ranking asks for hundreds a query
             langs, values = self.x.codes("lang")
-            self._langs = [values[c] for c in langs.tolist()]
+            self._langs = np.array(values, dtype=object)[langs].tolist()  # in C: ~1 ms, not ~4 ms
         return self._langs[d]
 
     def positions(self, fname: str, t: str, docs: list[int]) -> dict[int, list[int]] | None:

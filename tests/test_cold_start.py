@@ -42,6 +42,17 @@ def _in_fresh_process(index_dir: Path, query: str) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
+def _cli_modules(index_dir: Path, out: Path, *args: str) -> list[str]:
+    """The modules a fresh `presse search` process has imported when it exits."""
+    code = ("import atexit, json, sys\n"
+            f"atexit.register(lambda: open({str(out)!r}, 'w').write(json.dumps(sorted(sys.modules))))\n"
+            "import cli\ncli.main()")
+    done = subprocess.run([sys.executable, "-c", code, "search", *args, "--index", str(index_dir)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "statements match" in done.stdout, done.stderr
+    return json.loads(out.read_text())
+
+
 def _mapped(arr: np.ndarray) -> bool:
     """Whether an array is a view of a memory-mapped file (not a copy read whole)."""
     base = arr.base
@@ -113,3 +124,13 @@ def test_unaligned_keys_give_the_same_candidates(sample_index):
         for edits in (0, 1, 2):
             assert odd.candidates(word, edits) == whole.candidates(word, edits)
     assert any(odd.candidates(w, 1) for w in words)
+
+
+def test_a_cli_search_does_not_import_the_update_machinery(sample_index, tmp_path):
+    """`presse search` catches IndexNotWritable (indexer.errors) without importing indexer.updating, which
+    brings multiprocessing, the link pass, the segment writer and Whoosh's writing (~25 ms)."""
+    modules = _cli_modules(sample_index, tmp_path / "modules.json", "yukon")
+    assert "search.engine" in modules and "indexer.errors" in modules
+    unwanted = ("indexer.updating", "indexer.linkpass", "indexer.segments", "multiprocessing",
+                "whoosh.writing")
+    assert not [m for m in modules if m.startswith(unwanted)]
