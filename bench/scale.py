@@ -21,7 +21,11 @@ time and load average of the run; saves them under bench/results/.
 
 ``--engine sphinxql`` adds the distributed engine (issue 19) beside, with 1, 2 and 3 agents, through
 ``bench.sphinxql.scale_point(index_dir, queries, agents) -> dict`` (keys ``sync_s``, ``sync_cpu_s``,
-``median_ms``, ``p95_ms``) when that module offers it; otherwise it says so and goes on without it.
+``median_ms``, ``p95_ms``) when that module offers it; otherwise it says so and goes on without it. Each
+point is printed as soon as it is measured (at ~240k statements a sync takes a quarter of an hour).
+
+``--keep`` keeps the corpora, indexes and build figures; ``--reuse FOLDER`` (the folder a ``--keep`` run
+printed) measures the queries and the engine again on them without building anything.
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ def options(ap) -> None:
     ap.add_argument("--repeat", type=int, default=2, help="runs of each query, the best kept (default 2)")
     ap.add_argument("--engine", choices=("sphinxql",), help="also the distributed engine, 1, 2 and 3 agents")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (corpora, indexes)")
+    ap.add_argument("--reuse", type=Path, help="a folder an earlier --keep run left (printed at its end): "
+                    "its corpora, indexes and build figures are reused, the queries and the engine run again")
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -257,25 +263,39 @@ def engine_points(index_dir: Path, db_path: Path, n: int) -> dict[int, dict] | s
     if shutil.which("searchd") is None:
         return "searchd is not installed (Debian: apt-get install sphinxsearch): the engine is left out"
     queries = sample(db_path, n)
-    return {agents: hook(index_dir, queries, agents) for agents in (1, 2, 3)}
+    out = {}
+    # each point printed as it comes, so a long run's first points are not lost: 3 agents (the quickest
+    # sync) and 1 before 2
+    for agents in (3, 1, 2):
+        out[agents] = m = hook(index_dir, queries, agents)
+        print(f"  SphinxQL, {agents} agent(s): sync {m['sync_s']:.0f} s, median {m['median_ms']:.1f} ms, "
+              f"p95 {m['p95_ms']:.1f} ms", flush=True)
+    return out
 
 
 # -- one size, the tables ----------------------------------------------------------------------------------
 
 def measure(size: int, work: Path, args) -> dict:
-    folder = work / f"n{size}"
+    folder = (getattr(args, "reuse", None) or work) / f"n{size}"
     corpus_dir, index_dir, db = folder / "corpus", folder / "index", folder / "fts5.sqlite"
-    written = prepare(corpus_dir, size)
-    print(f"\n[{written:,} records] presse build …", flush=True)
-    presse = _child("build_presse", str(corpus_dir), str(index_dir))
-    print(f"  {presse['build_s']:.0f} s wall, {presse['cpu_s']:.0f} s CPU; FTS5 build …", flush=True)
-    fts = _child("build_fts5", str(corpus_dir), str(db))
-    print(f"  {fts['build_s']:.0f} s wall; {args.queries} queries on both …", flush=True)
+    builds = folder / "builds.json"  # a kept folder's build figures, for --reuse
+    if getattr(args, "reuse", None) and builds.exists():
+        written, presse, fts = json.loads(builds.read_text())
+        print(f"\n[{written:,} records] reusing the builds of {folder}; {args.queries} queries on both …",
+              flush=True)
+    else:
+        written = prepare(corpus_dir, size)
+        print(f"\n[{written:,} records] presse build …", flush=True)
+        presse = _child("build_presse", str(corpus_dir), str(index_dir))
+        print(f"  {presse['build_s']:.0f} s wall, {presse['cpu_s']:.0f} s CPU; FTS5 build …", flush=True)
+        fts = _child("build_fts5", str(corpus_dir), str(db))
+        print(f"  {fts['build_s']:.0f} s wall; {args.queries} queries on both …", flush=True)
+        builds.write_text(json.dumps([written, presse, fts]))
     queries = _child("query_both", str(index_dir), str(db), str(args.queries), str(args.repeat))
     out = {"records": written, "presse": presse, "fts5": fts, "queries": queries}
     if args.engine == "sphinxql":
         out["engine"] = engine_points(index_dir, db, args.queries)
-    if not args.keep:
+    if not args.keep and not getattr(args, "reuse", None):
         shutil.rmtree(folder, ignore_errors=True)
     return out
 

@@ -47,6 +47,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,12 @@ from indexer.sphinxql import (
     SOURCE_TAG,
     Engine,
     EngineError,
+    Shard,
     doc_id,
     dropped,
     engine_terms,
     error_text,
+    layout,
     signed,
     stores_name,
     tagged,
@@ -103,8 +106,10 @@ EVERY = f"(@source {EVERY_TERM})"  # every row (the engine cannot compute a NOT 
 MAX_BATCH = 32  # statements the engine takes in one round trip (searchd's max_batch_queries default)
 MAX_MATCHES = 100_000  # a group count (the total) is exact up to this many groups
 MAX_DAYS = 40_000  # days of the date histogram kept: more than a century
+SHARD_THREADS = 16  # shards counted at once (each on its own connection)
+MIN_KEEP = 1000  # rows a grouping sets aside at least (the engine's default max_matches)
+SHARD_SHARE = 1.25  # a shard's likely share of the matches, over an even share (statements spread by a hash)
 RELATED_TERMS = 15
-FACET_COLUMNS = {"lang": "lang", "source": "src", "year": "year"}
 DAY_ORDINAL = date(1970, 1, 1).toordinal()
 TEXT_FIELDS = "@(title,body)"
 # A warning that says an agent did not answer (down, unreachable, too slow): its shard is missing.
@@ -412,16 +417,15 @@ def analysed(text: str, lang: str, terms: frozenset[str] = frozenset(),
     for w in set(words):  # (not ``- known.keys()``: that copies every known word into a set)
         if w not in known:
             known[w] = word_steps(w, lang)
-    steps = np.fromiter((known[w] for w in words), dtype=np.int64, count=len(words))
-    base = (np.cumsum(steps) - steps).tolist()
+    steps = list(map(known.__getitem__, words))  # (map and accumulate: no Python loop over a long body)
+    ends = list(accumulate(steps))
     if terms and wanted is None:
         wanted = frozenset(VOCABULARY.words_giving(set(words), lang, terms, ()))
     found: dict[str, list[int]] = {}
-    for i, w in enumerate(words):
-        if wanted is None or w in wanted:
-            for t in word_tokens(w, lang):
-                if not terms or t.text in terms:
-                    found.setdefault(t.text, []).append(base[i] + t.pos)
+    for i in range(len(words)) if wanted is None else [i for i, w in enumerate(words) if w in wanted]:
+        for t in word_tokens(words[i], lang):
+            if not terms or t.text in terms:
+                found.setdefault(t.text, []).append(ends[i] - steps[i] + t.pos)
     return found
 
 
@@ -715,6 +719,9 @@ class RemoteSearcher(Searcher):
         self._numpy = None  # no embedded index's arrays (Searcher.search reads their warnings)
         self.conns = {"main": conn}  # and "counts": the totals' own, counted while presse ranks
         self.counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presse-engine-counts")
+        self.shard_pool = ThreadPoolExecutor(max_workers=SHARD_THREADS,
+                                             thread_name_prefix="presse-engine-shard")
+        self._shards: tuple[float, list[Shard]] | None = None
 
     def refresh(self) -> bool:
         return False  # the engine serves its latest state to every query
@@ -725,6 +732,7 @@ class RemoteSearcher(Searcher):
 
     def close(self) -> None:
         self.counter.shutdown(wait=True)
+        self.shard_pool.shutdown(wait=True)
         for conn in self.conns.values():
             conn.close()
 
@@ -745,9 +753,10 @@ class RemoteSearcher(Searcher):
                                    "(results would be incomplete)")
         return meta
 
-    def batch(self, statements: list[tuple[str, list | tuple]], conn: str = "main") -> list[list[tuple]]:
-        """The rows of each statement, sent together on connection ``conn`` (one round trip; the engine runs
-        the searches of one query with different groupings once). A connection that dropped since the last
+    def batch(self, statements: list[tuple[str, list | tuple]], conn: str = "main",
+              server: tuple[str, int] | None = None) -> list[list[tuple]]:
+        """The rows of each statement, sent together on connection ``conn`` (one round trip), to the
+        engine's server or to ``server`` (one of its shards' own). A connection that dropped since the last
         query (the server restarted) is opened again once. An engine error, or an agent that did not answer
         (the results would be incomplete), raises :class:`IndexUnavailable` in one line; a query it refuses,
         :class:`SearchError`."""
@@ -756,7 +765,7 @@ class RemoteSearcher(Searcher):
         for attempt in (1, 2):
             try:
                 if conn not in self.conns:
-                    self.conns[conn] = self.engine.connect()
+                    self.conns[conn] = self.engine.connect(*(server or ()))
                 return self._send(statements, self.conns[conn])
             except EngineError as e:
                 raise IndexUnavailable(str(e)) from None
@@ -765,7 +774,7 @@ class RemoteSearcher(Searcher):
                     raise SearchError(f"The search engine refused the query: {error_text(e)}") from None
                 if attempt == 1 and dropped(e):
                     try:
-                        self.conns[conn] = self.engine.connect()
+                        self.conns[conn] = self.engine.connect(*(server or ()))
                         continue
                     except EngineError:
                         pass
@@ -898,33 +907,67 @@ class RemoteSearcher(Searcher):
                 self.tfs.setdefault(int(d), {}).update(term_frequencies(str(factors), atoms))
         return [(int(r[0]), float(r[1]) / 10000) for r in rows], int(self.meta(meta).get("total_found", 0))
 
+    def shards(self) -> list[Shard]:
+        """The engine's shards, from its distributed index (read again after STATS_SECONDS: a reconfigured
+        engine is seen)."""
+        if self._shards is None or time.monotonic() - self._shards[0] > STATS_SECONDS:
+            try:
+                self._shards = (time.monotonic(), layout(self.engine))
+            except EngineError as e:
+                raise IndexUnavailable(str(e)) from None
+        return self._shards[1]
+
     def _counts(self, where_args: tuple[str, list], docs: int) -> tuple[int, dict, dict]:
-        """(statements, facets, histogram) of a search matching ``docs`` documents, in one round trip, on
-        the counts' own connection (run while presse ranks). Facets and histogram count documents
-        (versions), as on the embedded index; the year facet is read off the days. Statements: the
-        engine's count of pair groups, exact (a pair's versions share a shard and ``pair``, and as many
-        groups are kept as there can be), as :meth:`search.links.Pairs.folded` counts: a pair whose two
-        versions match is one statement, whatever their language labels. Each statement of the round trip
-        matches again (Sphinx 2.2 does not share the matching between them): the pair count, about 5 µs a
-        group, is the largest part."""
-        where, args = where_args
-        base = f"FROM {self.index} WHERE {where}"
-        keep, days_kept = max(1000, min(docs, MAX_MATCHES)), max(1000, min(docs, MAX_DAYS))
-        statements = [
-            *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000 "
-               "OPTION ranker=none", args) for column in FACET_COLUMNS.values() if column != "year"],
-            (f"SELECT day, COUNT(*) AS n {base} GROUP BY day LIMIT {days_kept} "
-             f"OPTION ranker=none, max_matches={days_kept}", args),
-            (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION ranker=none, max_matches={keep}", args),
-            ("SHOW META", ())]
-        langs, sources, days, _, pairs = self.batch(statements, conn="counts")
+        """(statements, facets, histogram) of a search matching ``docs`` documents, run while presse ranks.
+        Facets and histogram count documents (versions), as on the embedded index; the year facet is read
+        off the days. Statements: the count of translation pairs, as :meth:`search.links.Pairs.folded`
+        counts (a pair whose two versions match is one statement, whatever their language labels).
+
+        Counted on every shard's own server over its own indexes, all shards at once, and summed: a
+        statement and its translation share a shard, so the pair counts add up. Through the distributed
+        index, every agent sent all its groups to be merged again (the largest part of a query's time)."""
+        shards = self.shards()
+        parts = list(self.shard_pool.map(lambda sh: self._shard_counts(sh, where_args, docs, len(shards)),
+                                         shards))
+        langs, sources, days = Counter(), Counter(), Counter()
+        for _, lang, source, day in parts:
+            langs.update(lang)
+            sources.update(source)
+            days.update(day)
         facets = empty_facets()
         years: Counter = Counter()
-        for d, n in days:
-            years[date.fromordinal(DAY_ORDINAL + int(d) - DAY_ZERO).year if int(d) else 0] += int(n)
-        for name, counts in (("lang", langs), ("source", sources), ("year", years.most_common(1000))):
-            facets[name] = {str(v): int(n) for v, n in counts if v not in ("", 0)}
-        return int(self.meta(pairs).get("total_found", 0)), facets, _histogram(days)
+        for d, n in days.items():
+            years[date.fromordinal(DAY_ORDINAL + d - DAY_ZERO).year if d else 0] += n
+        for name, counts in (("lang", langs), ("source", sources), ("year", years)):
+            facets[name] = {str(v): n for v, n in counts.most_common(1000) if v not in ("", 0)}
+        return sum(p[0] for p in parts), facets, _histogram(sorted(days.items()))
+
+    def _shard_counts(self, shard: Shard, where_args: tuple[str, list], docs: int,
+                      shards: int) -> tuple[int, Counter, Counter, Counter]:
+        """One shard's (pairs, languages, sources, days) of a search matching ``docs`` documents in all.
+        Sphinx 2.2 sets aside ``max_matches`` rows for each index a grouping searches, whatever it finds
+        (100,000 kept for 700 matches: 90 ms; 1,000: 3 ms), so first as many as a shard is likely to hold
+        (statements are spread by a hash), all of them only when a grouping filled that: a grouping that
+        stays under it never dropped a group, so its count is exact."""
+        where, args = where_args
+        base = f"FROM {', '.join(shard.indexes.values())} WHERE {where}"
+        likely = int(docs * SHARD_SHARE / shards) + MIN_KEEP
+        for keep in dict.fromkeys(max(MIN_KEEP, min(k, docs, MAX_MATCHES)) for k in (likely, docs)):
+            days_kept = min(keep, MAX_DAYS)
+            statements = [
+                *[(f"SELECT {column}, COUNT(*) AS n {base} GROUP BY {column} ORDER BY n DESC LIMIT 1000 "
+                   "OPTION ranker=none", args) for column in ("lang", "src")],
+                (f"SELECT day, COUNT(*) AS n {base} GROUP BY day LIMIT {days_kept} "
+                 f"OPTION ranker=none, max_matches={days_kept}", args),
+                (f"SELECT pair {base} GROUP BY pair LIMIT 1 OPTION ranker=none, max_matches={keep}", args),
+                ("SHOW META", ())]
+            langs, sources, days, _, meta = self.batch(statements, conn=f"shard{shard.number}",
+                                                       server=(shard.host, shard.port))
+            pairs = int(self.meta(meta).get("total_found", 0))
+            if pairs < keep and len(days) < days_kept:
+                break
+        counted = [Counter({str(v): int(n) for v, n in rows}) for rows in (langs, sources)]
+        return pairs, *counted, Counter({int(d): int(n) for d, n in days})
 
     # -- statements -------------------------------------------------------------------------------------
 

@@ -90,6 +90,34 @@ def test_filters_give_the_same_totals_facets_and_histogram(both):
         assert [h["date"] for h in a.hits] == sorted((h["date"] for h in a.hits), reverse=True)
 
 
+def test_counts_are_asked_of_each_shards_own_server_and_stay_exact(both, monkeypatch):
+    """Totals, facets and histogram are counted on every shard's own server (through the distributed index,
+    each agent sent all its groups to the head) and summed. A shard holding more matches than its likely
+    share is counted again with room for all of them: the counts stay the embedded index's."""
+    import search.sphinxql as sq
+
+    remote, embedded = both
+    asked = []
+    real = remote.batch
+
+    def batch(statements, conn="main", server=None):
+        if server is not None:
+            asked.append((server, re.search(r"GROUP BY pair .*max_matches=(\d+)", statements[3][0])[1]))
+        return real(statements, conn, server)
+
+    monkeypatch.setattr(remote, "batch", batch)
+    monkeypatch.setattr(sq, "MIN_KEEP", 2)
+    monkeypatch.setattr(sq, "SHARD_SHARE", 0.01)  # far less than a shard holds
+    for query, options in [("yukon", {}), ("", {"lang": "fr"}), ("sante publique", {}), ("covid", {})]:
+        a, b = remote.search(query, **options), embedded.search(query, **options)
+        assert a.total == b.total > 0 and a.facets == b.facets, (query, options)
+        assert a.extra["histogram"] == b.extra["histogram"], (query, options)
+    shards = {(s.host, s.port) for s in remote.shards()}
+    assert len(shards) == 2 and {server for server, _ in asked} == shards
+    for server in shards:  # counted again, with more room
+        assert len({keep for s, keep in asked if s == server}) >= 2, asked
+
+
 def test_snippets_mark_the_accented_words_of_an_unaccented_query(both):
     remote, _ = both
     res = remote.search("securite", lang="fr")
