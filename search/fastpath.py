@@ -561,23 +561,13 @@ class IndexArrays:
     # -- per-document columns -------------------------------------------------------------------------------
 
     def lengths(self, fieldname: str) -> np.ndarray:
-        """Whoosh's (byte-quantised) length of a field in every document, as float64."""
+        """Whoosh's (byte-quantised) length of a field in every document, as float64 (from the length bytes
+        stored at index time when there, search.tables)."""
         arr = self._lengths.get(fieldname)
         if arr is None:
-            arr = np.zeros(self.n, dtype=np.float64)
-            for seg, base in self.leaves:
-                dc = seg.doc_count_all()
-                raw = None
-                try:
-                    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-                    col = seg._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-                    if col is None:
-                        continue
-                    count = min(col._count, dc)
-                    raw = np.frombuffer(col._dbfile.get(col._basepos, count), dtype=np.uint8)
-                    arr[base:base + count] = LENGTH_TABLE[raw]
-                except Exception:
-                    arr[base:base + dc] = [seg.doc_field_length(d, fieldname, 0) or 0 for d in range(dc)]
+            stored = self.tables.get()
+            raw = stored.length_bytes.get(fieldname) if stored is not None else None
+            arr = LENGTH_TABLE[raw] if raw is not None else field_lengths(self.leaves, self.n, fieldname)
             self._lengths[fieldname] = arr
         return arr
 
@@ -604,27 +594,65 @@ class IndexArrays:
     def dates(self) -> np.ndarray:
         """The date column as int64 microseconds since datetime.min (Whoosh's ticks); NO_DATE when absent."""
         if self._dates is None:
-            arr = np.full(self.n, NO_DATE, dtype=np.int64)
-            for seg, base in self.leaves:
-                if not seg.has_column("date"):
-                    continue
-                try:
-                    col = seg._perdoc.column_reader("date", seg.schema["date"].column_type)
-                    count = min(col._count, seg.doc_count_all())
-                    raw = np.frombuffer(col._dbfile.get(col._basepos, count * 8), dtype=">u8")
-                except Exception:
-                    cr = seg.column_reader("date", translate=False)
-                    raw = np.fromiter((int(v) for v in cr), dtype=np.uint64)
-                    count = len(raw)
-                vals = np.where(raw >= np.uint64(1 << 63), NO_DATE, raw.astype(np.int64, copy=False))
-                arr[base:base + count] = vals
-            self._dates = arr
+            stored = self.tables.get()
+            self._dates = stored.dates if stored is not None and stored.dates is not None else date_ticks(
+                self.leaves, self.n)
         return self._dates
 
     def nbytes(self) -> int:
         n = self._cached + sum(a.nbytes for a in self._lengths.values())
         n += sum(c.nbytes for c, _ in self._codes.values())
         return n + (self._dates.nbytes if self._dates is not None else 0)
+
+
+def length_bytes(leaves: list, n: int, fieldname: str) -> np.ndarray | None:
+    """The length byte of a field (Whoosh's quantised length, :data:`LENGTH_TABLE`) in every document of a
+    whole index, read from the segments' length columns; 0 where a segment has none. None when a segment's
+    column is not in the layout read here (then :func:`field_lengths` asks Whoosh document by document)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+    out = np.zeros(n, dtype=np.uint8)
+    for seg, base in leaves:
+        try:
+            col = seg._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+            if col is None:
+                continue
+            count = min(col._count, seg.doc_count_all())
+            out[base:base + count] = np.frombuffer(col._dbfile.get(col._basepos, count), dtype=np.uint8)
+        except Exception:
+            return None
+    return out
+
+
+def field_lengths(leaves: list, n: int, fieldname: str) -> np.ndarray:
+    """Whoosh's length of a field in every document of a whole index, as float64."""
+    raw = length_bytes(leaves, n, fieldname)
+    if raw is not None:
+        return LENGTH_TABLE[raw]
+    arr = np.zeros(n, dtype=np.float64)
+    for seg, base in leaves:
+        dc = seg.doc_count_all()
+        arr[base:base + dc] = [seg.doc_field_length(d, fieldname, 0) or 0 for d in range(dc)]
+    return arr
+
+
+def date_ticks(leaves: list, n: int) -> np.ndarray:
+    """The date column of a whole index as int64 Whoosh ticks, NO_DATE where a document has none."""
+    arr = np.full(n, NO_DATE, dtype=np.int64)
+    for seg, base in leaves:
+        if not seg.has_column("date"):
+            continue
+        try:
+            col = seg._perdoc.column_reader("date", seg.schema["date"].column_type)
+            count = min(col._count, seg.doc_count_all())
+            raw = np.frombuffer(col._dbfile.get(col._basepos, count * 8), dtype=">u8")
+        except Exception:
+            cr = seg.column_reader("date", translate=False)
+            raw = np.fromiter((int(v) for v in cr), dtype=np.uint64)
+            count = len(raw)
+        vals = np.where(raw >= np.uint64(1 << 63), NO_DATE, raw.astype(np.int64, copy=False))
+        arr[base:base + count] = vals
+    return arr
 
 
 def column_codes(leaves: list, n: int, name: str) -> tuple[np.ndarray, list[str]]:

@@ -5,6 +5,8 @@ sidecars (~0.1 s on the 59k-statement index, most of a cold ``presse search``):
 
 - the facet columns (``lang``, ``source``, ``year``) as an int32 code per document and the values
   (:func:`search.fastpath.column_codes`);
+- each scored field's length byte per document (:func:`search.fastpath.length_bytes`) and the dates
+  (:func:`search.fastpath.date_ticks`), read otherwise from a dozen column files per segment;
 - the table of translation pairs: every document's other-language version, and the ids' first live
   documents (:func:`search.links.sidecar_table`).
 
@@ -35,7 +37,7 @@ import numpy as np
 
 TABLES_NAME = "presse-tables.bin"
 MAGIC = b"PRESSETB"
-VERSION = 1
+VERSION = 2
 _PREFIX = struct.Struct("<8sII")  # magic, CRC-32 of the rest, header length
 _ALIGN = 8
 
@@ -46,10 +48,13 @@ class TablesDamaged(ValueError):
 
 @dataclass
 class Stored:
-    """The tables read from the file: facet codes by column, and the pair table (None: not stored)."""
+    """The tables read from the file: facet codes by column, the pair table (None: not stored), the length
+    bytes by field and the dates."""
 
     codes: dict[str, tuple[np.ndarray, list[str]]]
     pairs: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None
+    length_bytes: dict[str, np.ndarray]
+    dates: np.ndarray | None
 
 
 def index_state(leaves: list) -> list[list]:
@@ -75,13 +80,15 @@ def folder_of(leaves: list) -> Path | None:
 
 def compute(reader) -> Stored:
     """The tables, built from the index as a search without the file builds them."""
-    from search.fastpath import column_codes
+    from search.fastpath import column_codes, date_ticks, length_bytes
     from search.links import sidecar_table
     from search.matching import FACETS
 
     leaves = list(reader.leaf_readers())
     n = reader.doc_count_all()
-    return Stored({name: column_codes(leaves, n, name) for name in FACETS}, sidecar_table(reader))
+    lengths = {name: length_bytes(leaves, n, name) for name in reader.schema.scorable_names()}
+    return Stored({name: column_codes(leaves, n, name) for name in FACETS}, sidecar_table(reader),
+                  {name: raw for name, raw in lengths.items() if raw is not None}, date_ticks(leaves, n))
 
 
 def encode(state: list[list], tables: Stored) -> bytes:
@@ -90,6 +97,9 @@ def encode(state: list[list], tables: Stored) -> bytes:
     if tables.pairs is not None:
         partner, (id_texts, id_docs) = tables.pairs
         arrays.update(partner=partner, id_texts=id_texts, id_docs=id_docs)
+    arrays.update({f"lengths.{name}": raw for name, raw in tables.length_bytes.items()})
+    if tables.dates is not None:
+        arrays["dates"] = tables.dates
     layout, chunks, offset = {}, [], 0
     for name, arr in arrays.items():
         data = np.ascontiguousarray(arr).tobytes()
@@ -128,7 +138,8 @@ def decode(raw: bytes) -> tuple[list, Stored] | None:
             arrays[name] = np.frombuffer(raw, dtype=dt, count=count, offset=start + offset).reshape(shape)
         codes = {name: (arrays[f"codes.{name}"], list(values)) for name, values in head["values"].items()}
         pairs = (arrays["partner"], (arrays["id_texts"], arrays["id_docs"])) if "partner" in arrays else None
-        return head["state"], Stored(codes, pairs)
+        lengths = {name[len("lengths."):]: arr for name, arr in arrays.items() if name.startswith("lengths.")}
+        return head["state"], Stored(codes, pairs, lengths, arrays.get("dates"))
     except (ValueError, KeyError, TypeError) as e:  # a header that checks out but is not ours
         raise TablesDamaged(f"does not read ({type(e).__name__}: {e})") from None
 
@@ -201,7 +212,8 @@ class Tables:
 
     def _fits(self, stored: Stored) -> bool:
         n = self.reader.doc_count_all()
-        if any(len(codes) != n for codes, _ in stored.codes.values()):
+        columns = [codes for codes, _ in stored.codes.values()] + list(stored.length_bytes.values())
+        if any(len(arr) != n for arr in columns) or (stored.dates is not None and len(stored.dates) != n):
             return False
         return stored.pairs is None or len(stored.pairs[0]) == n
 

@@ -16,7 +16,7 @@ import pytest
 
 import indexer
 from search import Searcher, tables
-from search.fastpath import column_codes
+from search.fastpath import NO_DATE, column_codes, date_ticks, field_lengths
 from search.links import sidecar_table
 from search.matching import FACETS
 
@@ -58,6 +58,11 @@ def test_an_update_stores_the_tables_a_search_would_build(sample_index):
         for name in FACETS:
             codes, values = column_codes(leaves, reader.doc_count_all(), name)
             assert np.array_equal(stored.codes[name][0], codes) and stored.codes[name][1] == values
+        n = reader.doc_count_all()
+        assert sorted(stored.length_bytes) == sorted(reader.schema.scorable_names())
+        for name in reader.schema.scorable_names():
+            assert np.array_equal(s.numpy_matcher().x.lengths(name), field_lengths(leaves, n, name))
+        assert np.array_equal(stored.dates, date_ticks(leaves, n)) and (stored.dates != NO_DATE).any()
         partner, (id_texts, id_docs) = sidecar_table(reader)
         assert (partner >= 0).sum() > 10  # the sample's Yukon pages come in pairs
         assert np.array_equal(stored.pairs[0], partner)
