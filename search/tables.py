@@ -176,7 +176,7 @@ class Tables:
     found damaged, for the search's warnings."""
 
     def __init__(self, reader) -> None:
-        self.reader = reader
+        self._reader = weakref.ref(reader)  # not a strong one: it is this object's key in _OF
         self.problems: list[str] = []
         self._read = False
         self._stored: Stored | None = None
@@ -188,7 +188,10 @@ class Tables:
         return self._stored
 
     def _load(self) -> Stored | None:
-        leaves = list(self.reader.leaf_readers())
+        reader = self._reader()
+        if reader is None:
+            return None
+        leaves = list(reader.leaf_readers())
         folder = folder_of(leaves)
         if folder is None:
             return None
@@ -206,16 +209,17 @@ class Tables:
             self.problems.append(f"{TABLES_NAME} {e}: the search reads the index instead until "
                                  "`presse index` or `presse optimize` writes it again")
             return None
-        if got is None or got[0] != index_state(leaves) or not self._fits(got[1]):
+        if got is None or got[0] != index_state(leaves) or not _fits(got[1], reader.doc_count_all()):
             return None  # another version, or another state of the index: built from the index as before
         return got[1]
 
-    def _fits(self, stored: Stored) -> bool:
-        n = self.reader.doc_count_all()
-        columns = [codes for codes, _ in stored.codes.values()] + list(stored.length_bytes.values())
-        if any(len(arr) != n for arr in columns) or (stored.dates is not None and len(stored.dates) != n):
-            return False
-        return stored.pairs is None or len(stored.pairs[0]) == n
+
+def _fits(stored: Stored, n: int) -> bool:
+    """Every stored array has one entry per document of the index (``n``)."""
+    columns = [codes for codes, _ in stored.codes.values()] + list(stored.length_bytes.values())
+    if any(len(arr) != n for arr in columns) or (stored.dates is not None and len(stored.dates) != n):
+        return False
+    return stored.pairs is None or len(stored.pairs[0]) == n
 
 
 _OF: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -126,3 +126,25 @@ def test_the_cli_reports_a_damaged_file(sample_index, tmp_path):
     text = presse()
     assert text.returncode == 0 and "statements match" in text.stdout
     assert f"warning: {tables.TABLES_NAME}" in text.stderr
+
+
+def test_a_refreshed_searcher_reads_the_new_tables_and_lets_the_old_reader_go(sample_index, tmp_path):
+    """A long-running searcher (the web app) refreshes after an update: it reads the tables written for the
+    new state, and the old reader (with its tables) is freed, not kept alive by the per-reader cache."""
+    import gc
+    import weakref
+
+    copy = _copy(sample_index, tmp_path)
+    with Searcher(copy) as s:
+        s.search("yukon")
+        old = weakref.ref(s._s.reader())
+        assert tables.of(old()).get() is not None
+        victim = sorted((SAMPLE / "yukon" / "en").rglob("*.htm*"))[0]
+        assert indexer.remove([str(victim)], copy).changed
+        assert s.refresh()
+        got = [s.search(q, limit=10, **opts).to_dict() for q, opts in QUERIES]
+        assert tables.of(s._s.reader()).get() is not None
+        gc.collect()
+        assert old() is None
+    fresh, _, used = _answers(copy)
+    assert used and [a for a in got if a.pop("warnings") is not None] == fresh
