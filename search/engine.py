@@ -46,6 +46,7 @@ from search import fastpath, histogram, language, links, ranking
 from search.matching import FastMatcher, Matcher, WhooshMatcher, fast_covers, filter_clauses
 from search.options import SORTS, IndexUnavailable, SearchError, SearchOptions
 from search.query import Compiled, compile_query, prune
+from search.questions import is_question
 from search.results import DocStore, Results, body_text, empty_facets, hit_facets, other_version, page_hits
 from search.snippets import Snippeter
 from search.spelling import Speller, Typos
@@ -269,15 +270,14 @@ class Searcher:
                 res.suggestion = self.speller.suggest(opts.query, compiled.words) if compiled.words else None
                 return res
         words = typos.words(compiled.words)  # an unknown word counts as its correction (search.spelling)
-        signals = ranking.Signals.make(words, compiled.proximity, self.stats) if words else None
-        compiled.must_query = prune(compiled.must_query, self.stats)  # the cached frequencies: what is there
-        compiled.any_query = prune(compiled.any_query, self.stats)
-        if signals is not None:  # the pooled idf, as term boosts both matchers apply
+        long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS and compiled.stopwords >= SENTENCE_STOPWORDS
+                      ) or is_question(opts.query)  # a sentence, or a question (search.questions)
+        signals = ranking.Signals.make(words, compiled.proximity, self.stats, long_query) if words else None
+        if signals is not None:  # pooled idf as term boosts both matchers apply; a question's derived forms
             compiled.must_query = signals.pool(compiled.must_query)
             compiled.any_query = signals.pool(compiled.any_query)
-        long_query = len(set(compiled.words)) > LONG_QUERY_WORDS and compiled.stopwords >= SENTENCE_STOPWORDS
-        if signals is not None:
-            signals.sentence = long_query
+        compiled.must_query = prune(compiled.must_query, self.stats)  # the cached frequencies: what is there
+        compiled.any_query = prune(compiled.any_query, self.stats)
         if long_query and LONG_MODE == "or" and compiled.any_query is not None:
             compiled.must_query = compiled.any_query
         pool = max(opts.page * opts.limit * 2 + 10, ranking.RECENCY_POOL if opts.recency else 0,

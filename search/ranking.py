@@ -41,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,7 @@ from indexer.analysis import LANGS, fold
 from indexer.postings import distinct
 from indexer.schema import text_lang
 from search.query import analyse_query
+from search.questions import family
 
 BM25_B = 0.5  # 0.3 let long transcripts bury short statements; tuned on bench.knownitem (tune half)
 BM25_K1 = 1.6
@@ -61,15 +62,17 @@ PROXIMITY_POOL = 50  # how many of the best BM25 candidates get the proximity bo
 PROXIMITY_WINDOW = 5  # words
 LEAD_WINDOW = 20  # words: the body's lead (its first sentence or two)
 LEAD_WIDE = 30  # words: the title-and-lead window (20 to 80 measured: 30 best on the tune halves)
+FAMILY_WEIGHT = 0.5  # a question's word matched by a derived form (search.questions) scores half the word
 TITLE_POWER = 3  # the title's share of the words counts to this power: most of the words, not one of many
 # The known-item weights (search.ranking.FEATURES), in BM25 units per unit of the query's total pooled idf,
 # fitted by coordinate ascent on the mean MRR@10 of bench.knownitem's tune halves (SPF, NSB, Yukon):
 # ``python -m bench.fit`` refits them. A keyword lookup (no stopword) weighs the title far above BM25 over
 # long bodies; a question (long, with stopwords, ``Signals.sentence``) is seldom a title and has its own.
 KEYWORD_WEIGHTS = {"coverage": 0.75, "title": 0.0, "title_share": 10.0, "exact": 0.3, "date": 0.5,
-                   "proximity": 0.15, "lead": 0.5, "title_lead": 2.0}
+                   "proximity": 0.15, "lead": 0.5, "title_lead": 2.0, "opening": 0.0}
 QUESTION_WEIGHTS = {"coverage": 1.0, "title": 0.75, "title_share": 0.15, "exact": 0.15, "date": 0.5,
-                    "proximity": 0.5, "lead": 0.8, "title_lead": 0.0}
+                    "proximity": 0.5, "lead": 0.8, "title_lead": 0.0, "opening": 1.0}
+OPENING_SCALE = 10  # words: a word first seen at the body's start counts 1, at the 10th 1/2, the 30th 1/4
 NO_DATE = -1  # in a date-ticks array (search.fastpath.IndexArrays.dates): no date
 TICKS_PER_DAY = 86_400_000_000  # Whoosh's date ticks are microseconds
 _EPOCH = dt.datetime.min  # Whoosh's date ticks count from there
@@ -113,12 +116,17 @@ class Signals:
     months: frozenset[int] = frozenset()
     years: frozenset[int] = frozenset()
     sentence: bool = False  # a question or a sentence rather than remembered keywords (search.engine)
+    # (field, term) -> the derived terms a question's French word also matches, each with its term boost
+    # (search.questions.family): FAMILY_WEIGHT of the word's pooled idf
+    variants: dict[tuple[str, str], tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
     @classmethod
-    def make(cls, words: list[str], proximity: dict[str, list[str]], stats: IndexStats) -> Signals:
-        """The signals of a query's plain words (``Compiled.words``) against an index's statistics."""
+    def make(cls, words: list[str], proximity: dict[str, list[str]], stats: IndexStats,
+             sentence: bool = False) -> Signals:
+        """The signals of a query's plain words (``Compiled.words``) against an index's statistics; a
+        ``sentence`` (a question) also matches its French words' derived forms."""
         analysed: list[dict[str, tuple[str, ...]]] = []
-        idf, boosts = [], {}
+        idf, boosts, variants = [], {}, {}
         for w in dict.fromkeys(words):
             forms = {lang: tuple(t for _, t in analyse_query(w, lang)) for lang in LANGS}
             forms = {lang: terms for lang, terms in forms.items() if terms}
@@ -134,9 +142,16 @@ class Signals:
                     fname = f"{kind}_{lang}"
                     if dfs[lang]:  # a phrase scores as its words' sum
                         boosts[(fname, terms)] = pooled[kind] / sum(stats.idf(fname, t) for t in terms)
+                if sentence and len(forms.get("fr", ())) == 1:
+                    fname, t = f"{kind}_fr", forms["fr"][0]
+                    found_as = stats.family(fname, t)
+                    if found_as:
+                        variants[(fname, t)] = tuple((v, FAMILY_WEIGHT * pooled[kind] / stats.idf(fname, v))
+                                                     for v in found_as)
             idf.append(pooled["body"] if found["body"] else pooled["title"])
         months, years = date_words(words)
-        return cls(analysed, np.asarray(idf, dtype=np.float64), boosts, proximity, months, years)
+        return cls(analysed, np.asarray(idf, dtype=np.float64), boosts, proximity, months, years, sentence,
+                   variants)
 
     def pool(self, q):
         """q with each plain word's terms weighted by the pooled idf instead of their field's own."""
@@ -144,7 +159,11 @@ class Signals:
             return q
         if isinstance(q, wq.Term):
             ratio = self.boosts.get((q.fieldname, (q.text,)))
-            return q if ratio is None else wq.Term(q.fieldname, q.text, boost=q.boost * ratio)
+            term = q if ratio is None else wq.Term(q.fieldname, q.text, boost=q.boost * ratio)
+            derived = self.variants.get((q.fieldname, q.text))
+            if not derived:
+                return term
+            return wq.Or([term, *(wq.Term(q.fieldname, v, boost=q.boost * b) for v, b in derived)])
         if isinstance(q, wq.Phrase):  # a word the analyzer splits ("l'économie" in English: l, economi)
             ratio = self.boosts.get((q.fieldname, tuple(q.words)))
             return q if ratio is None else wq.Phrase(q.fieldname, q.words, slop=q.slop, boost=q.boost * ratio,
@@ -153,6 +172,10 @@ class Signals:
 
     def idf_of(self, matcher: Any, fname: str, t: str) -> float:
         return matcher.idf(fname, t) * self.boosts.get((fname, (t,)), 1.0)
+
+    def forms_of(self, fname: str, t: str) -> tuple[str, ...]:
+        """The term and the derived forms it also matches in a field (a question's French word)."""
+        return (t, *(v for v, _ in self.variants.get((fname, t), ())))
 
 
 class IndexStats:
@@ -165,6 +188,7 @@ class IndexStats:
         self.reader = searcher.reader()
         self.n_docs = self.reader.doc_count_all()
         self._df: dict[tuple[str, str], int] = {}
+        self._families: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
     def df(self, fname: str, t: str) -> int:
         key = (fname, t)
@@ -182,6 +206,16 @@ class IndexStats:
 
     def expand_prefix(self, fname: str, prefix: str):
         return self.reader.expand_prefix(fname, prefix)
+
+    def family(self, fname: str, t: str) -> tuple[str, ...]:
+        """The indexed derived forms of a French term (:func:`search.questions.family`), cached."""
+        key = ("family", fname, t)
+        got = self._families.get(key)
+        if got is None:
+            if len(self._families) > self.MAX_CACHED:
+                self._families.clear()
+            got = self._families[key] = family(t, lambda prefix: self.expand_prefix(fname, prefix))
+        return got
 
     def idf(self, fname: str, t: str) -> float:
         """The weighting's idf (what BM25 multiplies the field's term score by)."""
@@ -287,14 +321,23 @@ def _presence(ev: Evidence, at: np.ndarray, sub: np.ndarray, lang: str, signals:
         t_hit = np.ones(len(at), dtype=bool)
         b_hit = np.ones(len(at), dtype=bool)
         for t in terms:
-            has_t = matcher.has(f"title_{lang}", t, sub)
+            has_t = _has(matcher, f"title_{lang}", t, sub, signals)
             t_hit &= has_t
-            b_hit &= matcher.has(f"body_{lang}", t, sub)
+            b_hit &= _has(matcher, f"body_{lang}", t, sub, signals)
             if t not in seen:
                 seen.add(t)
                 ev.title_terms[at] += has_t
         ev.in_title[i, at] = t_hit
         ev.in_body[i, at] = b_hit
+
+
+def _has(matcher: Any, fname: str, t: str, sub: np.ndarray, signals: Signals) -> np.ndarray:
+    """Whether each of the candidates ``sub`` holds the term in the field, or (a question) a derived form."""
+    forms = signals.forms_of(fname, t)
+    found = matcher.has(fname, forms[0], sub)
+    for v in forms[1:]:
+        found = found | matcher.has(fname, v, sub)
+    return found
 
 
 def _positional(ev: Evidence, at: np.ndarray, sub: np.ndarray, lang: str, signals: Signals,
@@ -310,7 +353,7 @@ def _positional(ev: Evidence, at: np.ndarray, sub: np.ndarray, lang: str, signal
         if not terms:
             continue
         for kind in ("title", "body"):
-            where[kind].append((i, _word_positions(f"{kind}_{lang}", terms, sorted_docs, matcher)))
+            where[kind].append((i, _word_positions(f"{kind}_{lang}", terms, sorted_docs, matcher, signals)))
     for i, found in where["body"]:
         for d, pos in found.items():
             ev.first[i, col[d]] = pos[0]
@@ -324,14 +367,19 @@ def _positional(ev: Evidence, at: np.ndarray, sub: np.ndarray, lang: str, signal
                     ev.pairs[row, col[d]] += weight / max(1, dist)
 
 
-def _word_positions(fname: str, terms: tuple[str, ...], docs: list[int],
-                    matcher: Any) -> dict[int, list[int]]:
+def _word_positions(fname: str, terms: tuple[str, ...], docs: list[int], matcher: Any,
+                    signals: Signals) -> dict[int, list[int]]:
     """A word's positions in each of docs (sorted) that holds it: its first term's (a word the analyzer
-    splits, "l'économie", is placed by its first part)."""
-    return matcher.positions(fname, terms[0], docs) or {}
+    splits, "l'économie", is placed by its first part), and its derived forms' (a question's)."""
+    forms = signals.forms_of(fname, terms[0])
+    found = matcher.positions(fname, forms[0], docs) or {}
+    for v in forms[1:]:
+        for d, pos in (matcher.positions(fname, v, docs) or {}).items():
+            found[d] = sorted(found.get(d, []) + list(pos))
+    return found
 
 
-FEATURES = ("coverage", "title", "title_share", "exact", "date", "proximity", "lead", "title_lead")
+FEATURES = ("coverage", "title", "title_share", "exact", "date", "proximity", "lead", "title_lead", "opening")
 
 
 def features(ev: Evidence, signals: Signals) -> np.ndarray:
@@ -348,7 +396,9 @@ def features(ev: Evidence, signals: Signals) -> np.ndarray:
     - lead: the words among the body's first LEAD_WINDOW words (the first sentence a person remembers
       besides the title; it also tells apart periodic releases whose titles are the same);
     - title_lead: the share of the words in the title or among the body's first LEAD_WIDE words (a title
-      and a first sentence: where a remembered lookup's words come from), to the power TITLE_POWER.
+      and a first sentence: where a remembered lookup's words come from), to the power TITLE_POWER;
+    - opening: how close to the body's start the words first come, 1 / (1 + position / OPENING_SCALE),
+      idf-weighted (a page about something names it in its first words: "La franchise est ...").
     """
     idf = signals.idf
     total = float(idf.sum()) or 1.0
@@ -360,8 +410,9 @@ def features(ev: Evidence, signals: Signals) -> np.ndarray:
     title_pow = title_cov ** TITLE_POWER
     lead = idf @ (ev.first < LEAD_WINDOW) / total
     title_lead = (idf @ (ev.in_title | (ev.first < LEAD_WIDE)) / total) ** TITLE_POWER
+    opening = idf @ (1.0 / (1.0 + ev.first / OPENING_SCALE)) / total  # NOWHERE: ~0
     cols = [coverage, title_pow, share * title_pow, exact, ev.date, ev.pairs.sum(axis=0) / total, lead,
-            title_lead]
+            title_lead, opening]
     return np.column_stack(cols).astype(np.float64)
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from corpus.statement import Statement
 from indexer.analysis import fold
-from search import Searcher, language, ranking
+from search import Searcher, engine, language, ranking
 from search.matching import FastMatcher
 from search.query import analyse_query, is_stopword
+from search.questions import is_question
 from tests.indexes import index_statements
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -161,8 +162,8 @@ SPF = SHARED / "eval" / "spf"
 
 @pytest.fixture(scope="module")
 def spf_tune():
-    """The service-public questions of bench.knownitem's tune half, and an index of their answer pages among
-    the first 800 pages of the collection (the real pages, through the ingester)."""
+    """The service-public questions of bench.knownitem's tune half, and the collection's 3,656 pages (the
+    real pages, through the ingester)."""
     from bench.knownitem import half
     from bench.relevance import load_eval
     from corpus.inputs import read_paths
@@ -171,9 +172,12 @@ def spf_tune():
         pytest.skip("../shared/eval/spf is missing")
     queries, qrels = load_eval(SPF)
     tune = {q: (queries[q], rel) for q, rel in qrels.items() if q in queries and half(q) == "tune"}
-    wanted = set().union(*(rel for _, rel in tune.values()))
-    pages = [x for x in read_paths([SPF / "docs.jsonl"]) if isinstance(x, Statement)]
-    return tune, [p for k, p in enumerate(pages) if k < 800 or p.id in wanted]
+    return tune, [x for x in read_paths([SPF / "docs.jsonl"]) if isinstance(x, Statement)]
+
+
+@pytest.fixture(scope="module")
+def spf_index(spf_tune, tmp_path_factory):
+    return index_statements(spf_tune[1], tmp_path_factory.mktemp("spf") / "index")
 
 
 def _spf_mrr(index_dir: Path, tune: dict) -> float:
@@ -185,16 +189,64 @@ def _spf_mrr(index_dir: Path, tune: dict) -> float:
     return total / len(tune)
 
 
-def test_query_words_in_the_opening_lines_lift_the_page_that_opens_on_them(spf_tune, tmp_path, monkeypatch):
+def test_query_words_in_the_opening_lines_lift_the_page_that_opens_on_them(spf_tune, spf_index, monkeypatch):
     """The lead signal: a page whose first LEAD_WINDOW words hold the question's words is the one that is
     about them; on the service-public questions (tune half) it raises MRR@10."""
-    tune, pages = spf_tune
-    index_dir = index_statements(pages, tmp_path / "spf")
+    tune, index_dir = spf_tune[0], spf_index
     with_lead = _spf_mrr(index_dir, tune)
     monkeypatch.setitem(ranking.QUESTION_WEIGHTS, "lead", 0.0)
     monkeypatch.setitem(ranking.KEYWORD_WEIGHTS, "lead", 0.0)
     without = _spf_mrr(index_dir, tune)
-    assert with_lead > without + 0.01, (with_lead, without)
+    assert with_lead > without + 0.005, (with_lead, without)
+
+
+def test_a_page_naming_the_questions_subject_in_its_first_words_comes_first(spf_tune, spf_index, monkeypatch):
+    """The opening signal: a page about something names it in its very first words ("La franchise est la
+    somme ..."); a question's words first met near the body's start lift the page: MRR@10 of the
+    service-public questions (tune half) is lower without it."""
+    tune = spf_tune[0]
+    with_opening = _spf_mrr(spf_index, tune)
+    monkeypatch.setitem(ranking.QUESTION_WEIGHTS, "opening", 0.0)
+    assert with_opening > _spf_mrr(spf_index, tune) + 0.005
+
+
+def test_questions_are_told_by_their_question_mark_or_first_word():
+    assert is_question("Peut-on avoir deux passeports ?") and is_question("comment immatriculer un tracteur")
+    assert is_question("Qu'est-ce qu'un emploi franc") and is_question("how to renew a passport")
+    assert not is_question("plan conservation grizzli") and not is_question("Castex confinement")
+
+
+def test_a_short_question_is_not_held_to_every_word(spf_tune, spf_index, monkeypatch):
+    """A short question, or one without stopwords ("Peut-on avoir deux passeports ?"), ranks as a question,
+    not as a lookup whose every word is required first: its frame words ("avoir", "règles", "consiste") are
+    seldom in the page that answers it. On such service-public questions (tune half), MRR@10 is higher."""
+    from search.query import compile_query
+
+    def lookup_like(text: str) -> bool:  # what the length-and-stopwords rule alone takes for a lookup
+        c = compile_query(text)
+        return len(set(c.words)) <= engine.LONG_QUERY_WORDS or c.stopwords < engine.SENTENCE_STOPWORDS
+
+    short = {q: (text, rel) for q, (text, rel) in spf_tune[0].items() if lookup_like(text)}
+    assert len(short) >= 20
+    asked = _spf_mrr(spf_index, short)
+    monkeypatch.setattr(engine, "is_question", lambda query: False)
+    assert asked > _spf_mrr(spf_index, short) + 0.01
+
+
+def test_a_questions_verb_also_finds_the_pages_noun(spf_tune, spf_index, monkeypatch):
+    """A question's French words also match their derived forms in the index, found through Snowball's
+    stem ("immatriculer" -> "immatriculation"), at a discount: the service-public questions' MRR@10 (tune
+    half) is higher than with the index's light stems alone, and a keyword lookup is left as typed."""
+    from search.options import SearchOptions
+
+    with Searcher(spf_index) as s:
+        asked = s._plan(SearchOptions.make("Comment immatriculer un tracteur ?")).signals
+        typed = s._plan(SearchOptions.make("immatriculer tracteur")).signals
+        assert "immatriculation" in asked.forms_of("body_fr", "immatriculer")
+        assert typed.forms_of("body_fr", "immatriculer") == ("immatriculer",)
+    widened = _spf_mrr(spf_index, spf_tune[0])
+    monkeypatch.setattr(ranking, "family", lambda term, expand_prefix: ())
+    assert widened > _spf_mrr(spf_index, spf_tune[0]) + 0.005
 
 
 NSB = SHARED / "corpus" / "nsb" / "nsb.jsonl.gz"
