@@ -16,10 +16,10 @@ For ``python -m bench scale`` (bench/scale.py):
     scale_point(index_dir: Path, queries: list, agents: int) -> dict
 
 starts ``agents`` searchd servers (one shard each) in a temporary folder, sends a copy of the presse index
-``index_dir`` to them and runs ``queries`` (strings, or objects with a ``text``) once each through the
-engine, 10 hits with snippets and exact totals. Returns ``{"agents", "statements", "sync_s", "sync_cpu_s",
-"median_ms", "p95_ms", "cpu_ms_per_query", "load"}`` (sync: wall and presse-side CPU seconds; queries:
-wall milliseconds, warm searcher). The servers are stopped before it returns.
+``index_dir`` to them and runs ``queries`` (strings, or objects with a ``text`` and ``options``) once each
+through the engine, 10 hits with snippets and exact totals. Returns ``{"agents", "statements", "sync_s",
+"sync_cpu_s", "median_ms", "p95_ms", "cpu_ms_per_query", "load"}`` (sync: wall and presse-side CPU seconds;
+queries: wall milliseconds, warm searcher). The servers are stopped before it returns.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def scale_point(index_dir: Path, queries: list, agents: int) -> dict:
     from search.sphinxql import RemoteSearcher
     from tests.sphinx_servers import Servers
 
-    texts = [getattr(q, "text", q) for q in queries]
+    # each query with its options (a filter of the mix), as bench.scale times the embedded index
+    texts = [(getattr(q, "text", q), getattr(q, "options", None) or {}) for q in queries]
     with tempfile.TemporaryDirectory(prefix="presse-scale-sphinx-") as tmp:
         local = Path(tmp) / "idx"
         shutil.copytree(index_dir, local)
@@ -89,9 +90,9 @@ def scale_point(index_dir: Path, queries: list, agents: int) -> dict:
             times = []
             with RemoteSearcher(servers.url) as remote:
                 c1 = cpu()
-                for text in texts:
+                for text, options in texts:
                     t = time.perf_counter()
-                    remote.search(text, limit=10)
+                    remote.search(text, limit=10, **options)
                     times.append(time.perf_counter() - t)
                 per_query = (cpu() - c1) / max(len(texts), 1)
         finally:

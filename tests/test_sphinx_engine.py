@@ -204,11 +204,14 @@ def test_a_server_that_lost_its_data_is_brought_back_in_step(servers, sample_ind
 
 @needs_searchd
 @pytest.mark.slow
-def test_bench_scale_point_syncs_and_times_queries_on_n_agents(sample_index):
+def test_bench_scale_point_syncs_and_times_queries_on_n_agents(sample_index, monkeypatch):
     """bench.sphinxql.scale_point, which `python -m bench scale` calls: a copy of the index sent to new
-    servers, queries timed, the servers stopped."""
+    servers, queries timed with their options (as the embedded index is timed), the servers stopped."""
+    from types import SimpleNamespace
+
     from bench.sphinxql import scale_point
     from indexer import open_index
+    from search.sphinxql import RemoteSearcher
 
     ix = open_index(sample_index)
     try:
@@ -216,7 +219,12 @@ def test_bench_scale_point_syncs_and_times_queries_on_n_agents(sample_index):
             statements = reader.doc_count()
     finally:
         ix.close()
-    point = scale_point(sample_index, ["yukon", "securite alimentaire"], 2)
+    asked = []
+    real = RemoteSearcher.search
+    monkeypatch.setattr(RemoteSearcher, "search", lambda self, text, **kw: asked.append((text, kw)) or
+                        real(self, text, **kw))
+    point = scale_point(sample_index, ["yukon", SimpleNamespace(text="securite", options={"lang": "fr"})], 2)
+    assert asked == [("yukon", {"limit": 10}), ("securite", {"limit": 10, "lang": "fr"})]
     assert point["agents"] == 2 and point["statements"] == statements
     assert point["sync_s"] > 0 and 0 < point["median_ms"] <= point["p95_ms"]
     assert {"sync_cpu_s", "cpu_ms_per_query", "load"} <= set(point)
