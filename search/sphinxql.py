@@ -471,6 +471,9 @@ class PoolMatcher:
         self.n = len(fields)
         self.stats = self.searcher = stats  # idf, avg_field_length: what the evaluator asks its searcher
         self.langs = [text_lang(f.get("lang") or "") for f in fields]
+        self.of_lang: dict[str, list[int]] = {}  # language -> its candidates, ascending
+        for k, lang in enumerate(self.langs):
+            self.of_lang.setdefault(lang, []).append(k)
         self.raw_lengths = np.array(lengths, dtype=np.int64).reshape(-1, 2)
         self.analysed: dict[tuple[str, int], dict[str, list[int]]] = {}
         self.counted: dict[tuple[str, int], Counter] = {}
@@ -525,14 +528,18 @@ class PoolMatcher:
         kind, lang = fname.split("_", 1)
         if self.langs[k] != lang:
             return 0
+        return self._tf(kind, lang, k, t, tagged(t, lang))
+
+    def _tf(self, kind: str, lang: str, k: int, t: str, tag: str) -> int:
+        """:meth:`tf` of a candidate in ``lang``, the term's engine keyword ``tag`` already made."""
         known = self.engine_tfs[k]
-        if known is not None and (both := known.get(tagged(t, lang))) is not None:
+        if known is not None and (both := known.get(tag)) is not None:
             if k not in self.titles:
                 self.titles[k] = Counter(x for w in WORD.findall(self.docs[k].get("title") or "")
                                          for x in word_terms(w, lang))
             title = self.titles[k].get(t, 0)
             return title if kind == "title" else both - title
-        return self.term_counts(fname, k).get(t, 0)
+        return self.term_counts(f"{kind}_{lang}", k).get(t, 0)
 
     def field_terms(self, fname: str, k: int) -> dict[str, list[int]]:
         """term -> positions of candidate k's field ``fname`` (title_fr, body_en...)."""
@@ -562,7 +569,9 @@ class PoolMatcher:
         if not fname.startswith(("title_", "body_")):
             raise Unsupported(fname)  # source: terms are not scored on the engine's rows
         boost = TITLE_BOOST if fname.startswith("title_") else 1.0
-        found = [(k, n) for k in range(self.n) if (n := self.tf(fname, k, t))]
+        kind, lang = fname.split("_", 1)
+        tag = tagged(t, lang)  # once, and only this language's candidates: ~10,000 counts a query
+        found = [(k, n) for k in self.of_lang.get(lang, ()) if (n := self._tf(kind, lang, k, t, tag))]
         return PoolPostings(np.array([k for k, _ in found], dtype=np.int64),
                             np.array([n * boost for _, n in found], dtype=np.float64))
 
