@@ -47,7 +47,7 @@ from whoosh import query as wq
 from whoosh.support.levenshtein import distance
 
 from indexer import typos as typo_index
-from indexer.analysis import LANGS, WORD, fold, normalize
+from indexer.analysis import LANGS, WORD, fold, normalize, split_word
 from search.query import Compiled, analyse_query, proximity_terms
 from search.results import body_text
 
@@ -82,6 +82,13 @@ class Typos:
     def words(self, words: list[str]) -> list[str]:
         """``words`` with each unknown word replaced by its correction (folded)."""
         return [fold(self.corrections[w]) if w in self.corrections else w for w in words]
+
+
+def typed_part(word: str) -> str:
+    """The part of a query word that can be a typo, as the typo index holds words (letter runs): without a
+    French elision ("l'assurance" -> "assurance") or an English possessive ("Yukon's" -> "Yukon"); the
+    whole word read as one ("lassurance") is unknown, and one edit from the word it elides."""
+    return split_word(split_word(word, "fr")[0], "en")[0]
 
 
 class _Budget:
@@ -233,8 +240,10 @@ class Speller:
         typos = Typos()
         budget = _Budget()
         looked = 0  # words whose neighbours were looked for
+        shown: dict[str, str] = {}  # unknown word -> the word corrected, as the answer shows it
         for w in dict.fromkeys(compiled.words):
-            f = fold(w)
+            part = typed_part(w)
+            f = fold(part)
             if not (MIN_TYPO <= len(f) <= MAX_WORD and f.isalpha()) or budget.spent or looked >= MAX_WORDS:
                 continue
             own, found = self.neighbours(f, budget)
@@ -248,11 +257,12 @@ class Speller:
             typos.variants[w] = [(c, d) for c, d, _ in found if d == found[0][1]][:MAX_VARIANTS]
             if not own:
                 typos.corrections[w] = self._display(found[0][0])
+                shown[w] = w.replace(part, typos.corrections[w], 1)  # "l'assurnce" -> "l'assurance"
         if typos.variants:
             _rewrite(compiled, typos)
         if typos.corrections:
             out = query
-            for w, fix in typos.corrections.items():
+            for w, fix in shown.items():
                 out = re.sub(r"(?<!\w)" + re.escape(w) + r"(?!\w)", fix, out, count=1)
             typos.corrected_query = out
         return typos
