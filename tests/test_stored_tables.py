@@ -148,3 +148,13 @@ def test_a_refreshed_searcher_reads_the_new_tables_and_lets_the_old_reader_go(sa
         assert old() is None
     fresh, _, used = _answers(copy)
     assert used and [a for a in got if a.pop("warnings") is not None] == fresh
+
+
+def test_an_update_that_changes_nothing_writes_the_missing_tables(sample_index, tmp_path):
+    """An index built by older code gets its tables from the next `presse index` of its inputs, even when
+    no statement changed: the same bytes as a build writes."""
+    copy = _copy(sample_index, tmp_path)
+    (copy / tables.TABLES_NAME).unlink()
+    report = indexer.update([str(SAMPLE)], copy)
+    assert not report.changed
+    assert (copy / tables.TABLES_NAME).read_bytes() == (sample_index / tables.TABLES_NAME).read_bytes()
