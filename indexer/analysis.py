@@ -307,6 +307,52 @@ def word_tokens(word: str, lang: str) -> tuple[WordToken, ...]:
                  for t in analyzer(lang)(word, chars=True, positions=True))
 
 
+WORD_CACHE = 300_000  # words remembered per language by word_terms; the cache starts over past this
+
+
+_TERMS: dict[str, dict[str, tuple[tuple[int, str], ...]]] = {lang: {} for lang in LANGS}
+
+
+def word_terms(word: str, lang: str) -> tuple[tuple[int, str], ...]:
+    """The (position within the word, indexed text) of the tokens the chain makes of one word of ``WORD``
+    (:func:`word_tokens` without the offsets). A plain dict per language, not ``lru_cache``: it is called
+    for every word of every text a build indexes, and the lookup is most of the cost once words repeat."""
+    cache = _TERMS[lang]
+    terms = cache.get(word)
+    if terms is None:
+        if len(cache) >= WORD_CACHE:  # bounded: a build's memory must not grow with its vocabulary
+            cache.clear()
+        terms = cache[word] = tuple((t.pos, t.text) for t in analyzer(lang)(word, positions=True))
+    return terms
+
+
+def index_positions(text: str, lang: str) -> dict[str, list[int]]:
+    """Each indexed text of ``text`` with its positions, in first-occurrence order: exactly what the
+    chain gives in index mode (``analyzer(lang)(text, positions=True)``, stopwords removed), built a word
+    at a time from :func:`word_terms`. This holds because the chain keeps nothing from one word to the
+    next but the position count: a word's positions, renumbered over the words that remain, follow those
+    of the words before it (tests/test_build_analysis.py compares both on real statements)."""
+    if lang not in LANGS:
+        lang = "xx"
+    poses: dict[str, list[int]] = {}
+    base = 0
+    cache = _TERMS[lang]
+    for word in WORD.findall(text):
+        terms = cache.get(word)
+        if terms is None:
+            terms = word_terms(word, lang)
+        if not terms:
+            continue
+        for pos, term in terms:
+            found = poses.get(term)
+            if found is None:
+                poses[term] = [base + pos]
+            else:
+                found.append(base + pos)
+        base += terms[-1][0] + 1
+    return poses
+
+
 def analyze(text: str, lang: str) -> list[str]:
     """The terms a text is indexed under, in order (handy for tests and debugging)."""
     return [t.text for t in analyzer(lang)(text)]

@@ -84,8 +84,9 @@ def stored_body(fields: dict[str, Any]) -> str:
         return ""
 
 
-def statement_fields(st: Statement, *, input: str = "") -> dict[str, Any]:
-    """The Whoosh document of a statement (field name -> value), ready for ``writer.add_document``."""
+def statement_fields(st: Statement, *, input: str = "", exact: str | None = None) -> dict[str, Any]:
+    """The Whoosh document of a statement (field name -> value), ready for ``writer.add_document``.
+    ``exact``: its :func:`~indexer.duplicates.exact_key` when already known (its link record's sketch)."""
     lang = st.lang or ""
     tl = text_lang(lang)
     doc: dict[str, Any] = {
@@ -98,7 +99,7 @@ def statement_fields(st: Statement, *, input: str = "") -> dict[str, Any]:
         "origin": st.origin,
         "content_hash": st.content_hash,
         "group": group_key(st.title, st.date, st.body),
-        "exact": exact_key(st),
+        "exact": exact_key(st) if exact is None else exact,
         "length": len(st.body.split()),
         f"body_{tl}": st.body,
     }

@@ -11,9 +11,13 @@ but neither stemmed nor stopped). A statement fills only the fields of its langu
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+import pickle
 
-from indexer.analysis import LANGS, analyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
+from whoosh.system import pack_uint
+
+from indexer.analysis import LANGS, NormalizeFilter, analyzer, index_positions
 
 TEXT_LANGS = LANGS  # ("fr", "en", "xx")
 TITLE_BOOST = 3.0
@@ -41,7 +45,44 @@ class LangText(TEXT):
     def index(self, value, **kwargs):
         if isinstance(value, Analyzed):
             return iter(value.postings)
+        lang = self._chain_lang()
+        if isinstance(value, str) and not kwargs and lang is not None:
+            return self._positions(value, lang)
         return super().index(value, **kwargs)
+
+    def _chain_lang(self) -> str | None:
+        """The language of presse's own chain when this field uses it with positions, else None (then
+        Whoosh's generic path runs). Worked out from the analyzer (schemas pickled in older indexes too),
+        once per field object; not pickled with the schema (``__getstate__``)."""
+        try:
+            return self._chain
+        except AttributeError:
+            self._chain = self._find_chain_lang()
+            return self._chain
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_chain", None)
+        return state
+
+    def _find_chain_lang(self) -> str | None:
+        items = getattr(self.analyzer, "items", ())
+        if type(self.format) is not Positions or len(items) != 3 or type(items[-1]) is not NormalizeFilter:
+            return None
+        lang = items[-1].lang
+        return lang if list(items) == list(analyzer(lang).items) else None
+
+    def _positions(self, text: str, lang: str) -> list:
+        """What ``Positions.word_values`` makes of ``text`` (term bytes, frequency, weight, value: the
+        count of positions, then their deltas pickled), from the per-word memo of the chain."""
+        boost = self.format.field_boost
+        out = []
+        for term, poses in index_positions(text, lang).items():
+            deltas = [poses[0], *(b - a for a, b in zip(poses, poses[1:], strict=False))] \
+                if len(poses) > 1 else poses
+            out.append((term.encode("utf-8"), len(poses), len(poses) * boost,
+                        pack_uint(len(poses)) + pickle.dumps(deltas, 2)))
+        return out
 
 
 def text_lang(lang: str) -> str:

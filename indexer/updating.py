@@ -249,15 +249,19 @@ class _Documents:
 
     def make(self, item: Statement, key: str) -> dict[str, Any]:
         share = self.share
-        doc = statement_fields(item, input=key)
-        doc[WORDS_KEY] = typos.statement_words(item.title, item.body)  # counted by the writer (LinkPass)
         self._acc += abs(share.fraction) if share is not None else 0.0
         turn = self._acc >= 1.0
         if turn:
             self._acc -= 1.0
+        record = None
         if share is None or share.fraction >= 0 or not turn:
             # computed beside the text; otherwise LinkPass.add computes it in the writer
-            doc[LINK_KEY] = link_record(item)
+            record = link_record(item)
+        # the sketch has the exact key already: the body's words are not listed and hashed twice
+        doc = statement_fields(item, input=key, exact=record[0].exact if record is not None else None)
+        doc[WORDS_KEY] = typos.statement_words(item.title, item.body)  # counted by the writer (LinkPass)
+        if record is not None:
+            doc[LINK_KEY] = record
         if turn and share.fraction > 0:
             doc = pre_analyze(doc)
         return doc
@@ -301,23 +305,31 @@ class _Share:
     kinds of work can be done on either side: the analysis of a document's text, and its link record (the
     MinHash sketch and content features of :func:`indexer.linkpass.link_record`). ``fraction`` goes from
     -1 to 1: above 0 the worker also pre-analyses that share of the documents; below 0 it leaves the link
-    records of that share to the writer. It is raised when the worker waits on the writer (its sends block)
-    and lowered when the writer waits on the worker (its receives block), so both cores stay busy whatever
-    the corpus (cheap JSON fragments or heavy HTML pages)."""
+    records of that share to the writer. It is steered by the writer's backlog, the batches received and
+    not yet written (``backlog``, set by the writer): while it is above ``AHEAD`` batches the writer is the
+    slower side and the reader takes more work; when it is empty and the writer waited to receive, the
+    reader is the slower side and leaves more to the writer. A send that blocks (the backlog full) counts
+    as a backlog. So both cores stay busy whatever the corpus (cheap JSON fragments or heavy HTML pages).
+
+    (The signal used to be the reader's blocked sends alone; but the writer receives ahead up to
+    RECEIVE_AHEAD batches, so a send blocked only once that buffer was full: on a build that fits in it,
+    never, and the writer did most of the analysis while the reader had time to spare.)"""
 
     STEP = 0.05
+    AHEAD = 4  # batches waiting in the writer's backlog: above this, the writer is the slower side
 
     def __init__(self, ctx) -> None:
         self.fraction = 0.0
         self.writer_wait = ctx.Value("d", 0.0, lock=False)  # seconds the writer spent waiting to receive
+        self.backlog = ctx.Value("i", 0, lock=False)  # batches received by the writer, not yet taken
         self._seen_wait = 0.0
 
     def adjust(self, send_blocked: float) -> None:
         waited = self.writer_wait.value
         writer_idle, self._seen_wait = waited - self._seen_wait, waited
-        if send_blocked > writer_idle:
+        if send_blocked > 0.001 or self.backlog.value > self.AHEAD:
             self.fraction = min(1.0, self.fraction + self.STEP)
-        elif writer_idle > send_blocked:
+        elif writer_idle > send_blocked and self.backlog.value == 0:
             self.fraction = max(-1.0, self.fraction - self.STEP)
 
 
@@ -359,7 +371,7 @@ def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: boo
                        daemon=True)
     proc.start()
     send_end.close()
-    wait = share.writer_wait
+    wait, backlog = share.writer_wait, share.backlog
     # A thread receives ahead, so the reader keeps going while this process finishes a segment. It keeps
     # the batches as they came, pickled: several times smaller than the documents they hold, and thousands
     # of documents wait there while a segment is finished (the peak memory of a build).
@@ -384,6 +396,7 @@ def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: boo
             t = time.perf_counter()
             data = ahead.get()
             wait.value += time.perf_counter() - t
+            backlog.value = ahead.qsize()
             if data is EOFError:
                 proc.join(1)
                 raise RuntimeError(f"the reader process died (exit code {proc.exitcode})")
