@@ -134,3 +134,12 @@ def test_a_cli_search_does_not_import_the_update_machinery(sample_index, tmp_pat
     unwanted = ("indexer.updating", "indexer.linkpass", "indexer.segments", "multiprocessing",
                 "whoosh.writing")
     assert not [m for m in modules if m.startswith(unwanted)]
+
+
+def test_importing_the_cli_leaves_the_garbage_collector_on():
+    """cli.py turns the collector off while its modules load (no collection pass over objects that all stay)
+    and back on after, with those objects frozen: a long-running command (serve, watch, a batch) collects."""
+    code = "import gc, cli\nprint(gc.isenabled(), gc.get_freeze_count() > 10_000)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.split() == ["True", "True"]
