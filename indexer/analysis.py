@@ -310,19 +310,20 @@ def word_tokens(word: str, lang: str) -> tuple[WordToken, ...]:
 WORD_CACHE = 300_000  # words remembered per language by word_terms; the cache starts over past this
 
 
-_TERMS: dict[str, dict[str, tuple[tuple[int, str], ...]]] = {lang: {} for lang in LANGS}
+_TERMS: dict[str, dict[str, str | tuple[tuple[int, str], ...]]] = {lang: {} for lang in LANGS}
 
 
-def word_terms(word: str, lang: str) -> tuple[tuple[int, str], ...]:
-    """The (position within the word, indexed text) of the tokens the chain makes of one word of ``WORD``
-    (:func:`word_tokens` without the offsets). A plain dict per language, not ``lru_cache``: it is called
-    for every word of every text a build indexes, and the lookup is most of the cost once words repeat."""
+def word_terms(word: str, lang: str) -> str | tuple[tuple[int, str], ...]:
+    """The tokens the chain makes of one word of ``WORD``: its indexed text when it makes one token (most
+    words), else the (position within the word, indexed text) of each, () for a stopword. A plain dict per
+    language, not ``lru_cache``: it is looked up for every word of every text a build indexes."""
     cache = _TERMS[lang]
     terms = cache.get(word)
     if terms is None:
         if len(cache) >= WORD_CACHE:  # bounded: a build's memory must not grow with its vocabulary
             cache.clear()
-        terms = cache[word] = tuple((t.pos, t.text) for t in analyzer(lang)(word, positions=True))
+        made = tuple((t.pos, t.text) for t in analyzer(lang)(word, positions=True))
+        terms = cache[word] = made[0][1] if len(made) == 1 else made
     return terms
 
 
@@ -341,6 +342,14 @@ def index_positions(text: str, lang: str) -> dict[str, list[int]]:
         terms = cache.get(word)
         if terms is None:
             terms = word_terms(word, lang)
+        if terms.__class__ is str:  # one token, at the word's position
+            found = poses.get(terms)
+            if found is None:
+                poses[terms] = [base]
+            else:
+                found.append(base)
+            base += 1
+            continue
         if not terms:
             continue
         for pos, term in terms:

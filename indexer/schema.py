@@ -77,12 +77,21 @@ class LangText(TEXT):
         count of positions, then their deltas pickled), from the per-word memo of the chain."""
         boost = self.format.field_boost
         out = []
+        single = _SINGLE
         for term, poses in index_positions(text, lang).items():
-            deltas = [poses[0], *(b - a for a, b in zip(poses, poses[1:], strict=False))] \
-                if len(poses) > 1 else poses
+            if len(poses) == 1:  # most postings: their value is remembered by position
+                value = single.get(poses[0])
+                if value is None:
+                    value = single[poses[0]] = pack_uint(1) + pickle.dumps(poses, 2)
+                out.append((term.encode("utf-8"), 1, boost, value))
+                continue
+            deltas = [poses[0], *(b - a for a, b in zip(poses, poses[1:], strict=False))]
             out.append((term.encode("utf-8"), len(poses), len(poses) * boost,
                         pack_uint(len(poses)) + pickle.dumps(deltas, 2)))
         return out
+
+
+_SINGLE: dict[int, bytes] = {}  # position -> the Positions value of a posting at that one position
 
 
 def text_lang(lang: str) -> str:
