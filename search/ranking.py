@@ -208,13 +208,19 @@ class IndexStats:
         return self.reader.expand_prefix(fname, prefix)
 
     def family(self, fname: str, t: str) -> tuple[str, ...]:
-        """The indexed derived forms of a French term (:func:`search.questions.family`), cached."""
+        """The indexed derived forms of a French term (:func:`search.questions.family`), cached; a title
+        field's are the body field's that it holds (one lexicon walk a word, not two)."""
         key = ("family", fname, t)
         got = self._families.get(key)
         if got is None:
             if len(self._families) > self.MAX_CACHED:
                 self._families.clear()
-            got = self._families[key] = family(t, lambda prefix: self.expand_prefix(fname, prefix))
+            kind, _, lang = fname.partition("_")
+            if kind == "title":
+                got = tuple(v for v in self.family(f"body_{lang}", t) if self.df(fname, v))
+            else:
+                got = family(t, lambda prefix: self.expand_prefix(fname, prefix))
+            self._families[key] = got
         return got
 
     def idf(self, fname: str, t: str) -> float:
