@@ -9,8 +9,8 @@ fewer statements than a page holds (``limit``), the statements that match only s
 below them by BM25 (OR): the result says so with ``mode == "any"`` (``"all"`` otherwise). Words that are
 stopwords in French or English (articles, question words such as "qu'est-ce", "comment", "quelles") are not
 required. Explicit operators (AND/ET, OR/OU, NOT/SAUF, -word) are always honoured as written. A query of
-more than LONG_QUERY_WORDS words with stopwords among them reads as a sentence (a question): when AND does
-not fill a page, BM25 and the ranking signals over any word rank it, all-word matches not forced first.
+more than LONG_QUERY_WORDS words with stopwords among them, or a question (search.questions), reads as a
+sentence: if AND does not fill a page, BM25 and the signals rank the matches of any word, not all-word first.
 
 Ranking (search.ranking). BM25F over per-language title and body fields, each word's idf pooled across the
 languages, plus bonuses for the share of the words a statement contains, the words in its title (an exact
@@ -53,8 +53,8 @@ from search.spelling import Speller, Typos
 
 __all__ = ["SORTS", "IndexUnavailable", "Plan", "Results", "SearchError", "Searcher"]
 
-# Queries of more plain words than this, with stopwords among them, read as sentences (questions): AND-first
-# is not forced on them. Keyword lookups (no stopword) always get the all-word matches first.
+# Queries of more plain words than this, with stopwords among them, read as sentences, as questions do: AND-
+# first is not forced on them. Keyword lookups (no stopword, no "?") always get the all-word matches first.
 LONG_QUERY_WORDS = 3
 SENTENCE_STOPWORDS = 1
 RELATED_TERMS = 15  # key terms of each version a related search looks for
