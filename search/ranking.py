@@ -38,7 +38,8 @@ key_terms_from_text), per-question BM25 b 0.3-0.9 / k1 1.2-3.0, question-frame w
 "comment") at 0.1-0.5 of their idf, the best window of 10-80 body words' idf share, and these combined.
 Measured after the question signals and not kept: a corpus-trained LSA (randomized SVD in numpy, 100-300
 dimensions, over the SPF pages' analysed words) as a question-document similarity feature (tune half lower at
-every weight), consecutive question words together in the opening, an idf power in the features, positions
+every weight), a passage BM25 of the body's first 60 words (k1 0.5 / 1.2: at most +0.0013), consecutive
+question words together in the opening, an idf power in the features, positions
 for 100 candidates, families scored in BM25 only or in the evidence only, MIN_STEM 3, MAX_FAMILY 16,
 OPENING_SCALE 5/20, no typo tolerance for questions: each lower on the tune half. MIN_STEM 5 (+0.0014) and
 MAX_FAMILY 4 (+0.0005) were higher there by less than one question's rank and are not taken.
