@@ -79,11 +79,13 @@ class LangText(TEXT):
         out = []
         single = _SINGLE
         for term, poses in index_positions(text, lang).items():
-            if len(poses) == 1:  # most postings: their value is remembered by position
-                value = single.get(poses[0])
-                if value is None:
-                    value = single[poses[0]] = pack_uint(1) + pickle.dumps(poses, 2)
-                out.append((term.encode("utf-8"), 1, boost, value))
+            if len(poses) == 1:  # most postings: their pickled position is remembered
+                pickled = single.get(poses[0])
+                if pickled is None:
+                    pickled = single[poses[0]] = pickle.dumps(poses, 2)
+                # a new bytes object each time: Whoosh's writer pickles a block's values, and a value shared
+                # by several postings would be pickled as a reference (same postings, other bytes)
+                out.append((term.encode("utf-8"), 1, boost, _ONE + pickled))
                 continue
             deltas = [poses[0], *(b - a for a, b in zip(poses, poses[1:], strict=False))]
             out.append((term.encode("utf-8"), len(poses), len(poses) * boost,
@@ -91,7 +93,8 @@ class LangText(TEXT):
         return out
 
 
-_SINGLE: dict[int, bytes] = {}  # position -> the Positions value of a posting at that one position
+_SINGLE: dict[int, bytes] = {}  # position -> the pickled one-position list of a posting at that position
+_ONE = pack_uint(1)
 
 
 def text_lang(lang: str) -> str:
