@@ -80,6 +80,7 @@ from search.histogram import date_histogram, empty_histogram
 from search.language import QueryLanguage
 from search.options import IndexUnavailable, SearchError, SearchOptions
 from search.query import analyse_query, compile_query
+from search.questions import is_question
 from search.ranking import (
     BM25_B,
     BM25_K1,
@@ -318,6 +319,11 @@ class RemoteStats:
         self.dfs: dict[tuple[str, str], int] = {}  # (field, term) -> documents holding it
         self.langs: dict[str, int] = {}  # language (as statements give it) -> documents
         self.loaded = 0.0
+
+    def family(self, fname: str, t: str) -> tuple[str, ...]:
+        """No derived forms (:func:`search.questions.family`) through the engine: finding them walks the
+        field's terms by prefix, which SphinxQL does not list. A question's French words match as typed."""
+        return ()
 
     def load(self, keys: Iterable[tuple[str, str]]) -> None:
         """Count the documents holding each (field, term) of ``keys`` not counted yet."""
@@ -869,12 +875,12 @@ class RemoteSearcher(Searcher):
                               [self.store.lengths.get(d, (0, 0)) for d in ids], self.stats, terms,
                               [self.tfs.get(d) for d in ids])
         long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS
-                      and compiled.stopwords >= SENTENCE_STOPWORDS)
+                      and compiled.stopwords >= SENTENCE_STOPWORDS) or is_question(opts.query)  # as embedded
         signals = None
         if compiled.words:
             self.stats.load([k for q in queries for k in query_terms(q)])
-            signals = Signals.make(self.typos.words(compiled.words), compiled.proximity, self.stats)
-            signals.sentence = long_query
+            words = self.typos.words(compiled.words)
+            signals = Signals.make(words, compiled.proximity, self.stats, long_query)
         parts = [Pooled([(number[d], s) for d, s in part[0]], part[1]) for part in (must, more) if part]
         if sort == "relevance":
             parts = [self._rescored(part, q, signals, matcher)

@@ -439,3 +439,21 @@ def test_term_counts_from_the_engine_are_those_of_the_stored_text(both, query):
             assert from_engine.tf(fname, k, t) == from_text.tf(fname, k, t), (query, fname, t, ids[k])
             counted += from_text.tf(fname, k, t) > 0
     assert counted >= len(ids), query
+
+
+QUESTIONS = ["comment obtenir un permis ?", "quelles mesures contre la covid ?", "pourquoi fermer les frontieres ?",
+             "what support for tourism businesses?", "how to apply for a hunting licence?",
+             "quand ouvrent les ecoles ?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_a_question_reads_as_a_sentence_through_the_engine_too(both, question):
+    """A short question (search.questions) ranks its any-word matches as a sentence on the engine as on the
+    embedded index, not all-word matches first: the same first statement, and most of the first page (the
+    engine does not match a French word's derived forms, search.sphinxql.RemoteStats.family)."""
+    remote, embedded = both
+    mine = [statement_of(embedded, h) for h in embedded.search(question, limit=10).to_dict()["results"]]
+    theirs = [statement_of(remote, h) for h in remote.search(question, limit=10).to_dict()["results"]]
+    assert mine, question
+    assert theirs[0] == mine[0]
+    assert len(set(mine) & set(theirs)) >= 0.7 * len(mine)
