@@ -441,9 +441,9 @@ def test_term_counts_from_the_engine_are_those_of_the_stored_text(both, query):
     assert counted >= len(ids), query
 
 
-QUESTIONS = ["comment obtenir un permis ?", "quelles mesures contre la covid ?", "pourquoi fermer les frontieres ?",
-             "what support for tourism businesses?", "how to apply for a hunting licence?",
-             "quand ouvrent les ecoles ?"]
+QUESTIONS = ["comment obtenir un permis ?", "quelles mesures contre la covid ?",
+             "pourquoi fermer les frontieres ?", "what support for tourism businesses?",
+             "how to apply for a hunting licence?", "quand ouvrent les ecoles ?"]
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
