@@ -40,7 +40,9 @@ def is_question(query: str) -> bool:
     if "?" in query:
         return True
     first = _FIRST_WORD.search(query)
-    return first is not None and first.start() < 2 and fold(first.group()) in INTERROGATIVES
+    if first is None or first.start() >= 2 or (len(first.group()) > 1 and first.group().isupper()):
+        return False  # an acronym is a name, not a question word: "WHO pandemic declaration"
+    return fold(first.group()) in INTERROGATIVES
 
 
 def family(term: str, expand_prefix: Callable[[str], Iterable[bytes | str]]) -> tuple[str, ...]:

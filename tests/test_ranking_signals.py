@@ -214,6 +214,7 @@ def test_questions_are_told_by_their_question_mark_or_first_word():
     assert is_question("Peut-on avoir deux passeports ?") and is_question("comment immatriculer un tracteur")
     assert is_question("Qu'est-ce qu'un emploi franc") and is_question("how to renew a passport")
     assert not is_question("plan conservation grizzli") and not is_question("Castex confinement")
+    assert not is_question("WHO pandemic declaration") and is_question("who declared the pandemic")
 
 
 def test_a_short_question_is_not_held_to_every_word(spf_tune, spf_index, monkeypatch):
