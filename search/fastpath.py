@@ -36,12 +36,11 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from indexer import postings as sidecars
-from indexer import safe_pickle  # index data is unpickled through the allowlist: it never runs code
-from search import ranking, tables
+from indexer import safe_pickle, tables  # index data is unpickled through the allowlist: it never runs code
+from indexer.tables import column_codes, date_ticks, deleted_docs, length_bytes
 
 LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 DEFAULT_CACHE_BYTES = 256 << 20
-NO_DATE = ranking.NO_DATE  # in the date array: no date (Whoosh's column default, 2**64 - 1)
 FAST_OFFSETS_MIN_DOCS = 1000  # a column of fewer documents is read by Whoosh's own loop (fast_column_offsets)
 _MAGIC = b"W3Bl"
 _INT = struct.Struct("!i")
@@ -400,14 +399,6 @@ def _leaf_postings_slow(seg, fieldname: str, text):
     return deltas, weights, values
 
 
-def deleted_docs(seg) -> frozenset[int]:
-    """The deleted document numbers of one segment reader."""
-    try:
-        return seg.deleted_docs_set
-    except AttributeError:
-        return frozenset(d for d in range(seg.doc_count_all()) if seg.is_deleted(d))
-
-
 class IndexArrays:
     """Arrays read from one Whoosh searcher (reset it by building a new one after a refresh)."""
 
@@ -562,7 +553,7 @@ class IndexArrays:
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Whoosh's (byte-quantised) length of a field in every document, as float64 (from the length bytes
-        stored at index time when there, search.tables)."""
+        stored at index time when there, indexer.tables)."""
         arr = self._lengths.get(fieldname)
         if arr is None:
             stored = self.tables.get()
@@ -573,7 +564,7 @@ class IndexArrays:
 
     def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
         """A string column as (int32 code per document, the values); code 0 is the empty value. From the
-        tables stored at index time when they hold it (search.tables), else read from the columns."""
+        tables stored at index time when they hold it (indexer.tables), else read from the columns."""
         got = self._codes.get(name)
         if got is None:
             stored = self.tables.get()
@@ -605,25 +596,6 @@ class IndexArrays:
         return n + (self._dates.nbytes if self._dates is not None else 0)
 
 
-def length_bytes(leaves: list, n: int, fieldname: str) -> np.ndarray | None:
-    """The length byte of a field (Whoosh's quantised length, :data:`LENGTH_TABLE`) in every document of a
-    whole index, read from the segments' length columns; 0 where a segment has none. None when a segment's
-    column is not in the layout read here (then :func:`field_lengths` asks Whoosh document by document)."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
-    out = np.zeros(n, dtype=np.uint8)
-    for seg, base in leaves:
-        try:
-            col = seg._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-            if col is None:
-                continue
-            count = min(col._count, seg.doc_count_all())
-            out[base:base + count] = np.frombuffer(col._dbfile.get(col._basepos, count), dtype=np.uint8)
-        except Exception:
-            return None
-    return out
-
-
 def field_lengths(leaves: list, n: int, fieldname: str) -> np.ndarray:
     """Whoosh's length of a field in every document of a whole index, as float64."""
     raw = length_bytes(leaves, n, fieldname)
@@ -634,80 +606,6 @@ def field_lengths(leaves: list, n: int, fieldname: str) -> np.ndarray:
         dc = seg.doc_count_all()
         arr[base:base + dc] = [seg.doc_field_length(d, fieldname, 0) or 0 for d in range(dc)]
     return arr
-
-
-def date_ticks(leaves: list, n: int) -> np.ndarray:
-    """The date column of a whole index as int64 Whoosh ticks, NO_DATE where a document has none."""
-    arr = np.full(n, NO_DATE, dtype=np.int64)
-    for seg, base in leaves:
-        if not seg.has_column("date"):
-            continue
-        try:
-            col = seg._perdoc.column_reader("date", seg.schema["date"].column_type)
-            count = min(col._count, seg.doc_count_all())
-            raw = np.frombuffer(col._dbfile.get(col._basepos, count * 8), dtype=">u8")
-        except Exception:
-            cr = seg.column_reader("date", translate=False)
-            raw = np.fromiter((int(v) for v in cr), dtype=np.uint64)
-            count = len(raw)
-        vals = np.where(raw >= np.uint64(1 << 63), NO_DATE, raw.astype(np.int64, copy=False))
-        arr[base:base + count] = vals
-    return arr
-
-
-def column_codes(leaves: list, n: int, name: str) -> tuple[np.ndarray, list[str]]:
-    """A string column of a whole index (its segment readers and bases, ``n`` documents) as an int32 code
-    per document and the values, code 0 the empty value (values in the order the segments first show
-    them)."""
-    table: dict[bytes, int] = {b"": 0}
-    codes = np.zeros(n, dtype=np.int32)
-    for seg, base in leaves:
-        if not seg.has_column(name):
-            continue
-        leaf_codes, leaf_values = _column_codes(seg, name)
-        remap = np.array([table.setdefault(v, len(table)) for v in leaf_values], dtype=np.int32)
-        codes[base:base + len(leaf_codes)] = remap[leaf_codes]
-    values = [""] * len(table)
-    for v, i in table.items():
-        values[i] = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v or "")
-    return codes, values
-
-
-def _column_codes(seg, name: str) -> tuple[np.ndarray, list[bytes]]:
-    """(code per document, unique raw values) of a string column of one segment.
-
-    Whoosh's VarBytes column is read in one go: short fixed-width values (lang, year) are deduplicated by
-    numpy, the others in a dict.
-    """
-    try:
-        cr = seg._perdoc.column_reader(name, seg.schema[name].column_type)
-        off = np.asarray(cr._offsets, dtype=np.int64)
-        ln = np.asarray(cr._lengths, dtype=np.int64)
-        if not len(ln):
-            return np.zeros(0, dtype=np.int32), []
-        size = int(np.max(off + ln))
-        raw = cr._dbfile.get(cr._basepos, size)
-    except AttributeError:
-        vals = [v if isinstance(v, bytes) else str(v or "").encode() for v in
-                seg.column_reader(name, translate=False)]
-        return _dict_codes(vals)
-    nz = ln > 0
-    w = int(ln[nz].max()) if nz.any() else 0
-    if 0 < w <= 16 and int(ln[nz].min()) == w:
-        start = int(off[nz][0])
-        if np.array_equal(off[nz], start + w * np.arange(int(nz.sum()))):
-            arr = np.frombuffer(raw, dtype=f"S{w}", count=int(nz.sum()), offset=start)
-            uniq, inv = np.unique(arr, return_inverse=True)
-            codes = np.zeros(len(ln), dtype=np.int32)
-            codes[nz] = inv.reshape(-1) + 1
-            return codes, [b""] + [bytes(u).ljust(w, b"\0") for u in uniq.tolist()]
-    return _dict_codes([raw[o:o + n] for o, n in zip(off.tolist(), ln.tolist(), strict=True)])
-
-
-def _dict_codes(vals: list[bytes]) -> tuple[np.ndarray, list[bytes]]:
-    table: dict[bytes, int] = {b"": 0}
-    codes = np.fromiter((table.setdefault(v, len(table)) for v in vals), dtype=np.int32, count=len(vals))
-    return codes, list(table)
 
 
 def ticks(value) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo
 
-from search import tables
+from indexer import tables
 
 LANG_NAMES = {"en": ("English", "anglais"), "fr": ("French", "français")}
 QUERY_SIDES = ("fr", "en")  # the languages of a pair
@@ -110,7 +110,7 @@ class Pairs:
             stored = tables.of(self.searcher.reader()).get()  # the table as stored at index time
             table = stored.pairs if stored is not None else None
             if table is None:
-                table = sidecar_table(self.searcher.reader())
+                table = tables.sidecar_table(self.searcher.reader())
             if table is not None:
                 self._partner, self._id_arrays = table
         return self._partner is not None
@@ -152,46 +152,6 @@ class IdTable:
             return None
         i = int(np.searchsorted(self.texts, key))
         return [int(self.docs[i])] if i < len(self.texts) and self.texts[i] == key else None
-
-
-def sidecar_table(reader) -> tuple[np.ndarray, tuple] | None:
-    """(the partner of every document, -1 for none; the ids' sorted texts and first documents) read from
-    the segments' postings sidecars, in numpy: each translation joined to the first live document with
-    that id, as :meth:`Pairs.partner` does from the term tables. None when a segment has no usable
-    sidecar."""
-    from indexer import postings as sidecars
-    from search.fastpath import deleted_docs
-
-    leaves = list(reader.leaf_readers())
-    found: dict[str, list] = {"id": [], "translation": []}
-    for seg, base in leaves:
-        try:
-            car = sidecars.open_for(seg)
-        except sidecars.SidecarError:
-            return None
-        if car is None:
-            return None
-        dead = np.fromiter(deleted_docs(seg), dtype=np.int64) if seg.has_deletions() else None
-        for field, parts in found.items():
-            texts, term, docs = car.field_postings(field)
-            if dead is not None and len(dead):
-                keep = ~np.isin(docs, dead)
-                term, docs = term[keep], docs[keep]
-            parts.append((texts[term], docs + base))
-    id_texts, id_docs = (np.concatenate([p[i] for p in found["id"]]) for i in (0, 1))
-    order = np.argsort(id_texts, kind="stable")  # an id's documents in segment order: the first is kept
-    id_texts, id_docs = id_texts[order], id_docs[order]
-    first = np.ones(len(id_texts), dtype=bool)
-    first[1:] = id_texts[1:] != id_texts[:-1]
-    id_texts, id_docs = id_texts[first], id_docs[first]
-    partner = np.full(reader.doc_count_all(), -1, dtype=np.int64)
-    for texts, docs in found["translation"]:
-        if not len(id_texts) or not len(texts):
-            continue
-        at = np.minimum(np.searchsorted(id_texts, texts), len(id_texts) - 1)
-        hit = id_texts[at] == texts
-        partner[docs[hit]] = id_docs[at[hit]]
-    return partner, (id_texts, id_docs)
 
 
 def also_in_line(entry: dict[str, Any]) -> str:

@@ -27,12 +27,12 @@ from whoosh import query as wq
 from whoosh.matching import AndNotMatcher
 
 from indexer.analysis import fold
+from indexer.tables import FACETS, NO_DATE
 from search import fastpath, ranking
 from search.histogram import date_histogram
 from search.options import SearchOptions
 from search.query import Compiled, analyse_query
 
-FACETS = ("lang", "source", "year")
 _CACHE_SIZE = 64
 
 
@@ -327,7 +327,7 @@ class WhooshMatcher:
 
     def date_ticks(self) -> np.ndarray:
         if self._dates is None:
-            self._dates = np.array([fastpath.ticks(v) if isinstance(v, dt.datetime) else ranking.NO_DATE
+            self._dates = np.array([fastpath.ticks(v) if isinstance(v, dt.datetime) else NO_DATE
                                     for v in self.column("date")], dtype=np.int64)
         return self._dates
 
@@ -352,7 +352,7 @@ class FastMatch:
         docs = self.docs
         if self.sort == "date":
             dates = self.x.dates[docs]
-            dates = np.where(dates == fastpath.NO_DATE, np.iinfo(np.int64).max, dates)
+            dates = np.where(dates == NO_DATE, np.iinfo(np.int64).max, dates)
             order = np.lexsort((-docs, -dates))[:n]  # newest first, then as Whoosh: higher docnum first
             return [(int(d), 0.0) for d in docs[order]]
         best, sc = fastpath.top(docs, self.scores[docs], n)
@@ -405,7 +405,7 @@ class FastMatcher:
             return (codes == code) if code is not None else np.zeros(fx.n, dtype=bool)
         if isinstance(c, wq.DateRange):
             dates = fx.dates
-            mask = dates != fastpath.NO_DATE
+            mask = dates != NO_DATE
             if c.startdate is not None:
                 mask &= dates >= fastpath.ticks(c.startdate)
             if c.enddate is not None:

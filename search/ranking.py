@@ -64,6 +64,7 @@ from whoosh import scoring
 from indexer.analysis import LANGS, fold
 from indexer.postings import distinct
 from indexer.schema import text_lang
+from indexer.tables import NO_DATE  # in a date-ticks array: no date
 from search.query import analyse_query
 from search.questions import family
 
@@ -86,7 +87,6 @@ KEYWORD_WEIGHTS = {"coverage": 0.75, "title": 0.0, "title_share": 10.0, "exact":
 QUESTION_WEIGHTS = {"coverage": 1.0, "title": 0.75, "title_share": 0.15, "exact": 0.15, "date": 0.5,
                     "proximity": 0.5, "lead": 0.8, "title_lead": 0.0, "opening": 1.0}
 OPENING_SCALE = 10  # words: a word first seen at the body's start counts 1, at the 10th 1/2, the 30th 1/4
-NO_DATE = -1  # in a date-ticks array (search.fastpath.IndexArrays.dates): no date
 TICKS_PER_DAY = 86_400_000_000  # Whoosh's date ticks are microseconds
 _EPOCH = dt.datetime.min  # Whoosh's date ticks count from there
 UNIX_EPOCH_TICKS = (dt.datetime(1970, 1, 1) - _EPOCH) // dt.timedelta(microseconds=1)  # 1970-01-01 in ticks

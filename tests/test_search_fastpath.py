@@ -11,6 +11,7 @@ from whoosh import index as windex
 
 from corpus.statement import Statement
 from indexer import postings as sidecars
+from indexer.tables import NO_DATE, deleted_docs
 from search import Searcher, fastpath
 from search.matching import FastMatcher
 from tests.corpora import SHARED
@@ -168,7 +169,7 @@ def test_block_reader_matches_the_matcher_api(segments):
                     # slow skips deleted documents (the public matcher does); fast keeps them for later
                     ids_f = np.cumsum(fast[0])
                     ids_s = np.cumsum(slow[0])
-                    keep = ~np.isin(ids_f, list(fastpath.deleted_docs(seg)))
+                    keep = ~np.isin(ids_f, list(deleted_docs(seg)))
                     assert ids_f[keep].tolist() == ids_s.tolist(), (field, t)
                     assert np.asarray(fast[1])[keep].tolist() == slow[1], (field, t)
         # global arrays: lengths and columns as Whoosh reads them
@@ -185,7 +186,7 @@ def test_block_reader_matches_the_matcher_api(segments):
         dates = x.dates
         col = r.column_reader("date")
         for d in range(x.n):
-            if dates[d] != fastpath.NO_DATE:
+            if dates[d] != NO_DATE:
                 assert dates[d] == fastpath.ticks(col[d])
 
 

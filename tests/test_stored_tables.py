@@ -1,5 +1,5 @@
 """The tables a search would build on its first query (facet codes, translation pairs) are stored at index
-time (search.tables) and used by a fresh searcher; an index without them, with a damaged file or with a file
+time (indexer.tables) and used by a fresh searcher; an index without them, with a damaged file or with a file
 of another state of the index gives the same answers, and a damaged file is named in the warnings. On the
 bundled sample indexed by ``indexer.update``."""
 
@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import indexer
-from search import Searcher, tables
-from search.fastpath import NO_DATE, column_codes, date_ticks, field_lengths
-from search.links import sidecar_table
-from search.matching import FACETS
+from indexer import tables
+from indexer.tables import FACETS, NO_DATE, column_codes, date_ticks, sidecar_table
+from search import Searcher
+from search.fastpath import field_lengths
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample"

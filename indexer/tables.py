@@ -4,18 +4,24 @@ A fresh process would otherwise build them on its first search from Whoosh's col
 sidecars (~0.1 s on the 59k-statement index, most of a cold ``presse search``):
 
 - the facet columns (``lang``, ``source``, ``year``) as an int32 code per document and the values
-  (:func:`search.fastpath.column_codes`);
-- each scored field's length byte per document (:func:`search.fastpath.length_bytes`) and the dates
-  (:func:`search.fastpath.date_ticks`), read otherwise from a dozen column files per segment;
+  (:func:`column_codes`);
+- each scored field's length byte per document (:func:`length_bytes`) and the dates
+  (:func:`date_ticks`), read otherwise from a dozen column files per segment;
 - the table of translation pairs: every document's other-language version, and the ids' first live
-  documents (:func:`search.links.sidecar_table`).
+  documents (:func:`sidecar_table`).
 
-Written by :func:`refresh` after each update and optimize (:mod:`indexer.updating`); a search reads the file
-with one ``read`` and ``np.frombuffer`` (:class:`Tables`). The file names the state of the index it was made
-from (each segment's id, document count and deletions): a file of another state (an index changed by older
-code), of another version, or absent is not used, and the search builds the tables as before, with the same
-answers. A damaged file (its CRC-32, its length) is not used either, and the search says so in its
-warnings.
+Written by :func:`refresh` after each update and optimize (:mod:`indexer.updating`); a search
+(:mod:`search.fastpath`, :mod:`search.links`) reads the file with one ``read`` and ``np.frombuffer``
+(:class:`Tables`). The file names the state of the index it was made from (each segment's id, document
+count and deletions): a file of another state (an index changed by older code), of another version, or
+absent is not used, and the search builds the tables as before, with the same answers. A damaged file
+(its CRC-32, its length) is not used either, and the search says so in its warnings.
+
+The readers the tables are made of are here too, and a search without the file uses them:
+:func:`column_codes`, :func:`length_bytes`, :func:`date_ticks` (:data:`NO_DATE` where a document has no
+date), :func:`sidecar_table` and :func:`deleted_docs`. They read Whoosh's private column layout
+(whoosh-reloaded is pinned to 2.7.5) with its public API as fallback. The index writes the file at each
+commit, so this module imports nothing of ``search``.
 
 Layout: ``MAGIC``, a little-endian uint32 CRC-32 of everything after the first 16 bytes, a uint32 header
 length, a JSON header (version, the index state, each array's dtype, shape and offset, the facets' values),
@@ -34,6 +40,151 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from indexer import postings as sidecars
+
+FACETS = ("lang", "source", "year")  # the columns a search counts its matches by
+NO_DATE = -1  # in a date-ticks array: no date
+
+
+def deleted_docs(seg) -> frozenset[int]:
+    """The deleted document numbers of one segment reader."""
+    try:
+        return seg.deleted_docs_set
+    except AttributeError:
+        return frozenset(d for d in range(seg.doc_count_all()) if seg.is_deleted(d))
+
+
+def length_bytes(leaves: list, n: int, fieldname: str) -> np.ndarray | None:
+    """The length byte of a field (Whoosh's quantised length) in every document of a
+    whole index, read from the segments' length columns; 0 where a segment has none. None when a segment's
+    column is not in the layout read here (then a search asks Whoosh document by document)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+    out = np.zeros(n, dtype=np.uint8)
+    for seg, base in leaves:
+        try:
+            col = seg._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+            if col is None:
+                continue
+            count = min(col._count, seg.doc_count_all())
+            out[base:base + count] = np.frombuffer(col._dbfile.get(col._basepos, count), dtype=np.uint8)
+        except Exception:
+            return None
+    return out
+
+
+def date_ticks(leaves: list, n: int) -> np.ndarray:
+    """The date column of a whole index as int64 Whoosh ticks, NO_DATE where a document has none."""
+    arr = np.full(n, NO_DATE, dtype=np.int64)
+    for seg, base in leaves:
+        if not seg.has_column("date"):
+            continue
+        try:
+            col = seg._perdoc.column_reader("date", seg.schema["date"].column_type)
+            count = min(col._count, seg.doc_count_all())
+            raw = np.frombuffer(col._dbfile.get(col._basepos, count * 8), dtype=">u8")
+        except Exception:
+            cr = seg.column_reader("date", translate=False)
+            raw = np.fromiter((int(v) for v in cr), dtype=np.uint64)
+            count = len(raw)
+        vals = np.where(raw >= np.uint64(1 << 63), NO_DATE, raw.astype(np.int64, copy=False))
+        arr[base:base + count] = vals
+    return arr
+
+
+def column_codes(leaves: list, n: int, name: str) -> tuple[np.ndarray, list[str]]:
+    """A string column of a whole index (its segment readers and bases, ``n`` documents) as an int32 code
+    per document and the values, code 0 the empty value (values in the order the segments first show
+    them)."""
+    table: dict[bytes, int] = {b"": 0}
+    codes = np.zeros(n, dtype=np.int32)
+    for seg, base in leaves:
+        if not seg.has_column(name):
+            continue
+        leaf_codes, leaf_values = _column_codes(seg, name)
+        remap = np.array([table.setdefault(v, len(table)) for v in leaf_values], dtype=np.int32)
+        codes[base:base + len(leaf_codes)] = remap[leaf_codes]
+    values = [""] * len(table)
+    for v, i in table.items():
+        values[i] = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v or "")
+    return codes, values
+
+
+def _column_codes(seg, name: str) -> tuple[np.ndarray, list[bytes]]:
+    """(code per document, unique raw values) of a string column of one segment.
+
+    Whoosh's VarBytes column is read in one go: short fixed-width values (lang, year) are deduplicated by
+    numpy, the others in a dict.
+    """
+    try:
+        cr = seg._perdoc.column_reader(name, seg.schema[name].column_type)
+        off = np.asarray(cr._offsets, dtype=np.int64)
+        ln = np.asarray(cr._lengths, dtype=np.int64)
+        if not len(ln):
+            return np.zeros(0, dtype=np.int32), []
+        size = int(np.max(off + ln))
+        raw = cr._dbfile.get(cr._basepos, size)
+    except AttributeError:
+        vals = [v if isinstance(v, bytes) else str(v or "").encode() for v in
+                seg.column_reader(name, translate=False)]
+        return _dict_codes(vals)
+    nz = ln > 0
+    w = int(ln[nz].max()) if nz.any() else 0
+    if 0 < w <= 16 and int(ln[nz].min()) == w:
+        start = int(off[nz][0])
+        if np.array_equal(off[nz], start + w * np.arange(int(nz.sum()))):
+            arr = np.frombuffer(raw, dtype=f"S{w}", count=int(nz.sum()), offset=start)
+            uniq, inv = np.unique(arr, return_inverse=True)
+            codes = np.zeros(len(ln), dtype=np.int32)
+            codes[nz] = inv.reshape(-1) + 1
+            return codes, [b""] + [bytes(u).ljust(w, b"\0") for u in uniq.tolist()]
+    return _dict_codes([raw[o:o + n] for o, n in zip(off.tolist(), ln.tolist(), strict=True)])
+
+
+def _dict_codes(vals: list[bytes]) -> tuple[np.ndarray, list[bytes]]:
+    table: dict[bytes, int] = {b"": 0}
+    codes = np.fromiter((table.setdefault(v, len(table)) for v in vals), dtype=np.int32, count=len(vals))
+    return codes, list(table)
+
+
+def sidecar_table(reader) -> tuple[np.ndarray, tuple] | None:
+    """(the partner of every document, -1 for none; the ids' sorted texts and first documents) read from
+    the segments' postings sidecars, in numpy: each translation joined to the first live document with
+    that id, as :meth:`search.links.Pairs.partner` does from the term tables. None when a segment has no
+    usable sidecar."""
+
+    leaves = list(reader.leaf_readers())
+    found: dict[str, list] = {"id": [], "translation": []}
+    for seg, base in leaves:
+        try:
+            car = sidecars.open_for(seg)
+        except sidecars.SidecarError:
+            return None
+        if car is None:
+            return None
+        dead = np.fromiter(deleted_docs(seg), dtype=np.int64) if seg.has_deletions() else None
+        for field, parts in found.items():
+            texts, term, docs = car.field_postings(field)
+            if dead is not None and len(dead):
+                keep = ~np.isin(docs, dead)
+                term, docs = term[keep], docs[keep]
+            parts.append((texts[term], docs + base))
+    id_texts, id_docs = (np.concatenate([p[i] for p in found["id"]]) for i in (0, 1))
+    order = np.argsort(id_texts, kind="stable")  # an id's documents in segment order: the first is kept
+    id_texts, id_docs = id_texts[order], id_docs[order]
+    first = np.ones(len(id_texts), dtype=bool)
+    first[1:] = id_texts[1:] != id_texts[:-1]
+    id_texts, id_docs = id_texts[first], id_docs[first]
+    partner = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+    for texts, docs in found["translation"]:
+        if not len(id_texts) or not len(texts):
+            continue
+        at = np.minimum(np.searchsorted(id_texts, texts), len(id_texts) - 1)
+        hit = id_texts[at] == texts
+        partner[docs[hit]] = id_docs[at[hit]]
+    return partner, (id_texts, id_docs)
+
 
 TABLES_NAME = "presse-tables.bin"
 MAGIC = b"PRESSETB"
@@ -60,8 +211,6 @@ class Stored:
 def index_state(leaves: list) -> list[list]:
     """What the tables depend on: each segment's id, document count and a CRC-32 of its deleted documents
     (a segment's deletions only grow, and a commit that changes anything else makes new segments)."""
-    from search.fastpath import deleted_docs
-
     state = []
     for seg, _base in leaves:
         dead = np.array(sorted(deleted_docs(seg)), dtype=np.int64) if seg.has_deletions() else None
@@ -72,18 +221,12 @@ def index_state(leaves: list) -> list[list]:
 
 def folder_of(leaves: list) -> Path | None:
     """The index directory, from its segments (None: an empty index, or not on disk)."""
-    from indexer.postings import segment_folder
-
-    folder = segment_folder(leaves[0][0]) if leaves else None
+    folder = sidecars.segment_folder(leaves[0][0]) if leaves else None
     return Path(folder) if folder else None
 
 
 def compute(reader) -> Stored:
     """The tables, built from the index as a search without the file builds them."""
-    from search.fastpath import column_codes, date_ticks, length_bytes
-    from search.links import sidecar_table
-    from search.matching import FACETS
-
     leaves = list(reader.leaf_readers())
     n = reader.doc_count_all()
     lengths = {name: length_bytes(leaves, n, name) for name in reader.schema.scorable_names()}
