@@ -21,44 +21,71 @@ from collections.abc import Callable, Iterable
 
 import Stemmer
 
-from indexer.analysis import fold
+from indexer.analysis import fold, stem_fr
 
 _SNOWBALL_FR = Stemmer.Stemmer("french")
 MAX_FAMILY = 8  # derived terms a word widens to at most (the most frequent forms are found first anyway)
 MIN_STEM = 4  # letters: a shorter Snowball stem ("mar", "pai") gathers unrelated words through its prefix
 INTERROGATIVES = frozenset({
     "comment", "pourquoi", "combien", "quand", "quel", "quelle", "quels", "quelles", "lequel", "laquelle",
-    "lesquels", "lesquelles", "qu", "que", "quoi", "qui", "est", "peut", "doit", "faut", "how", "what",
+    "lesquels", "lesquelles", "qu", "que", "quoi", "qui", "peut", "doit", "faut", "how", "what",
     "when", "where", "which", "who", "whom", "whose", "why",
 })
+INVERTED = frozenset({"est"})  # also a word of its own ("Est": east): a question only before its subject
+_INVERSION = re.compile(r"\s*[-‐‑ ]\s*(?:t\s*-\s*)?(?:ce|il|elle|on|ils|elles)\b", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
+_PARTS = re.compile(r"[-‐‑'’ʼ]")  # a typed word's joiners: elision, hyphenated compounds
 
 
 def is_question(query: str) -> bool:
     """Whether a query reads as a question: a question mark, or an interrogative first word ("comment",
-    "qu'est-ce", "peut-on", "how")."""
+    "qu'est-ce", "peut-on", "how"); "est" only before its subject ("est-ce", "est-il"), as "Est" is also
+    east ("Est de l'Ukraine")."""
     if "?" in query:
         return True
     first = _FIRST_WORD.search(query)
     if first is None or first.start() >= 2 or (len(first.group()) > 1 and first.group().isupper()):
         return False  # an acronym is a name, not a question word: "WHO pandemic declaration"
-    return fold(first.group()) in INTERROGATIVES
+    word = fold(first.group())
+    if word in INVERTED:  # "Est-ce que", "est-il", not "Est de l'Ukraine" (east): a subject pronoun follows
+        return _INVERSION.match(query, first.end()) is not None
+    return word in INTERROGATIVES
 
 
-def family(term: str, expand_prefix: Callable[[str], Iterable[bytes | str]]) -> tuple[str, ...]:
-    """The other indexed terms of a French field with ``term``'s Snowball stem ("immatriculer" ->
-    "immatriculation"), found among the terms that start with that stem (``expand_prefix``: the field's
-    lexicon); at most MAX_FAMILY."""
+def family(term: str, expand_prefix: Callable[[str], Iterable[bytes | str]],
+           word: str = "") -> tuple[str, ...]:
+    """The other indexed terms of a French field with the Snowball stem of ``word`` (the typed word whose
+    indexed form is ``term``; ``term`` itself when not given): "immatriculer" -> "immatriculation", found
+    among the terms that start with that stem (``expand_prefix``: the field's lexicon); at most MAX_FAMILY.
+
+    Indexed terms are light-stemmed (``indexer.analysis.stem_fr``: "assurance" -> "assuranc"), and Snowball
+    reads such a truncated form as another word ("assuranc" -> "assuranc", "retrait" -> "retr", where the
+    words give "assur" and "retrait"): the stem is taken from the typed word, and a lexicon term belongs
+    when it, or it with the final "e" the light stemmer removed, has that stem."""
     if not term.isalpha():
         return ()
-    stem = _SNOWBALL_FR.stemWord(term)
+    stem = snowball_fr(typed_part(word, term))
     if len(stem) < MIN_STEM or not term.startswith(stem):
         return ()
     out: list[str] = []
     for found in expand_prefix(stem):
         other = found.decode("utf-8") if isinstance(found, bytes) else found
-        if other != term and other.isalpha() and _SNOWBALL_FR.stemWord(other) == stem:
+        if other != term and other.isalpha() and stem in (snowball_fr(other), snowball_fr(other + "e")):
             out.append(other)
             if len(out) >= MAX_FAMILY:
                 break
     return tuple(out)
+
+
+def typed_part(word: str, term: str) -> str:
+    """The part of a typed word ("s'installe", "doit-il") that the analyzer indexes as ``term``; the term
+    itself when no part is ("" typed, a corrected typo)."""
+    for part in _PARTS.split(word):
+        if part and stem_fr(fold(part)) == term:
+            return part
+    return term
+
+
+def snowball_fr(word: str) -> str:
+    """Snowball's French stem of a word, folded ("Immatriculées" -> "immatricul")."""
+    return _SNOWBALL_FR.stemWord(fold(word))

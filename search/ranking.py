@@ -157,7 +157,7 @@ class Signals:
                         boosts[(fname, terms)] = pooled[kind] / sum(stats.idf(fname, t) for t in terms)
                 if sentence and len(forms.get("fr", ())) == 1:
                     fname, t = f"{kind}_fr", forms["fr"][0]
-                    found_as = stats.family(fname, t)
+                    found_as = stats.family(fname, t, w)
                     if found_as:
                         variants[(fname, t)] = tuple((v, FAMILY_WEIGHT * pooled[kind] / stats.idf(fname, v))
                                                      for v in found_as)
@@ -220,19 +220,19 @@ class IndexStats:
     def expand_prefix(self, fname: str, prefix: str):
         return self.reader.expand_prefix(fname, prefix)
 
-    def family(self, fname: str, t: str) -> tuple[str, ...]:
-        """The indexed derived forms of a French term (:func:`search.questions.family`), cached; a title
-        field's are the body field's that it holds (one lexicon walk a word, not two)."""
-        key = ("family", fname, t)
+    def family(self, fname: str, t: str, word: str = "") -> tuple[str, ...]:
+        """The indexed derived forms of a French term typed as ``word`` (:func:`search.questions.family`),
+        cached; a title field's are the body field's that it holds (one lexicon walk a word, not two)."""
+        key = (fname, t, word)
         got = self._families.get(key)
         if got is None:
             if len(self._families) > self.MAX_CACHED:
                 self._families.clear()
             kind, _, lang = fname.partition("_")
             if kind == "title":
-                got = tuple(v for v in self.family(f"body_{lang}", t) if self.df(fname, v))
+                got = tuple(v for v in self.family(f"body_{lang}", t, word) if self.df(fname, v))
             else:
-                got = family(t, lambda prefix: self.expand_prefix(fname, prefix))
+                got = family(t, lambda prefix: self.expand_prefix(fname, prefix), word)
             self._families[key] = got
         return got
 

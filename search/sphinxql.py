@@ -320,7 +320,7 @@ class RemoteStats:
         self.langs: dict[str, int] = {}  # language (as statements give it) -> documents
         self.loaded = 0.0
 
-    def family(self, fname: str, t: str) -> tuple[str, ...]:
+    def family(self, fname: str, t: str, word: str = "") -> tuple[str, ...]:
         """No derived forms (:func:`search.questions.family`) through the engine: finding them walks the
         field's terms by prefix, which SphinxQL does not list. A question's French words match as typed."""
         return ()
