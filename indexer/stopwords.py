@@ -1,6 +1,7 @@
 """Stopwords, stored folded (no accents, lower case) because they are checked after folding.
 
-French: the Snowball French list plus common elided and interrogative forms found in questions.
+French: the Snowball French list plus common elided and interrogative forms found in questions, and "elles"
+(Snowball has "elle" and "ils", not "elles": "sont-elles" left a term "elle" in questions).
 English: the Snowball English list.
 """
 
@@ -15,7 +16,7 @@ fûtes furent sois soit soyons soyez soient fusse fusses fût fussions fussiez f
 ayants eu eue eues eus ai as avons avez ont aurai auras aura aurons aurez auront aurais aurait aurions auriez
 auraient avais avait avions aviez avaient eut eûmes eûtes eurent aie aies ait ayons ayez aient eusse eusses
 eût eussions eussiez eussent ceci cela celà cet cette ici ils les leurs quel quels quelle quelles sans soi
-où qu jusqu lorsqu puisqu quoiqu est-ce comment quoi quand dont
+où qu jusqu lorsqu puisqu quoiqu est-ce comment quoi quand dont elles
 """
 
 _ENGLISH = """

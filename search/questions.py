@@ -34,6 +34,8 @@ INTERROGATIVES = frozenset({
 INVERTED = frozenset({"est"})  # also a word of its own ("Est": east): a question only before its subject
 _INVERSION = re.compile(r"\s*[-‐‑ ]\s*(?:t\s*-\s*)?(?:ce|il|elle|on|ils|elles)\b", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
+_INVERTED_WORD = re.compile(r"[^\W\d_]+(?:[-‐‑]t)?[-‐‑](?:on|il|elle|ils|elles|je|tu|nous|vous)",
+                            re.IGNORECASE)  # a verb and its subject, inverted: "peut-on", "a-t-il"
 _PARTS = re.compile(r"[-‐‑'’ʼ]")  # a typed word's joiners: elision, hyphenated compounds
 
 
@@ -50,6 +52,13 @@ def is_question(query: str) -> bool:
     if word in INVERTED:  # "Est-ce que", "est-il", not "Est de l'Ukraine" (east): a subject pronoun follows
         return _INVERSION.match(query, first.end()) is not None
     return word in INTERROGATIVES
+
+
+def is_inversion(word: str) -> bool:
+    """Whether a typed word is a French question's inverted verb and subject ("peut-on", "doit-il",
+    "sont-elles", "a-t-on"): the verb is conjugated for the question, not as the answer says it ("vous
+    pouvez"), so the answer seldom holds it."""
+    return _INVERTED_WORD.fullmatch(word) is not None
 
 
 def family(term: str, expand_prefix: Callable[[str], Iterable[bytes | str]],

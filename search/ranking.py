@@ -23,7 +23,9 @@ the usual idf (:class:`BM25`). A query's per-query state is a :class:`Signals` (
   Snowball family ("immatriculer" -> "immatriculation") at FAMILY_WEIGHT, in BM25 and in the evidence; and
   **opening**: the words first met near the body's start (a page names its subject in its first words).
   On SPF: tune 0.863 -> 0.889, test 0.828 -> 0.850 (questions alone: 0.866 / 0.837; with families 0.880 /
-  0.842; with opening 0.889 / 0.850).
+  0.842; with opening 0.889 / 0.850). Then, tune half only: the family taken from the typed word's Snowball
+  stem, not the light-stemmed term's (0.8887 -> 0.8925); a question's inverted verb ("peut-on", "doit-il":
+  the answer says "vous pouvez") scored but not required (-> 0.8963); "elles" a stopword (-> 0.9000).
 
 The candidates' :class:`Evidence` (which words are where) gives each a row of :data:`FEATURES`; the bonus is
 the query's total idf times ``features @ weights`` (KEYWORD_WEIGHTS, or QUESTION_WEIGHTS for a question),
@@ -66,7 +68,7 @@ from indexer.postings import distinct
 from indexer.schema import text_lang
 from indexer.tables import NO_DATE  # in a date-ticks array: no date
 from search.query import analyse_query
-from search.questions import family
+from search.questions import family, is_inversion
 
 BM25_B = 0.5  # 0.3 let long transcripts bury short statements; tuned on bench.knownitem (tune half)
 BM25_K1 = 1.6
@@ -132,6 +134,8 @@ class Signals:
     # (field, term) -> the derived terms a question's French word also matches, each with its term boost
     # (search.questions.family): FAMILY_WEIGHT of the word's pooled idf
     variants: dict[tuple[str, str], tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    # (field, a word's terms) of a question's inverted verbs ("peut-on"): not required (search.questions)
+    optional: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
 
     @classmethod
     def make(cls, words: list[str], proximity: dict[str, list[str]], stats: IndexStats,
@@ -139,7 +143,7 @@ class Signals:
         """The signals of a query's plain words (``Compiled.words``) against an index's statistics; a
         ``sentence`` (a question) also matches its French words' derived forms."""
         analysed: list[dict[str, tuple[str, ...]]] = []
-        idf, boosts, variants = [], {}, {}
+        idf, boosts, variants, optional = [], {}, {}, set()
         for w in dict.fromkeys(words):
             forms = {lang: tuple(t for _, t in analyse_query(w, lang)) for lang in LANGS}
             forms = {lang: terms for lang, terms in forms.items() if terms}
@@ -162,12 +166,16 @@ class Signals:
                         variants[(fname, t)] = tuple((v, FAMILY_WEIGHT * pooled[kind] / stats.idf(fname, v))
                                                      for v in found_as)
             idf.append(pooled["body"] if found["body"] else pooled["title"])
+            if sentence and is_inversion(w):
+                optional.update((f"{kind}_{lang}", terms) for kind in ("title", "body")
+                                for lang, terms in forms.items())
         months, years = date_words(words)
         return cls(analysed, np.asarray(idf, dtype=np.float64), boosts, proximity, months, years, sentence,
-                   variants)
+                   variants, frozenset(optional))
 
     def pool(self, q):
-        """q with each plain word's terms weighted by the pooled idf instead of their field's own."""
+        """q with each plain word's terms weighted by the pooled idf instead of their field's own; a
+        question's inverted verbs ("peut-on": ``optional``) moved out of an AND into its "maybe" part."""
         if q is None or not self.boosts:
             return q
         if isinstance(q, wq.Term):
@@ -177,11 +185,27 @@ class Signals:
             if not derived:
                 return term
             return wq.Or([term, *(wq.Term(q.fieldname, v, boost=q.boost * b) for v, b in derived)])
+        if isinstance(q, wq.And) and self.optional:
+            frame = [c for c in q.subqueries if self._optional(c)]
+            if frame and len(frame) < len(q.subqueries):
+                must = [self.pool(c) for c in q.subqueries if not self._optional(c)]
+                maybe = [self.pool(c) for c in frame]
+                return wq.AndMaybe(must[0] if len(must) == 1 else wq.And(must),
+                                   maybe[0] if len(maybe) == 1 else wq.Or(maybe))
         if isinstance(q, wq.Phrase):  # a word the analyzer splits ("l'économie" in English: l, economi)
             ratio = self.boosts.get((q.fieldname, tuple(q.words)))
             return q if ratio is None else wq.Phrase(q.fieldname, q.words, slop=q.slop, boost=q.boost * ratio,
                                                      char_ranges=q.char_ranges)
         return q.apply(self.pool)
+
+    def _optional(self, q) -> bool:
+        """Whether every leaf of q is a term of a word not required (``optional``)."""
+        if isinstance(q, wq.Term):
+            return (q.fieldname, (q.text,)) in self.optional
+        if isinstance(q, wq.Phrase):
+            return (q.fieldname, tuple(q.words)) in self.optional
+        kids = list(q.children())
+        return bool(kids) and all(self._optional(c) for c in kids)
 
     def idf_of(self, matcher: Any, fname: str, t: str) -> float:
         return matcher.idf(fname, t) * self.boosts.get((fname, (t,)), 1.0)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import query as wq
 
 from corpus.statement import Statement
 from indexer.analysis import fold
@@ -215,6 +216,40 @@ def test_questions_are_told_by_their_question_mark_or_first_word():
     assert is_question("Qu'est-ce qu'un emploi franc") and is_question("how to renew a passport")
     assert not is_question("plan conservation grizzli") and not is_question("Castex confinement")
     assert not is_question("WHO pandemic declaration") and is_question("who declared the pandemic")
+
+
+def test_a_questions_inverted_verb_is_not_required(spf_tune, spf_index, monkeypatch):
+    """"Peut-on conduire en France avec un permis étranger ?": the question conjugates its verb for itself
+    ("peut-on", "doit-il"), the answer says "vous pouvez". The inverted verb is scored, not required: the
+    page that answers (without "peut") is found and comes first, and the tune half's MRR@10 is higher."""
+    from search import questions
+    from search.options import SearchOptions
+
+    asked = "Peut-on conduire en France avec un permis étranger ?"
+    qid = next(q for q, (text, _) in spf_tune[0].items() if text.replace("\xa0", " ") == asked)
+    answer = spf_tune[0][qid][1]
+    with Searcher(spf_index) as s:
+        must = s._plan(SearchOptions.make(asked)).compiled.must_query
+        assert isinstance(must, wq.AndMaybe) and "peut" not in str(must.a) and "peut" in str(must.b)
+        assert _ids(s.search(asked, limit=10))[0] in answer
+        assert "peut" in str(s._plan(SearchOptions.make("peut conduire permis")).compiled.must_query)
+    assert questions.is_inversion("a-t-on") and questions.is_inversion("sont-elles")
+    assert not questions.is_inversion("porte-parole") and not questions.is_inversion("peut")
+    with_it = _spf_mrr(spf_index, spf_tune[0])
+    monkeypatch.setattr(ranking, "is_inversion", lambda word: False)
+    assert with_it > _spf_mrr(spf_index, spf_tune[0])
+
+
+def test_elles_is_a_stopword_as_elle_and_ils_are(spf_tune, spf_index):
+    """"Les allocations familiales sont-elles saisissables ?": Snowball's list stops "elle" and "ils" but
+    not "elles", which left a rare-looking term "elle" in every "sont-elles" question."""
+    from search.options import SearchOptions
+
+    assert is_stopword("elles") and is_stopword("Elles")
+    asked = "Les allocations familiales sont-elles saisissables ?"
+    with Searcher(spf_index) as s:
+        words = s._plan(SearchOptions.make(asked)).signals.words
+        assert [w["fr"] for w in words] == [("allocation",), ("familial",), ("saisissabl",)]
 
 
 def test_est_opens_a_question_only_before_its_subject():
