@@ -59,9 +59,10 @@ def group_key(title: str, date: str, body: str = "") -> str:
 
     Chosen over a body hash because the same release posted by two offices (same title, same day) often
     differs in its boilerplate; the date keeps routine titles that recur on other days apart. A statement
-    without a title is grouped by its folded body words and date instead (exact duplicates only).
+    without a title, or without a date (nothing keeps a routine title apart: "Cas général"), is grouped by its
+    folded title and body words instead (exact duplicates only), as the link pass's same-title rule wants.
     """
-    key = folded_words(title) if title.strip() else "\x1fbody\x1f" + folded_words(body)
+    key = folded_words(title) if title.strip() and date else "\x1fbody\x1f" + folded_words(f"{title}\n{body}")
     return hashlib.blake2b(f"{key}\x1f{date}".encode(), digest_size=8).hexdigest()
 
 

@@ -463,7 +463,7 @@ class LinkPass:
         canon = duplicate_groups(statements, {sid: r[0] for sid, r in records.items()},
                                  lambda st: self._body(st.id, fields_of) or st.title)
         key_of = {st.id: group_key(st.title, st.date,
-                                   "" if st.title.strip() else self._body(st.id, fields_of))
+                                   "" if st.title.strip() and st.date else self._body(st.id, fields_of))
                   for st in statements}
         touched_keys = {f.get("group") for f in self.written.values()} | {
             self.gone[g].get("group") for g in gone}
