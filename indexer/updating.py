@@ -93,7 +93,10 @@ WRITER_LIMITMB = 256  # posting pool of the Whoosh writer that merges old small 
 # commit log), and fewer segments make queries faster (NSB: 4 segments instead of 6, the query mix's median
 # -11 %). 30,000: the whole of NSB (58,975) makes 3 (tests/test_build_segments.py).
 SEGMENT_DOCS = 30_000
-TAIL_SHARE = 0.04  # the last segment of a big build takes about this share of the input (see _Adder)
+# The last segment of a big build is started when the input left to read is TAIL_RATIO times what the
+# current segment holds (see _Adder.reading_at): the reader reads it while the writer finishes the current
+# segment, then the writer catches up, and only that last segment is finished once reading is over.
+TAIL_RATIO = 0.6
 RECEIVE_AHEAD = 160  # batches buffered from the reader while the writer finishes a segment
 
 Progress = Callable[[int, int, int], None]  # (bytes done, bytes total, statements read)
@@ -308,15 +311,21 @@ class _Share:
     records of that share to the writer. It is steered by the writer's backlog, the batches received and
     not yet written (``backlog``, set by the writer): while it is above ``AHEAD`` batches the writer is the
     slower side and the reader takes more work; when it is empty and the writer waited to receive, the
-    reader is the slower side and leaves more to the writer. A send that blocks (the backlog full) counts
-    as a backlog. So both cores stay busy whatever the corpus (cheap JSON fragments or heavy HTML pages).
+    reader is the slower side and leaves more to the writer. The backlog is counted as batches arrive as
+    well as when the writer takes them, so that it grows while the writer finishes a segment. So both cores
+    stay busy whatever the corpus (cheap JSON fragments or heavy HTML pages).
 
     (The signal used to be the reader's blocked sends alone; but the writer receives ahead up to
     RECEIVE_AHEAD batches, so a send blocked only once that buffer was full: on a build that fits in it,
-    never, and the writer did most of the analysis while the reader had time to spare.)"""
+    never, and the writer did most of the analysis while the reader had time to spare. Then any send that
+    blocked over a millisecond counted as a backlog; but a batch is larger than the pipe's buffer, and the
+    writer's receiving thread waits for its turn at the interpreter lock: a send blocks for ~20 ms whatever
+    the backlog, and the reader took all the analysis while the writer waited for it. A send blocked over
+    BLOCKED seconds still counts: the writer's buffer is full.)"""
 
     STEP = 0.05
     AHEAD = 4  # batches waiting in the writer's backlog: above this, the writer is the slower side
+    BLOCKED = 0.25  # seconds a send must block to show a full buffer, not the pipe's and the lock's latency
 
     def __init__(self, ctx) -> None:
         self.fraction = 0.0
@@ -327,7 +336,7 @@ class _Share:
     def adjust(self, send_blocked: float) -> None:
         waited = self.writer_wait.value
         writer_idle, self._seen_wait = waited - self._seen_wait, waited
-        if send_blocked > 0.001 or self.backlog.value > self.AHEAD:
+        if send_blocked > self.BLOCKED or self.backlog.value > self.AHEAD:
             self.fraction = min(1.0, self.fraction + self.STEP)
         elif writer_idle > send_blocked and self.backlog.value == 0:
             self.fraction = max(-1.0, self.fraction - self.STEP)
@@ -386,6 +395,7 @@ def _batches(jobs: list[_Job], known: dict[str, dict[str, str]], use_worker: boo
                 ahead.put(EOFError)
                 return
             ahead.put(data)
+            backlog.value = ahead.qsize()
             if data == _END:
                 return
 
@@ -428,6 +438,7 @@ class _Adder:
     def __init__(self, ix, rotate: int | None, compound: bool) -> None:
         self.ix, self.rotate, self.compound = ix, rotate, compound
         self._tail = False  # the segment that takes the end of the input has been started
+        self._added = 0  # documents added, all segments
         self.done: list = []  # finished segments
         self.current = None
 
@@ -437,15 +448,20 @@ class _Adder:
             self.current = BulkWriter(self.ix, _lk=False, compound=self.compound)
         slot, docnum = len(self.done), self.current.docnum
         self.current.add_document(**doc)
+        self._added += 1
         if self.rotate and self.current.docnum >= self.rotate:
             self._finish_current()
         return slot, docnum
 
     def reading_at(self, done: int, total: int) -> None:
-        """Reading has reached byte ``done`` of ``total``: near the end, finish the segment early, so that
-        what is left to finish once reading is over (the critical path) is a small segment."""
-        if (self.rotate and not self._tail and total and done >= (1 - TAIL_SHARE) * total
-                and self.current is not None and self.current.docnum >= self.rotate // 8):
+        """Reading has reached byte ``done`` of ``total``: near the end, finish the segment early, when what
+        is left to read (TAIL_RATIO times the segment, in bytes read per document) takes the reader about as
+        long as finishing the segment and catching up takes the writer. Finishing it once reading is over
+        would leave the reader idle the while (a segment of 27,000 statements: ~35 s)."""
+        current = self.current
+        if (self.rotate and not self._tail and total and self._added and current is not None
+                and current.docnum >= self.rotate // 8
+                and total - done <= TAIL_RATIO * current.docnum * done / self._added):
             self._tail = True
             self._finish_current()
 

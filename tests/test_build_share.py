@@ -41,6 +41,20 @@ def test_a_writer_behind_gives_the_reader_more_work_before_a_send_blocks() -> No
     assert s.fraction == pytest.approx(5 * s.STEP)
 
 
+def test_a_send_that_waits_on_the_pipe_alone_is_no_backlog() -> None:
+    """A batch is larger than the pipe's buffer and the writer's receiving thread waits for the interpreter
+    lock: a send blocks some milliseconds whatever the backlog. With the writer waiting for work, that is
+    not the writer behind (it was, and the reader took all the analysis while the writer sat idle)."""
+    s = share()
+    s.backlog.value = 0
+    for _ in range(5):
+        s.writer_wait.value += 0.05  # the writer waited to receive
+        s.adjust(0.02)  # a 20 ms send, as measured on a loaded 2-core machine
+    assert s.fraction == pytest.approx(-5 * s.STEP)
+    s.adjust(2 * s.BLOCKED)  # a send blocked that long: the writer's buffer is full
+    assert s.fraction == pytest.approx(-4 * s.STEP)
+
+
 def test_a_waiting_writer_takes_work_back() -> None:
     s = share()
     s.fraction = 0.5
