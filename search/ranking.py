@@ -25,7 +25,9 @@ the usual idf (:class:`BM25`). A query's per-query state is a :class:`Signals` (
   On SPF: tune 0.863 -> 0.889, test 0.828 -> 0.850 (questions alone: 0.866 / 0.837; with families 0.880 /
   0.842; with opening 0.889 / 0.850). Then, tune half only: the family taken from the typed word's Snowball
   stem, not the light-stemmed term's (0.8887 -> 0.8925); a question's inverted verb ("peut-on", "doit-il":
-  the answer says "vous pouvez") scored but not required (-> 0.8963); "elles" a stopword (-> 0.9000).
+  the answer says "vous pouvez") scored but not required (-> 0.8963); "elles" a stopword (-> 0.9000); and
+  undated pages with one title no longer grouped as duplicates (indexer.documents.group_key: -> 0.8982, the
+  distractor sections titled "Cas général" no longer hidden).
 
 The candidates' :class:`Evidence` (which words are where) gives each a row of :data:`FEATURES`; the bonus is
 the query's total idf times ``features @ weights`` (KEYWORD_WEIGHTS, or QUESTION_WEIGHTS for a question),
