@@ -6,8 +6,14 @@ Each command parses its options, makes one library call and prints the result; t
 from __future__ import annotations
 
 import gc
+import os
 
 gc.disable()  # no collection while ~400 modules load (~5% of a cold `presse search`): they are all kept
+
+# numpy's OpenBLAS starts a thread per core when it loads: ~0.1 s of CPU in a cold `presse search`, and
+# spinning threads beside a server's. presse's numpy work is element-wise and small products, which one
+# thread does as fast. Before numpy is imported; a value the user set wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import json  # noqa: E402
 

@@ -143,3 +143,23 @@ def test_importing_the_cli_leaves_the_garbage_collector_on():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          check=True)
     assert out.stdout.split() == ["True", "True"]
+
+
+def _blas_threads(env: dict[str, str]) -> tuple[str | None, int]:
+    """OPENBLAS_NUM_THREADS once the CLI (and numpy) is imported, and the threads the process then runs."""
+    code = ("import os, cli, numpy\n"
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'), len(os.listdir('/proc/self/task')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True, env=env)
+    value, threads = out.stdout.split()
+    return (None if value == "None" else value), int(threads)
+
+
+def test_the_cli_loads_numpy_with_one_blas_thread():
+    """numpy's OpenBLAS would start a thread per core (and spend ~0.1 s of CPU doing so) in every `presse`
+    process; the CLI asks for one before numpy loads, and an explicit setting is left alone."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    assert _blas_threads(env) == ("1", 1)
+    assert _blas_threads({**env, "OPENBLAS_NUM_THREADS": "2"})[0] == "2"
