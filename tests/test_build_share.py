@@ -7,7 +7,9 @@ from __future__ import annotations
 import gzip
 import itertools
 import multiprocessing
+import pickle
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,35 @@ def test_a_build_analysed_in_the_reader_is_the_one_whoosh_analysis_makes(tmp_pat
     mine, theirs = postings_by_id(tmp_path / "reader"), postings_by_id(tmp_path / "whoosh")
     assert len(mine) > 10_000
     assert mine == theirs
+
+
+def _quick_reader(conn, jobs, known, share, parent) -> None:
+    """A reader worker that sends 20 small batches at once, then the end."""
+    updating = sys.modules["indexer.updating"]
+    for i in range(20):
+        conn.send_bytes(pickle.dumps([i]))
+    conn.send_bytes(updating._END)
+    conn.close()
+
+
+def test_the_backlog_grows_while_the_writer_is_busy(monkeypatch) -> None:
+    """Batches that arrive while the writer is busy (finishing a segment) count as its backlog at once,
+    not only when it next takes one: the reader takes more of the work while the writer cannot."""
+    updating = sys.modules["indexer.updating"]
+    shares = []
+
+    class Seen(updating._Share):
+        def __init__(self, ctx) -> None:
+            super().__init__(ctx)
+            shares.append(self)
+
+    monkeypatch.setattr(updating, "_Share", Seen)
+    monkeypatch.setattr(updating, "_worker", _quick_reader)
+    batches = updating._batches([], {}, True)
+    assert next(batches) == [0]
+    (share_seen,) = shares
+    deadline = time.monotonic() + 10  # a hang guard: the 19 others and the end arrive in milliseconds
+    while share_seen.backlog.value < 19 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert share_seen.backlog.value >= 19  # the writer has not taken another one yet
+    assert list(batches) == [[i] for i in range(1, 20)]
