@@ -73,7 +73,7 @@ def family(term: str, expand_prefix: Callable[[str], Iterable[bytes | str]],
     when it, or it with the final "e" the light stemmer removed, has that stem."""
     if not term.isalpha():
         return ()
-    stem = snowball_fr(typed_part(word, term))
+    stem = snowball_fr(part_indexed_as(word, term))
     if len(stem) < MIN_STEM or not term.startswith(stem):
         return ()
     out: list[str] = []
@@ -86,7 +86,7 @@ def family(term: str, expand_prefix: Callable[[str], Iterable[bytes | str]],
     return tuple(out)
 
 
-def typed_part(word: str, term: str) -> str:
+def part_indexed_as(word: str, term: str) -> str:
     """The part of a typed word ("s'installe", "doit-il") that the analyzer indexes as ``term``; the term
     itself when no part is ("" typed, a corrected typo)."""
     for part in _PARTS.split(word):

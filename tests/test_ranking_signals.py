@@ -323,7 +323,7 @@ def test_a_questions_word_widens_by_the_stem_of_the_word_typed(spf_tune, spf_ind
         assert not {"activation", "activement"} & set(forms(s, "Quelle activité déclarer ?", "activité"))
         assert "assuranc" in forms(s, "Comment assurer un véhicule ?", "assurer")  # "assurance" stems so
     typed = _spf_mrr(spf_index, spf_tune[0])
-    monkeypatch.setattr(questions, "typed_part", lambda word, term: term)
+    monkeypatch.setattr(questions, "part_indexed_as", lambda word, term: term)
     assert typed > _spf_mrr(spf_index, spf_tune[0])
 
 
