@@ -338,19 +338,28 @@ def _segments(read: _Reading, ix: Any, toc: str) -> Iterator[list[_Segment]]:
 
 def quick_problems(index_dir: Path | str) -> list[Damage]:
     """What the quick check finds wrong with the index at ``index_dir`` (empty: nothing)."""
-    index_dir = Path(index_dir)
+    ix, problems = _quick_open(Path(index_dir))
+    if ix is not None:
+        ix.close()
+    return problems
+
+
+def _quick_open(index_dir: Path) -> tuple[Any, list[Damage]]:
+    """(the index, opened after the quick check, and no damage) or (None, what the check found wrong)."""
     read = _Reading(index_dir)
     try:
         ix, toc = _open_toc(read, index_dir)
     except _Found as found:
-        return [found.damage]
+        return None, [found.damage]
     try:
         with _segments(read, ix, toc):
-            return []
+            return ix, []
     except _Found as found:
-        return [found.damage]
-    finally:
         ix.close()
+        return None, [found.damage]
+    except BaseException:
+        ix.close()
+        raise
 
 
 def open_checked(index_dir: Path):
@@ -543,23 +552,26 @@ def _manifest_problems(index_dir: Path, report: CheckReport) -> list[Damage]:
 
 # ------------------------------------------------------------------------------------------------- repair
 
-def repair(index_dir: Path, paths: Iterable[str | Path], report: Any) -> list[str]:
+def repair(index_dir: Path, paths: Iterable[str | Path], report: Any) -> tuple[list[str], Any]:
     """Before an update, with the write lock held: if the quick check finds the index at ``index_dir``
     damaged, move its files and its manifest into ``damaged-<time>/`` there (nothing is deleted), so the
     update builds the index afresh, and set ``report.repaired`` to what was wrong.
 
     Returns the paths the update is to read: ``paths``, and after a rebuild also every input the damaged
-    index held from elsewhere that still exists, so that a rebuild loses nothing. An index that holds code
-    is not repaired: :class:`~indexer.trust.UnsafeIndex` propagates."""
+    index held from elsewhere that still exists, so that a rebuild loses nothing; and the index the check
+    opened when it is sound (None when there is none or it was set aside): with the lock held nothing can
+    change it, and checking it again to open it would read every column of every segment twice (most of a
+    no-op update). An index that holds code is not repaired: :class:`~indexer.trust.UnsafeIndex`
+    propagates."""
     from indexer.manifest import Manifest
 
     index_dir = Path(index_dir)
     paths = [str(p) for p in paths]
     if not index_exists(index_dir):
-        return paths
-    problems = quick_problems(index_dir)
+        return paths, None
+    ix, problems = _quick_open(index_dir)
     if not problems:
-        return paths
+        return paths, ix
     aside = index_dir / f"{DAMAGED_PREFIX}{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
     aside.mkdir()
     for entry in os.scandir(index_dir):
@@ -572,7 +584,7 @@ def repair(index_dir: Path, paths: Iterable[str | Path], report: Any) -> list[st
         real = entry.real_path(key)
         if os.path.exists(real) and not any(_under(real, g) for g in given):
             paths.append(real)
-    return paths
+    return paths, None
 
 
 def _under(path: str, top: str) -> bool:

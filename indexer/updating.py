@@ -572,8 +572,10 @@ def _update(paths: Iterable[str | Path], index_dir: Path | str | None, *, mode: 
     with _locked(index_dir, lock_timeout):
         # A killed writer leaves its posting runs behind; with the lock held, nobody else is using them.
         shutil.rmtree(index_dir / f"{INDEX_NAME}.tmp", ignore_errors=True)
-        paths = paths if mode == "remove" else integrity.repair(index_dir, paths, report)  # M9: rebuild
-        ix = create_or_open(index_dir)
+        checked = None  # the index as the repair's check opened it: not checked a second time
+        if mode != "remove":
+            paths, checked = integrity.repair(index_dir, paths, report)  # M9: rebuild
+        ix = checked if checked is not None else create_or_open(index_dir)
         _add_missing_fields(ix)
         manifest = Manifest.load(index_dir)
         if manifest.generation != ix.latest_generation():

@@ -264,3 +264,26 @@ def test_a_column_that_disagrees_with_the_stored_fields_names_both_files(built, 
     problem = report["problems"][0]
     assert problem["file"] == column.name and "disagrees with" in problem["problem"], problem
     assert problem["files"][0] == column.name and problem["files"][1].endswith("._stored.col"), problem
+
+
+@pytest.mark.parametrize("layout", ["files", "compound"])
+def test_an_update_checks_each_segment_once(built, tmp_path, monkeypatch, layout):
+    """The repair's quick check opens the index the update then uses: each segment's files are read once
+    per update, not once to repair and again to open (that second pass was most of a no-op update)."""
+    import indexer
+    from indexer import integrity
+
+    index_dir = tmp_path / layout
+    shutil.copytree(built[layout], index_dir)
+    ix = indexer.open_index(index_dir)
+    segments = len(ix._segments())
+    ix.close()
+    opened: list[str] = []
+    real = integrity._open_segment
+    monkeypatch.setattr(integrity, "_open_segment",
+                        lambda read, storage, schema, seg, toc: opened.append(seg.segment_id()) or
+                        real(read, storage, schema, seg, toc))
+    report = indexer.update([str(CORPUS)], index_dir)
+    assert report.unchanged and not report.added and not report.repaired
+    assert sorted(opened) == sorted(set(opened)) and len(opened) == segments
+    assert _results(index_dir) == _results(built[layout])
