@@ -49,8 +49,13 @@ def running(index_dir: Path, **limits) -> Iterator:
         yield srv
     finally:
         srv.task_dispatcher.shutdown(timeout=5)
-        wasyncore.close_all(srv._map)  # the loop ends when its map is empty
+        # The loop ends when its map is empty. Its sockets are closed in the loop's own thread (the trigger
+        # runs the call there): closed from here, a select() in progress failed on a closed descriptor.
+        srv.trigger.pull_trigger(lambda: wasyncore.close_all(srv._map))
         thread.join(10)
+        if thread.is_alive():  # a loop that did not wake: close from here, as a last resort
+            wasyncore.close_all(srv._map)
+            thread.join(10)
 
 
 class Trickle:
