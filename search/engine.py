@@ -9,8 +9,9 @@ fewer statements than a page holds (``limit``), the statements that match only s
 below them by BM25 (OR): the result says so with ``mode == "any"`` (``"all"`` otherwise). Words that are
 stopwords in French or English (articles, question words such as "qu'est-ce", "comment", "quelles") are not
 required. Explicit operators (AND/ET, OR/OU, NOT/SAUF, -word) are always honoured as written. A query of
-more than LONG_QUERY_WORDS words with stopwords among them, or a question (search.questions), reads as a
-sentence: if AND does not fill a page, BM25 and the signals rank the matches of any word, not all-word first.
+more than LONG_QUERY_WORDS words with stopwords among them, or a question, reads as a sentence
+(search.questions.reads_as_sentence): if AND does not fill a page, BM25 and the signals rank the matches
+of any word, not all-word first.
 
 Ranking (search.ranking). BM25F over per-language title and body fields, each word's idf pooled across the
 languages, plus bonuses for the share of the words a statement contains, the words in its title (an exact
@@ -46,17 +47,13 @@ from search import fastpath, histogram, language, links, ranking
 from search.matching import FastMatcher, Matcher, WhooshMatcher, fast_covers, filter_clauses
 from search.options import SORTS, IndexUnavailable, SearchError, SearchOptions
 from search.query import Compiled, compile_query, prune
-from search.questions import is_question
+from search.questions import reads_as_sentence
 from search.results import DocStore, Results, body_text, empty_facets, hit_facets, other_version, page_hits
 from search.snippets import Snippeter
 from search.spelling import Speller, Typos
 
 __all__ = ["SORTS", "IndexUnavailable", "Plan", "Results", "SearchError", "Searcher"]
 
-# Queries of more plain words than this, with stopwords among them, read as sentences, as questions do: AND-
-# first is not forced on them. Keyword lookups (no stopword, no "?") always get the all-word matches first.
-LONG_QUERY_WORDS = 3
-SENTENCE_STOPWORDS = 1
 RELATED_TERMS = 15  # key terms of each version a related search looks for
 RELATED_MIN = 0.1  # the least similarity (0..1) of a related statement
 LONG_MODE = "blend"  # "blend": AND if it fills a page, else plain BM25 over any word; "or": always BM25 OR
@@ -270,8 +267,7 @@ class Searcher:
                 res.suggestion = self.speller.suggest(opts.query, compiled.words) if compiled.words else None
                 return res
         words = typos.words(compiled.words)  # an unknown word counts as its correction (search.spelling)
-        long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS and compiled.stopwords >= SENTENCE_STOPWORDS
-                      ) or is_question(opts.query)  # a sentence, or a question (search.questions)
+        long_query = reads_as_sentence(compiled.words, compiled.stopwords, opts.query)  # search.questions
         signals = ranking.Signals.make(words, compiled.proximity, self.stats, long_query) if words else None
         if signals is not None:  # pooled idf as term boosts both matchers apply; a question's derived forms
             compiled.must_query = signals.pool(compiled.must_query)

@@ -35,8 +35,9 @@ from whoosh import query as wq
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+# safe_pickle: index data is unpickled through the allowlist, so it never runs code
 from indexer import postings as sidecars
-from indexer import safe_pickle, tables  # index data is unpickled through the allowlist: it never runs code
+from indexer import safe_pickle, tables
 from indexer.tables import column_codes, date_ticks, deleted_docs, length_bytes
 
 LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)

@@ -32,11 +32,17 @@ INTERROGATIVES = frozenset({
     "when", "where", "which", "who", "whom", "whose", "why",
 })
 INVERTED = frozenset({"est"})  # also a word of its own ("Est": east): a question only before its subject
-_INVERSION = re.compile(r"\s*[-‐‑ ]\s*(?:t\s*-\s*)?(?:ce|il|elle|on|ils|elles)\b", re.IGNORECASE)
+_THIRD = "il|elle|on|ils|elles"  # the pronouns a French question puts after "est" ("est-il"), and "ce"
+_SUBJECTS = f"{_THIRD}|je|tu|nous|vous"  # after any other verb ("peut-on", "dois-je")
+_INVERSION = re.compile(rf"\s*[-‐‑ ]\s*(?:t\s*-\s*)?(?:ce|{_THIRD})\b", re.IGNORECASE)
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
-_INVERTED_WORD = re.compile(r"[^\W\d_]+(?:[-‐‑]t)?[-‐‑](?:on|il|elle|ils|elles|je|tu|nous|vous)",
+_INVERTED_WORD = re.compile(rf"[^\W\d_]+(?:[-‐‑]t)?[-‐‑](?:{_SUBJECTS})",
                             re.IGNORECASE)  # a verb and its subject, inverted: "peut-on", "a-t-il"
 _PARTS = re.compile(r"[-‐‑'’ʼ]")  # a typed word's joiners: elision, hyphenated compounds
+# Queries of more plain words than this, with stopwords among them, read as sentences, as questions do: AND-
+# first is not forced on them. Keyword lookups (no stopword, no "?") always get the all-word matches first.
+LONG_QUERY_WORDS = 3
+SENTENCE_STOPWORDS = 1
 
 
 def is_question(query: str) -> bool:
@@ -52,6 +58,13 @@ def is_question(query: str) -> bool:
     if word in INVERTED:  # "Est-ce que", "est-il", not "Est de l'Ukraine" (east): a subject pronoun follows
         return _INVERSION.match(query, first.end()) is not None
     return word in INTERROGATIVES
+
+
+def reads_as_sentence(words: Iterable[str], stopwords: int, query: str) -> bool:
+    """Whether a query is ranked as a sentence, its any-word matches not pushed below its all-word ones:
+    more than LONG_QUERY_WORDS distinct plain ``words`` with SENTENCE_STOPWORDS ``stopwords`` among them,
+    or a question (:func:`is_question`). Both the embedded index and the engine read queries so."""
+    return (len(set(words)) > LONG_QUERY_WORDS and stopwords >= SENTENCE_STOPWORDS) or is_question(query)
 
 
 def is_inversion(word: str) -> bool:

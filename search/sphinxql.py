@@ -74,13 +74,13 @@ from indexer.sphinxql import (
     stores_name,
     tagged,
 )
-from search.engine import LONG_QUERY_WORDS, RELATED_MIN, SENTENCE_STOPWORDS, Plan, Searcher
+from search.engine import RELATED_MIN, Plan, Searcher
 from search.fastpath import LENGTH_TABLE, Evaluator, Unsupported, in_a_row, ticks
 from search.histogram import date_histogram, empty_histogram
 from search.language import QueryLanguage
 from search.options import IndexUnavailable, SearchError, SearchOptions
 from search.query import analyse_query, compile_query
-from search.questions import is_question
+from search.questions import reads_as_sentence
 from search.ranking import (
     BM25_B,
     BM25_K1,
@@ -874,8 +874,7 @@ class RemoteSearcher(Searcher):
         matcher = PoolMatcher([self.store.fields(d) for d in ids],
                               [self.store.lengths.get(d, (0, 0)) for d in ids], self.stats, terms,
                               [self.tfs.get(d) for d in ids])
-        long_query = (len(set(compiled.words)) > LONG_QUERY_WORDS
-                      and compiled.stopwords >= SENTENCE_STOPWORDS) or is_question(opts.query)  # as embedded
+        long_query = reads_as_sentence(compiled.words, compiled.stopwords, opts.query)  # as embedded
         signals = None
         if compiled.words:
             self.stats.load([k for q in queries for k in query_terms(q)])

@@ -1,6 +1,6 @@
 """The indexer never imports the search side: data flows from ``indexer/`` to ``search/``, not back (the
-tables a search reads whole are written at index time by :mod:`indexer.tables` from the readers of
-:mod:`indexer.columns`). Checked on the source, imports inside functions included."""
+tables a search reads whole are written at index time by :mod:`indexer.tables`, with the column readers
+it holds). Checked on the source, imports inside functions included."""
 
 from __future__ import annotations
 

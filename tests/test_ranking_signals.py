@@ -12,7 +12,7 @@ from whoosh import query as wq
 
 from corpus.statement import Statement
 from indexer.analysis import fold
-from search import Searcher, engine, language, ranking
+from search import Searcher, language, questions, ranking
 from search.matching import FastMatcher
 from search.query import analyse_query, is_stopword
 from search.questions import is_question
@@ -222,7 +222,6 @@ def test_a_questions_inverted_verb_is_not_required(spf_tune, spf_index, monkeypa
     """"Peut-on conduire en France avec un permis étranger ?": the question conjugates its verb for itself
     ("peut-on", "doit-il"), the answer says "vous pouvez". The inverted verb is scored, not required: the
     page that answers (without "peut") is found and comes first, and the tune half's MRR@10 is higher."""
-    from search import questions
     from search.options import SearchOptions
 
     asked = "Peut-on conduire en France avec un permis étranger ?"
@@ -277,12 +276,12 @@ def test_a_short_question_is_not_held_to_every_word(spf_tune, spf_index, monkeyp
 
     def lookup_like(text: str) -> bool:  # what the length-and-stopwords rule alone takes for a lookup
         c = compile_query(text)
-        return len(set(c.words)) <= engine.LONG_QUERY_WORDS or c.stopwords < engine.SENTENCE_STOPWORDS
+        return len(set(c.words)) <= questions.LONG_QUERY_WORDS or c.stopwords < questions.SENTENCE_STOPWORDS
 
     short = {q: (text, rel) for q, (text, rel) in spf_tune[0].items() if lookup_like(text)}
     assert len(short) >= 20
     asked = _spf_mrr(spf_index, short)
-    monkeypatch.setattr(engine, "is_question", lambda query: False)
+    monkeypatch.setattr(questions, "is_question", lambda query: False)
     assert asked > _spf_mrr(spf_index, short) + 0.01
 
 
@@ -308,7 +307,6 @@ def test_a_questions_word_widens_by_the_stem_of_the_word_typed(spf_tune, spf_ind
     truncated term's ("assuranc": none; "franch": franchir, franchissement); a lexicon term belongs when
     it or its word (the final "e" back) has that stem ("assurer" finds "assuranc"); and an elided word is
     stemmed without its article ("s'installe"). The service-public questions' MRR@10 (tune half) is higher."""
-    from search import questions
     from search.options import SearchOptions
 
     def forms(s, query: str, word: str) -> tuple[str, ...]:
