@@ -102,6 +102,8 @@ DAMAGES: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "truncated terms": ("files", _truncate("*.trm", 0.5)),
     "truncated field lengths": ("files", _truncate("*._body_en_len.col", 0.5)),
     "truncated date column": ("files", _truncate("*.date.col", 0.5)),
+    "garbled language column": ("files", _garble("*.lang.col", 0, 1)),
+    "source column short by a byte": ("files", _truncate("*.source.col", 0.9999)),
     "missing postings": ("files", _missing("*.pst")),
     "truncated compound segment": ("compound", _truncate("*.seg", 0.5)),
     "compound segment short by a few bytes": ("compound", _truncate("*.seg", 0.99)),
@@ -287,3 +289,31 @@ def test_an_update_checks_each_segment_once(built, tmp_path, monkeypatch, layout
     assert report.unchanged and not report.added and not report.repaired
     assert sorted(opened) == sorted(set(opened)) and len(opened) == segments
     assert _results(index_dir) == _results(built[layout])
+
+
+@pytest.mark.parametrize("layout", ["files", "compound"])
+def test_the_quick_checks_column_reader_reads_what_whoosh_reads(built, layout):
+    """The quick check reads variable-length columns (stored fields, language, source, year) with numpy
+    instead of Whoosh's reader, which derives every offset in Python as it opens: every value of every
+    document must be the one Whoosh reads, in both layouts."""
+    from indexer import integrity, open_index
+
+    ix = open_index(built[layout])
+    try:
+        read = integrity._Reading(built[layout])
+        checked = 0
+        for seg in ix._segments():
+            opened = integrity._open_segment(read, ix.storage, ix.schema, seg, "toc")
+            try:
+                n = seg.doc_count_all()
+                for colname, coltype in opened.columns.items():
+                    ours = integrity._column_reader(opened, colname, coltype)
+                    whooshs = opened.perdoc.column_reader(colname, coltype)
+                    if isinstance(ours, integrity._VarBytes):
+                        checked += 1
+                        assert [ours[d] for d in range(n)] == [whooshs[d] for d in range(n)], colname
+            finally:
+                opened.close()
+        assert checked >= 4  # _stored, lang, source, year
+    finally:
+        ix.close()
