@@ -17,9 +17,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from indexer.errors import IndexNotWritable  # light: a search command catches it (not the update machinery)
-from indexer.stats import stats, stats_lines
-from indexer.store import IndexDamaged, IndexMissing, UpdateInProgress, default_index_dir, open_index
+from indexer.whoosh_import import import_whoosh
+
+import_whoosh()  # before any module of ours imports Whoosh: see indexer.whoosh_import
+
+from indexer.errors import IndexNotWritable  # noqa: E402  light: a search command catches it (not the update machinery)
+from indexer.stats import stats, stats_lines  # noqa: E402
+from indexer.store import IndexDamaged, IndexMissing, UpdateInProgress, default_index_dir, open_index  # noqa: E402
 
 if TYPE_CHECKING:
     from indexer.documents import statement_fields

@@ -19,6 +19,7 @@ does not cover) -> rank (`search.ranking`) -> collapse duplicates, page, hits (`
 (`search.cli`) and the web app (`search.web`) only read options and format results.
 """
 
+import indexer  # noqa: F401  first: it imports Whoosh the light way (indexer.whoosh_import)
 from search.engine import Results, Searcher, SearchError
 from search.options import SearchOptions
 from search.snippets import Snippeter
