@@ -1,4 +1,4 @@
-"""Whoosh, imported without two modules it loads at import and never uses: about 35 ms of a cold search.
+"""Whoosh, imported without three modules it loads at import and never uses: about 40 ms of a cold search.
 
 whoosh-reloaded 2.7.5 imports
 - ``urllib.request`` in ``whoosh.compat``, for a ``urlretrieve`` that no code of Whoosh's calls; it brings
@@ -7,13 +7,16 @@ whoosh-reloaded 2.7.5 imports
   (``SegmentReader.deleted_docs_set``). That package imports asyncio for coroutine support (about 12 ms);
   ``functools.cached_property`` does the same job since Python 3.8 (upstream: de-odex/whoosh-novo pull
   request 25, "remove cached_property dependency"; asottile/classify-imports pull request 114 on the same
-  asyncio import).
+  asyncio import);
+- ``whoosh.lang.morph_en`` in ``whoosh.query.terms``, for the English word variations of its ``Variations``
+  query, which presse does not use: the module compiles some 500 regular expressions as it loads (7 ms).
 
-:func:`import_whoosh` imports those two Whoosh modules with a light stand-in in ``sys.modules`` for each of
-the two, for that moment only: the stand-ins are removed as soon as Whoosh has imported them, so any later
-``import urllib.request`` or ``import cached_property`` in the process gets the real module, and
-``whoosh.compat.urlretrieve`` imports the real one when called. ``indexer`` and ``search`` call it before
-anything else of theirs imports Whoosh; when Whoosh was imported earlier (a user's own code), it does nothing.
+:func:`import_whoosh` imports those Whoosh modules with a light stand-in in ``sys.modules`` for each of the
+three, for that moment only: the stand-ins are removed as soon as Whoosh has imported them, so any later
+import of those modules in the process gets the real one, and the functions Whoosh took from a stand-in
+(``whoosh.compat.urlretrieve``, ``whoosh.query.terms.variations``) import the real one when called.
+``indexer`` and ``search`` call it before anything else of theirs imports Whoosh; when Whoosh was imported
+earlier (a user's own code), it does nothing.
 """
 
 from __future__ import annotations
@@ -30,14 +33,22 @@ def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
     return urlretrieve(*args, **kwargs)
 
 
+def _variations(word: str) -> Any:
+    from whoosh.lang.morph_en import variations
+
+    return variations(word)
+
+
 STAND_INS = {
     "urllib.request": {"urlretrieve": _urlretrieve},
     "cached_property": {"cached_property": functools.cached_property},
+    "whoosh.lang.morph_en": {"variations": _variations},
 }
 
 
 def import_whoosh() -> None:
-    """Import ``whoosh.compat`` and ``whoosh.reading`` (and what they import) with the stand-ins above."""
+    """Import ``whoosh.compat``, ``whoosh.reading`` and ``whoosh.query`` (and what they import) with the
+    stand-ins above."""
     if "whoosh.compat" in sys.modules:
         return
     placed = []
@@ -49,6 +60,7 @@ def import_whoosh() -> None:
             placed.append(module)
     try:
         import whoosh.compat  # noqa: F401
+        import whoosh.query  # noqa: F401
         import whoosh.reading  # noqa: F401
     finally:
         for module in placed:

@@ -1,5 +1,6 @@
-"""Whoosh is imported without urllib.request and the cached_property package (indexer.whoosh_import): a cold
-search no longer loads them, Whoosh still works where it used them, and the real modules stay importable."""
+"""Whoosh is imported without urllib.request, the cached_property package and its English morphology
+(indexer.whoosh_import): a cold search no longer loads them, Whoosh still works where it used them, and the
+real modules stay importable."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample" / "yukon" / "en" / "2020"
-UNUSED = ["asyncio", "cached_property", "email", "http.client", "ssl", "urllib.request"]
+UNUSED = ["asyncio", "cached_property", "email", "http.client", "ssl", "urllib.request",
+          "whoosh.lang.morph_en"]
 
 
 def _fresh(code: str, *args: str) -> dict:
@@ -48,15 +50,15 @@ def test_a_cold_search_imports_none_of_whooshs_unused_modules(index_with_deletio
             "    except SystemExit:\n"
             "        pass\n"
             "print(json.dumps({'answered': 'statements match' in out.getvalue(),"
-            " 'loaded': sorted(m for m in sys.modules if m in %r)}))" % UNUSED)
-    got = _fresh(code, str(index_with_deletions))
+            " 'loaded': sorted(m for m in sys.modules if m in json.loads(sys.argv[2]))}))")
+    got = _fresh(code, str(index_with_deletions), json.dumps(UNUSED))
     assert got == {"answered": True, "loaded": []}
 
 
 def test_whoosh_reads_deletions_and_the_real_modules_still_import(index_with_deletions):
     """``deleted_docs_set`` (the one cached property) is right on a segment with a deletion; afterwards
-    ``urllib.request`` and ``cached_property`` import as the real modules, and Whoosh's ``urlretrieve``
-    reaches the real one."""
+    ``urllib.request`` and ``cached_property`` import as the real modules, and Whoosh's ``urlretrieve`` and
+    ``variations`` reach the real ones."""
     code = ("import json, sys\n"
             "import indexer\n"
             "ix = indexer.open_index(sys.argv[1])\n"
@@ -64,12 +66,13 @@ def test_whoosh_reads_deletions_and_the_real_modules_still_import(index_with_del
             "    readers = [s for s, _ in r.leaf_readers()] if not r.is_atomic() else [r]\n"
             "    deleted = [sorted(s.deleted_docs_set) for s in readers]\n"
             "    live = [sorted(set(range(s.doc_count_all())) - set(s.all_doc_ids())) for s in readers]\n"
-            "import cached_property, urllib.request, whoosh.compat\n"
+            "import cached_property, urllib.request, whoosh.compat, whoosh.query.terms\n"
             "print(json.dumps({'deleted': deleted, 'live_says': live,"
             " 'real': hasattr(cached_property, 'threaded_cached_property') and"
             " hasattr(urllib.request, 'urlopen'),"
-            " 'retrieve': whoosh.compat.urlretrieve('file://' + sys.argv[2])[0] == sys.argv[2]}))")
+            " 'retrieve': whoosh.compat.urlretrieve('file://' + sys.argv[2])[0] == sys.argv[2],"
+            " 'variations': sorted(whoosh.query.terms.variations('ran'))}))")
     page = next(iter(sorted(SAMPLE.glob("*.html"))))
     got = _fresh(code, str(index_with_deletions), str(page))
-    assert got["real"] and got["retrieve"]
+    assert got["real"] and got["retrieve"] and {"run", "running", "runs"} <= set(got["variations"])
     assert got["deleted"] == got["live_says"] and sum(map(len, got["deleted"])) == 1
