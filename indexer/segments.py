@@ -8,9 +8,9 @@ that bookkeeping costs more than the analysis itself (see bench/README.md, "Wher
 :class:`BulkWriter` keeps the same segment files, codec and semantics and changes only how postings wait
 for the segment to be finished: grouped per field and term as they arrive (documents come in docnum
 order, so each posting list is already sorted), with the field lengths kept in memory. Finishing a segment
-sorts the terms of each field once and hands each posting list to Whoosh's own postings writer a block at
-a time. The result is a plain Whoosh segment: readers, merges and searches do not know the difference,
-and a test compares both writers' segments posting by posting.
+sorts the terms of each field once and writes each posting list's blocks in Whoosh's W3 block format in one
+pass (:meth:`BulkWriter._write_term`). The result is a plain Whoosh segment: readers, merges and searches
+do not know the difference, and a test compares both writers' segments byte by byte.
 
 Not supported (presse's schema uses none of them, and :func:`check_schema` refuses a schema that does):
 term vectors and separate spelling fields.
@@ -18,12 +18,16 @@ term vectors and separate spelling fields.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from array import array
 from collections.abc import Iterator
+from operator import sub
+from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3TermInfo
-from whoosh.system import pack_ushort
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -75,6 +79,35 @@ class _Postings:
 # Only lists with values (positions) are inlined: Whoosh's inlined reader (ListMatcher) gives "" for a
 # posting without a value, which its own merging then refuses (a block gives None).
 INLINE_POSTINGS = 4
+
+
+# Blocks are zlib-compressed at the codec's level (Whoosh's default, 3), except blocks whose pickle is under
+# COMPRESS_FROM bytes, stored as they are (a block says its compression; every reader honours it): below that
+# zlib's header and checksum make them larger, not smaller (a block of a one-posting list of an ID field,
+# ~20 bytes, grows to ~28), and most blocks are those (NSB: the unique "id", "exact", "group" terms). Whoosh
+# means to do the same under 20 bytes, but a slip in its _write_block compresses them anyway.
+COMPRESS_FROM = 32
+_TERM_ROW = struct.Struct("!BfIBBfIIqi")  # W3TermInfo.to_bytes of a list in the postings file: its fields,
+# then the extent (offset, length)
+
+
+def _block_data(ids: array, weights: array, p: _Postings, start: int, end: int, with_values: bool,
+                fixed: int | None) -> bytes:
+    """A block's pickled (ids, weights, values), minified as W3PostingsWriter does (``_mini_ids``,
+    ``_mini_weights``, ``_mini_values``): ids delta-coded, weights None when all 1.0 or one number when all
+    equal, values a tuple (or None for a field without values, joined for a fixed size)."""
+    docs = ids.tolist()
+    deltas = tuple(map(sub, docs, [0, *docs[:-1]]))
+    first = weights[0]
+    if weights.count(first) == len(weights):
+        mini_weights = None if first == 1.0 else first
+    else:
+        mini_weights = tuple(weights)
+    if with_values:
+        values = tuple(p.values(start, end))
+    else:
+        values = None if fixed == 0 else b"".join(p.values(start, end))
+    return dumps((deltas, mini_weights, values), 2)
 
 
 def _inlined_info(p: _Postings, lengths: dict[int, int]) -> W3TermInfo:
@@ -195,34 +228,55 @@ class BulkWriter(SegmentWriter):
 
     @staticmethod
     def _write_term(fw, pw, tbytes: bytes, p: _Postings, lengths: dict[int, int], limit: int) -> None:
-        """One posting list, a block at a time, through Whoosh's postings writer (its block format, block
-        statistics and inlining rules): what ``add_posting`` would have buffered, set in one step. A short
-        list is inlined in the term table instead (:func:`_inlined_info`)."""
+        """One posting list: blocks of ``limit`` postings in Whoosh's W3 block format (what its postings
+        writer's ``add_posting``, ``_write_block`` and ``finish_postings`` write, with the same statistics),
+        made here in one pass and written at once: going through that writer's buffers cost more than the
+        pickling and compression themselves. A short list is inlined in the term table instead
+        (:func:`_inlined_info`)."""
         ids, weights = p.ids, p.weights
         n = len(ids)
+        key = pack_ushort(fw._fieldid) + tbytes
         if n <= INLINE_POSTINGS and p.ends:  # not a field without values: see INLINE_POSTINGS
-            fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, _inlined_info(p, lengths).to_bytes())
+            fw._tindex.add(key, _inlined_info(p, lengths).to_bytes())
             return
-        fw._btext = tbytes
-        pw.start_postings(fw._format, W3TermInfo())
+        fixed = fw._format.fixed_value_size()
+        with_values = fixed is None or fixed < 0
+        postfile = pw._postfile
+        start_offset = postfile.tell()
+        parts = [WHOOSH3_HEADER_MAGIC]
+        total = 0.0  # the term's statistics, as W3TermInfo.add_block gathers them block by block
+        minlength, maxlength, maxweight = None, 0, 0
         for start in range(0, n, limit):
-            if start:
-                pw._write_block()  # a full block, and more postings follow: as add_posting does
             end = min(start + limit, n)
             block_ids = ids[start:end]
             block_weights = weights[start:end]
-            pw._ids = block_ids
-            pw._weights = block_weights
-            pw._values = p.values(start, end)
-            pw._maxweight = max(0, max(block_weights))
+            block_max = max(0, max(block_weights))
             if lengths:
-                found = [lengths[d] for d in block_ids if d in lengths]
-                pw._minlength = min(found) if found else None
-                pw._maxlength = max(found) if found else 0
+                try:
+                    found = list(map(lengths.__getitem__, block_ids))
+                except KeyError:
+                    found = [lengths[d] for d in block_ids if d in lengths]
+                low, high = (min(found), max(found)) if found else (None, 0)
             else:
-                pw._minlength, pw._maxlength = None, 0
-        # as W3FieldWriter.finish_term: the term table row is (field id, term) -> term info
-        fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, pw.finish_postings().to_bytes())
+                low, high = None, 0
+            total += sum(block_weights)
+            if low is not None:
+                minlength = low if minlength is None else min(minlength, low)
+            maxlength = max(maxlength, high)
+            maxweight = max(maxweight, block_max)
+            data = _block_data(block_ids, block_weights, p, start, end, with_values, fixed)
+            comp = pw._compression if len(data) >= COMPRESS_FROM else 0
+            if comp:
+                data = zlib.compress(data, comp)
+            info = dumps((end - start, block_ids[-1], block_max, comp, length_to_byte(low),
+                          length_to_byte(high)), 2)
+            size = len(info) + len(data)
+            parts += (pack_int(-size if end == n else size), info, data)
+        postfile.write(b"".join(parts))
+        row = _TERM_ROW.pack(0, total, n, 0 if minlength is None else length_to_byte(minlength),
+                             length_to_byte(maxlength), maxweight, ids[0], ids[-1], start_offset,
+                             postfile.tell() - start_offset)
+        fw._tindex.add(key, row)  # as W3FieldWriter.finish_term: (field id, term) -> term info
 
     def _close_segment(self) -> None:
         self._terms.clear()

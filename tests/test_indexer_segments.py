@@ -42,8 +42,10 @@ def segment_files(ix) -> dict[str, bytes]:
 
 
 def test_bulk_segment_is_byte_identical_to_whoosh(tmp_path: Path, monkeypatch) -> None:
-    """Without inlining short posting lists (which Whoosh's writer never does), byte for byte the same."""
+    """Without inlining short posting lists (which Whoosh's writer never does), and with every block
+    compressed (as Whoosh's writer does, however short), byte for byte the same."""
     monkeypatch.setattr(segments, "INLINE_POSTINGS", 0)
+    monkeypatch.setattr(segments, "COMPRESS_FROM", 0)
     docs = sample_docs()
     theirs = segment_files(build(tmp_path / "whoosh", docs, bulk=False))
     ours = segment_files(build(tmp_path / "bulk", docs, bulk=True))
@@ -154,3 +156,42 @@ def test_a_field_s_postings_are_freed_once_written(tmp_path: Path, monkeypatch, 
     with index.open_dir(str(path)).searcher() as s:
         assert s.doc_count() == len(docs)
         assert all(s.reader().field_length(f) for f in ("body_fr", "title_fr"))
+
+
+def block_infos(reader, field: str, text: bytes) -> list[tuple]:
+    """The info tuple (count, last id, max weight, compression, min and max length bytes) of each block of
+    a term's posting list in a W3 segment's postings file."""
+    import pickle
+    import struct
+
+    ti = reader.term_info(field, text)
+    offset, length = ti.extent()
+    buf = reader._terms._postfile.get(offset, length[0] if isinstance(length, tuple) else length)
+    assert buf[:4] == b"W3Bl"
+    pos, infos = 4, []
+    while pos < len(buf):
+        (size,) = struct.unpack_from("!i", buf, pos)
+        pos += 4
+        info = pickle.loads(buf[pos:pos + abs(size)])  # the info pickle ends with its STOP
+        infos.append(info)
+        pos += abs(size)
+    return infos
+
+
+def test_short_blocks_are_stored_uncompressed_and_read_the_same(tmp_path: Path) -> None:
+    """A block whose pickle is under COMPRESS_FROM bytes (zlib would make it larger) is stored as it is and
+    says so; longer ones are compressed; both read back as Whoosh's own writer's segment does."""
+    docs = sample_docs() * 2  # lists of a field without values longer than a block: "lang"
+    bulk_ix = build(tmp_path / "bulk", docs, bulk=True)
+    whoosh_ix = build(tmp_path / "whoosh", docs, bulk=False)
+    with bulk_ix.searcher() as b, whoosh_ix.searcher() as a:
+        seg = b.reader()
+        some_id = docs[0]["id"].encode()
+        (info,) = block_infos(seg, "id", some_id)  # one posting, no value: a tiny block
+        assert info[3] == 0
+        lang = docs[0]["lang"].encode()
+        assert b.doc_frequency("lang", lang) > 128
+        assert any(i[3] for i in block_infos(seg, "lang", lang))
+        for field, text in [("id", some_id), ("lang", lang)]:
+            assert list(b.postings(field, text).all_ids()) == list(a.postings(field, text).all_ids())
+    assert len(segment_files(bulk_ix)[".pst"]) < len(segment_files(whoosh_ix)[".pst"])
