@@ -18,7 +18,8 @@ exact total by COUNT):
 Per class and for the whole mix: median, p95 and p99 in ms for presse and FTS5 and their ratio, plus the wall
 time, the CPU time and the load average of the run. The goals of the speed issue (median ≤ 10 ms, p95 ≤ 30,
 p99 ≤ 60) are printed beside. The first query of a fresh process (cold) is timed apart, and `presse search`
-as a whole process is timed beside a `python -c` process that opens the FTS5 database and runs one query.
+as a whole process (11 runs, the median is the figure, best and CPU beside) is timed interleaved with a
+`python -c` process that opens the FTS5 database and runs one query.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from pathlib import Path
 from bench import knownitem as ki
 from bench.common import Table, machine, machine_line, percentile, ratio, report
 from bench.fts5ref import STARTUP
+
+COLD_RUNS = 11  # whole `presse search` processes timed (the median is the figure: a process varies most)
 
 SEED = 15
 COMMON = ["suisse", "conseil federal", "covid", "confederation", "departement federal", "coronavirus",
@@ -136,10 +139,26 @@ def time_all(mix: list[Q], run, repeat: int) -> dict[str, list[float]]:
     return out
 
 
-def process_seconds(args: list[str]) -> float:
+def process_seconds(args: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one process run to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def cold_starts(index_dir: Path, db: str, runs: int) -> dict[str, list[tuple[float, float]]]:
+    """``runs`` whole `presse search` processes and as many FTS5 ``python -c`` ones, interleaved (so that
+    both see the same moments of a shared machine): (wall, CPU) seconds each."""
+    out: dict[str, list[tuple[float, float]]] = {"presse": [], "fts5": []}
+    query = "conseil federal"
+    for _ in range(runs):
+        out["presse"].append(process_seconds([sys.executable, "-m", "cli", "search", query,
+                                              "--index", str(index_dir)]))
+        out["fts5"].append(process_seconds([sys.executable, "-c", STARTUP, db, query]))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,13 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, p in (("median", .5), ("p95", .95), ("p99", .99)):
         v = percentile(allp, p)
         goals.add(name, f"≤ {GOALS[name]:.0f} ms", v, "yes" if v <= GOALS[name] else "NO")
-    start_presse = min(process_seconds([sys.executable, "-m", "cli", "search", "conseil federal",
-                                        "--index", str(index_dir)]) for _ in range(3))
-    start_fts = min(process_seconds([sys.executable, "-c", STARTUP, db_path(db), "conseil federal"])
-                    for _ in range(3))
-    goals.add("cold `presse search` process", "≤ 0.25 s", start_presse,
+    starts = cold_starts(index_dir, db_path(db), COLD_RUNS)
+    walls = {k: sorted(w for w, _ in v) for k, v in starts.items()}
+    start_presse, start_fts = percentile(walls["presse"], .5), percentile(walls["fts5"], .5)
+    goals.add(f"cold `presse search` process, median of {COLD_RUNS}", "≤ 0.25 s", start_presse,
               "yes" if start_presse <= .25 else "NO")
-    goals.add("(FTS5: python -c, open, one query)", "", start_fts, ratio(start_presse, start_fts))
+    goals.add("  its best / its CPU, median", "", f"{walls['presse'][0]:.3f} / "
+              f"{percentile(sorted(c for _, c in starts['presse']), .5):.3f}", "")
+    goals.add("(FTS5: python -c, open, one query; median)", "", start_fts, ratio(start_presse, start_fts))
     goals.add("first query of a fresh Searcher", "", cold, "")
     rusage = resource.getrusage(resource.RUSAGE_SELF)
     run = Table("This run", ["measure", "value"])
@@ -201,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         print(tb.text())
     report("mix", m, [table, goals, run], {"queries": len(mix), "presse_ms": presse, "fts5_ms": fts,
                                           "cold_s": cold, "start_presse_s": start_presse,
-                                          "start_fts5_s": start_fts})
+                                          "start_fts5_s": start_fts, "starts_wall_cpu_s": starts})
     return 0
 
 
