@@ -300,7 +300,7 @@ class Searcher:
                 mode, found = "any", more
         res.mode, res.total, res.facets = mode, len(found), matcher.facets(found)
         res.extra["histogram"] = matcher.histogram(found)  # by month or year (search.histogram)
-        res.total -= self.pairs.folded(found.docs, self.store.partner)  # statements, not versions (links)
+        res.total -= self.pairs.folded(found.docs)  # statements, not versions (links)
         if compiled.words and (len(must) < opts.limit or mode == "any"):
             res.suggestion = self.speller.suggest(opts.query, compiled.words)
         if not res.total:

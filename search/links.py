@@ -22,11 +22,6 @@ from indexer import tables
 
 LANG_NAMES = {"en": ("English", "anglais"), "fr": ("French", "français")}
 QUERY_SIDES = ("fr", "en")  # the languages of a pair
-# Without postings sidecars, a result of up to ONE_BY_ONE documents has their other versions looked up one by
-# one (a stored-field read, ~0.1-0.7 ms), up to LOOKUPS_BEFORE_TABLE in all; beyond, the table of every pair
-# is read from Whoosh's term tables once (~1.5 s on 59k statements, about as much as 2,000 lookups).
-ONE_BY_ONE = 200
-LOOKUPS_BEFORE_TABLE = 2_000
 Stored = Callable[[str], dict[str, Any] | None]  # a statement's fields by id, None when unknown
 
 
@@ -51,7 +46,6 @@ class Pairs:
         self._ids: dict[bytes, list[int]] | None = None
         self._id_arrays: tuple[np.ndarray, np.ndarray] | None = None  # sorted id texts, their first docs
         self._tried = False  # the sidecars tried for the table
-        self._lookups = 0  # documents looked up one by one (an index without sidecars)
 
     def ids(self) -> IdTable | dict[bytes, list[int]] | None:
         """Every id's live documents (from the sidecars: its first), once the pairs table has been read
@@ -115,24 +109,14 @@ class Pairs:
                 self._partner, self._id_arrays = table
         return self._partner is not None
 
-    def folded(self, docs: np.ndarray | Iterable[int],
-               partner_of: Callable[[int], int | None] | None = None) -> int:
+    def folded(self, docs: np.ndarray | Iterable[int]) -> int:
         """How many pairs have both versions among ``docs`` (each is one statement, one result), whatever
-        their language labels (a pair may carry one label twice, or a third language).
-
-        From the table of every pair, read once: from the postings sidecars in some tens of milliseconds.
-        On an index without them (Whoosh's term tables: about a second on 59k statements) a small result's
-        documents are looked up one by one (``partner_of``, a stored-field read each) until
-        LOOKUPS_BEFORE_TABLE have been: the same count either way, so that a total never depends on what
-        the searcher read before."""
+        their language labels (a pair may carry one label twice, or a third language). From the table of
+        every pair, read once: stored at index time, or from the postings sidecars (tens of milliseconds),
+        or on an index without either, from Whoosh's term tables (about a second on 59k statements)."""
         docs = docs if isinstance(docs, np.ndarray) else np.fromiter(docs, dtype=np.int64)
         if len(docs) < 2:
             return 0
-        small = len(docs) <= ONE_BY_ONE and self._lookups + len(docs) <= LOOKUPS_BEFORE_TABLE
-        if partner_of is not None and small and not self._from_sidecars():
-            self._lookups += len(docs)
-            found = set(docs.tolist())
-            return sum(1 for d in found if partner_of(d) in found) // 2
         partner = self.partner()
         mask = np.zeros(len(partner), dtype=bool)
         mask[docs] = True

@@ -129,11 +129,6 @@ class DocStore:
         d = self.docnum(sid) if sid else None
         return None if d is None else self.fields(d)
 
-    def partner(self, d: int) -> int | None:
-        """The docnum of a document's other-language version, None without one."""
-        other = self.fields(d).get("translation")
-        return self.docnum(other) if other else None
-
     def statement(self, sid: Any) -> dict[str, Any] | None:
         """All stored fields of a statement, body decompressed and date as YYYY-MM-DD; None if unknown."""
         fields = self.by_id(sid)

@@ -169,8 +169,8 @@ def test_pairs_across_segments_of_an_updated_index(tmp_path):
     with Searcher(index_dir) as s:
         reader = s.store.searcher.reader()
         assert len(reader.leaf_readers()) > 1 or reader.has_deletions()
-        one_by_one = s.search("yukon", limit=1000).total  # a fresh searcher: before the pair table is used
-        partner = s.pairs.partner()  # the table of every pair, used from now on
+        fresh = s.search("yukon", limit=1000).total  # a fresh searcher's first search
+        partner = s.pairs.partner()  # the table of every pair
         for d in range(len(partner)):
             fields = s.store.fields(d) if not s.store.searcher.reader().is_deleted(d) else {}
             want = s.store.docnum(fields.get("translation")) if fields.get("translation") else None
@@ -183,5 +183,5 @@ def test_pairs_across_segments_of_an_updated_index(tmp_path):
                 assert s.store.docnum(sid) == s.store.searcher.document_number(id=sid) == d
         assert s.store.docnum("no-such-id") is None
         res = s.search("yukon", limit=1000)
-        assert res.total == len(res.hits) == s.search("yukon", lang="en").total == one_by_one
+        assert res.total == len(res.hits) == s.search("yukon", lang="en").total == fresh
         assert_one_result_per_statement(res.hits)
