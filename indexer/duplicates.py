@@ -27,6 +27,7 @@ import numpy as np
 
 from corpus.statement import Statement
 from indexer.analysis import fold
+from indexer.postings import distinct
 
 SHINGLE = 5  # words per shingle
 NUM_PERM = 128  # signature length (bins)
@@ -83,26 +84,37 @@ class MinHasher:
 
     def shingles(self, text: str | list[str]) -> set[int]:
         """The shingle hashes of a text (or of its ``words``)."""
-        hashes = list(map(_word_hashes.__getitem__, words(text) if isinstance(text, str) else text))
-        k = self.shingle
-        if len(hashes) <= k:
-            return {hash(tuple(hashes))} if hashes else set()
-        return set(map(hash, zip(*(hashes[i:] for i in range(k)), strict=False)))
+        return set(self.shingle_array(words(text) if isinstance(text, str) else text).tolist())
 
-    def signature_of(self, shingles: Iterable[int]) -> tuple[int, ...]:
+    def shingle_array(self, ws: list[str]) -> np.ndarray:
+        """The shingle hashes of a text's ``words``, distinct and sorted (int64): what ``shingles`` gives.
+        A shingle's hash is Python's ``hash`` of the tuple of its words' hashes (the whole text's tuple when
+        it is shorter), computed for all shingles at once (:func:`tuple_hashes`)."""
+        hashes = np.fromiter(map(_word_hashes.__getitem__, ws), dtype=np.uint64, count=len(ws))
+        if not len(hashes):
+            return np.zeros(0, np.int64)
+        return distinct(tuple_hashes(hashes, min(self.shingle, len(hashes))))
+
+    def signature_of(self, shingles: Iterable[int] | np.ndarray) -> tuple[int, ...]:
         """One-permutation MinHash: a shingle's top bits pick its bin, the rest is its value; a bin keeps its
         least value. Shingle hashes are signed 64-bit tuple hashes, already mixed by a final multiply: the
-        top bits, taken with the sign (-k/2 .. k/2-1), index the bins directly."""
+        top bits, taken with the sign (-k/2 .. k/2-1), index the bins directly (as a list index: -1 is the
+        last bin)."""
         k = self.num_perm
         shift = 64 - self._bits
         low = (1 << shift) - 1
         empty = 1 << shift
-        sig = [empty] * k
-        for x in shingles:
-            b = x >> shift
-            v = x & low
-            if v < sig[b]:
-                sig[b] = v
+        if isinstance(shingles, np.ndarray):
+            bins = np.full(k, empty, dtype=np.int64)
+            np.minimum.at(bins, (shingles >> shift) & (k - 1), shingles & low)
+            sig = bins.tolist()
+        else:
+            sig = [empty] * k
+            for x in shingles:
+                b = x >> shift
+                v = x & low
+                if v < sig[b]:
+                    sig[b] = v
         if empty in sig:
             sig = _densify(sig, empty)
         return tuple(sig)
@@ -128,6 +140,28 @@ def _densify(sig: list[int], empty: int) -> list[int]:
                 t += 1
             out[j] = sig[(j + t) % k] + t * empty
     return out
+
+
+# CPython's tuple hash (Objects/tupleobject.c, 64-bit: xxHash's primes and rotation) and int hash (modulo
+# the Mersenne prime 2**61 - 1), so that shingle hashes computed with numpy are those of ``hash(tuple)``.
+_XXPRIME_1 = np.uint64(11400714785074694791)
+_XXPRIME_2 = np.uint64(14029467366897019727)
+_XXPRIME_5 = np.uint64(2870177450012600261)
+_HASH_MODULUS = np.uint64((1 << 61) - 1)
+
+
+def tuple_hashes(values: np.ndarray, k: int) -> np.ndarray:
+    """``hash(tuple(values[i:i + k]))`` for each i (int64), for non-negative ints given as uint64."""
+    lanes = (values % _HASH_MODULUS) * _XXPRIME_2
+    m = len(values) - k + 1
+    acc = np.full(m, _XXPRIME_5, dtype=np.uint64)
+    for i in range(k):
+        acc += lanes[i:i + m]
+        acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
+        acc *= _XXPRIME_1
+    acc += np.uint64(k ^ (int(_XXPRIME_5) ^ 3527539))
+    acc[acc == np.uint64(_MASK64)] = np.uint64(1546275796)
+    return acc.view(np.int64)
 
 
 _default = MinHasher()
@@ -179,7 +213,7 @@ def sketch(st: Statement, hasher: MinHasher | None = None) -> Sketch:
     """The :class:`Sketch` of a statement."""
     hasher = hasher or _default
     ws = words(_text(st))
-    shingles = hasher.shingles(ws)
+    shingles = hasher.shingle_array(ws)
     sig = pack_signature(hasher.signature_of(shingles))
     return Sketch(sig, len(shingles), exact_key(st, ws), len(st.body))
 
@@ -288,7 +322,7 @@ def _exact_buckets(sts: list[Statement], hasher: MinHasher,
                 if key in by_key:
                     found.union(by_key[key], i)
                     continue
-                shingles = hasher.shingles(ws)
+                shingles = hasher.shingle_array(ws)
                 size, sig = len(shingles), pack_signature(hasher.signature_of(shingles))
             j = by_key.setdefault(key, i)
             if j != i:
