@@ -495,6 +495,7 @@ def test_no_whoosh_module_reading_an_index_keeps_pickle_s_own_loader():
     adds one fails here). externalsort and multiproc read back the temporary runs a writer just wrote."""
     import importlib
     import pkgutil
+    import warnings
 
     import whoosh
 
@@ -509,7 +510,9 @@ def test_no_whoosh_module_reading_an_index_keeps_pickle_s_own_loader():
                                  "whoosh.filedb.fileindex", "whoosh.util.loading")):
             continue
         try:
-            module = importlib.import_module(info.name)
+            with warnings.catch_warnings():  # whoosh.support.pyparsing imports the deprecated sre_constants
+                warnings.simplefilter("ignore", DeprecationWarning)
+                module = importlib.import_module(info.name)
         except ImportError:  # Whoosh's dead modules (filedb.misc, ...): nothing imports them
             continue
         for name, value in vars(module).items():
