@@ -161,8 +161,9 @@ class _Vocabulary:
             seen.update(learnt)
             found = set().union(*(giving.get(t, ()) for t in terms)) & words
         if prefixes:
-            found.update(w for w in words - found if _may_give(w, firsts)
-                         and any(t.startswith(prefixes) for t in word_terms(w, lang)))
+            starts = frozenset(p[:1] for p in prefixes)  # not the terms' letters: only a prefix is looked for
+            found.update(w for w in words - found
+                         if _may_give(w, starts) and _gives_prefix(w, lang, prefixes))
         return list(found)
 
     def known_occurrences(self, text: str, lang: str, terms: frozenset,
@@ -192,6 +193,13 @@ def word_terms(word: str, lang: str) -> tuple[str, ...]:
         term = normalize(word, lang if lang in LANGS else "xx")
         return (term,) if term else ()
     return tuple(t.text for t in word_tokens(word, lang))
+
+
+@lru_cache(maxsize=100_000)
+def _gives_prefix(word: str, lang: str, prefixes: tuple) -> bool:
+    """Whether a word has a token starting with one of ``prefixes`` (a query's snippets meet the same words
+    again and again: remembered)."""
+    return any(t.startswith(prefixes) for t in word_terms(word, lang))
 
 
 def _may_give(word: str, firsts: frozenset) -> bool:
