@@ -160,14 +160,18 @@ class _VarBytes:
         if self.data_size < 0:
             raise _Wrong(f"is truncated: {size} bytes cannot hold {doccount} lengths")
         self.lengths = _array_at(dbfile, self.data_size, code, doccount)
-        found = int(self.lengths.sum())
+        found = int(self.lengths.sum(dtype=np.int64))
         if found != self.data_size:
             raise _Wrong(f"is truncated or garbled: its lengths add up to {found} bytes, it holds "
                          f"{self.data_size}")
         self._offsets = _array_at(dbfile, last, offsets_code, doccount) if offsets_code else None
 
     def offset(self, docnum: int) -> int:
-        if self._offsets is None:  # derived once, in numpy, when a value past the first is read
+        if self._offsets is None:
+            if docnum == 0:
+                return 0
+            if docnum == len(self.lengths) - 1:  # the quick check's other value: the data ends with it
+                return self.data_size - int(self.lengths[docnum])
             self._offsets = np.concatenate(([0], np.cumsum(self.lengths[:-1], dtype=np.int64)))
         return int(self._offsets[docnum])
 
@@ -184,7 +188,7 @@ def _array_at(dbfile: Any, pos: int, code: str, count: int) -> np.ndarray:
     """An array Whoosh wrote with ``write_array`` (big-endian, the ``array`` module's type code)."""
     size = _array_size(code)
     kind = "i" if code.islower() else "u"
-    return np.frombuffer(dbfile.get(pos, size * count), dtype=f">{kind}{size}").astype(np.int64)
+    return np.frombuffer(dbfile.get(pos, size * count), dtype=f">{kind}{size}")
 
 
 def _stored_value(raw: bytes) -> Any:
