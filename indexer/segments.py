@@ -26,7 +26,8 @@ from operator import sub
 from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.columns import PickleColumn
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
@@ -87,8 +88,13 @@ INLINE_POSTINGS = 4
 # ~20 bytes, grows to ~28), and most blocks are those (NSB: the unique "id", "exact", "group" terms). Whoosh
 # means to do the same under 20 bytes, but a slip in its _write_block compresses them anyway.
 COMPRESS_FROM = 32
-_TERM_ROW = struct.Struct("!BfIBBfIIqi")  # W3TermInfo.to_bytes of a list in the postings file: its fields,
-# then the extent (offset, length)
+# Posting blocks and inlined postings are pickled with protocol 4, where Whoosh's writer uses 2: protocol 2
+# writes each bytes object (a posting's positions) as a call to _codecs.encode of its latin-1 text, so a
+# block took twice the bytes to pickle, compress, decompress and unpickle. Any reader unpickles either.
+PICKLE_PROTOCOL = 4
+_TERM_HEAD = struct.Struct("!BfIBBfII")  # W3TermInfo.to_bytes: flags (1: inlined), weight, document
+# frequency, min and max length bytes, max weight, first and last id; then the inlined postings' pickle or
+_TERM_ROW = struct.Struct(_TERM_HEAD.format + "qi")  # the extent (offset, length) of the postings
 
 
 def _block_data(ids: array, weights: array, p: _Postings, start: int, end: int, with_values: bool,
@@ -107,19 +113,27 @@ def _block_data(ids: array, weights: array, p: _Postings, start: int, end: int, 
         values = tuple(p.values(start, end))
     else:
         values = None if fixed == 0 else b"".join(p.values(start, end))
-    return dumps((deltas, mini_weights, values), 2)
+    return dumps((deltas, mini_weights, values), PICKLE_PROTOCOL)
 
 
-def _inlined_info(p: _Postings, lengths: dict[int, int]) -> W3TermInfo:
-    """The term info of a short posting list with its postings inlined: the statistics a one-block list
-    gives it (as ``W3TermInfo.add_block``), and the postings as Whoosh inlines them (ids, weights, values)."""
+def _inlined_row(p: _Postings, lengths: dict[int, int]) -> bytes:
+    """The term-table row of a short posting list with its postings inlined (``W3TermInfo.to_bytes``): the
+    statistics a one-block list gives it (as ``W3TermInfo.add_block``), then the postings (ids, weights,
+    values) pickled as Whoosh inlines them, with protocol PICKLE_PROTOCOL."""
     ids, weights = tuple(p.ids), tuple(p.weights)
     found = [lengths[d] for d in ids if d in lengths] if lengths else []
-    ti = W3TermInfo(weight=sum(weights), df=len(ids), minlength=min(found) if found else None,
-                    maxlength=max(found) if found else 0, maxweight=max(0, max(weights)), minid=ids[0],
-                    maxid=ids[-1])
-    ti.set_inlined(ids, weights, p.values(0, len(ids)))
-    return ti
+    head = _TERM_HEAD.pack(1, sum(weights), len(ids), length_to_byte(min(found)) if found else 0,
+                           length_to_byte(max(found) if found else 0), max(0, max(weights)), ids[0], ids[-1])
+    return head + dumps((ids, weights, tuple(p.values(0, len(ids)))), PICKLE_PROTOCOL)
+
+
+class _StoredColumnWriter(PickleColumn.Writer):
+    """Whoosh's writer of the stored-fields column (``STORED_COLUMN``: a pickle a document, zlib-compressed),
+    pickling with PICKLE_PROTOCOL: a document's ``body_z`` (compressed bytes) no longer goes through latin-1
+    text and back, so the column is a sixth smaller and cheaper to write and to read."""
+
+    def add(self, docnum: int, v: Any) -> None:
+        self._child.add(docnum, b"" if v is None else dumps(v, PICKLE_PROTOCOL))
 
 
 class BulkWriter(SegmentWriter):
@@ -132,6 +146,8 @@ class BulkWriter(SegmentWriter):
     def __init__(self, ix, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         check_schema(self.schema)
+        columns = self.perdocwriter._colwriters
+        columns["_stored"] = _StoredColumnWriter(columns["_stored"]._child)
         self._terms: dict[str, dict[bytes, _Postings]] = {}  # field -> term bytes -> postings
         self._lengths: dict[str, dict[int, int]] = {}  # field -> docnum -> length, as the lengths file has it
         self._scorable = {name: field.scorable for name, field in self.schema.items()}
@@ -232,12 +248,12 @@ class BulkWriter(SegmentWriter):
         writer's ``add_posting``, ``_write_block`` and ``finish_postings`` write, with the same statistics),
         made here in one pass and written at once: going through that writer's buffers cost more than the
         pickling and compression themselves. A short list is inlined in the term table instead
-        (:func:`_inlined_info`)."""
+        (:func:`_inlined_row`)."""
         ids, weights = p.ids, p.weights
         n = len(ids)
         key = pack_ushort(fw._fieldid) + tbytes
         if n <= INLINE_POSTINGS and p.ends:  # not a field without values: see INLINE_POSTINGS
-            fw._tindex.add(key, _inlined_info(p, lengths).to_bytes())
+            fw._tindex.add(key, _inlined_row(p, lengths))
             return
         fixed = fw._format.fixed_value_size()
         with_values = fixed is None or fixed < 0

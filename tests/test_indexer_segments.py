@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import pickle
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
 from whoosh import index
+from whoosh.columns import CompressedBytesColumn
 from whoosh.fields import TEXT, Schema
+from whoosh.filedb.structfile import StructFile
 
 from corpus import Statement, read_paths
 from indexer import segments
@@ -43,9 +49,11 @@ def segment_files(ix) -> dict[str, bytes]:
 
 def test_bulk_segment_is_byte_identical_to_whoosh(tmp_path: Path, monkeypatch) -> None:
     """Without inlining short posting lists (which Whoosh's writer never does), and with every block
-    compressed (as Whoosh's writer does, however short), byte for byte the same."""
+    compressed (as Whoosh's writer does, however short) and blocks and stored fields pickled with Whoosh's
+    protocol 2, byte for byte the same."""
     monkeypatch.setattr(segments, "INLINE_POSTINGS", 0)
     monkeypatch.setattr(segments, "COMPRESS_FROM", 0)
+    monkeypatch.setattr(segments, "PICKLE_PROTOCOL", 2)
     docs = sample_docs()
     theirs = segment_files(build(tmp_path / "whoosh", docs, bulk=False))
     ours = segment_files(build(tmp_path / "bulk", docs, bulk=True))
@@ -161,9 +169,6 @@ def test_a_field_s_postings_are_freed_once_written(tmp_path: Path, monkeypatch, 
 def block_infos(reader, field: str, text: bytes) -> list[tuple]:
     """The info tuple (count, last id, max weight, compression, min and max length bytes) of each block of
     a term's posting list in a W3 segment's postings file."""
-    import pickle
-    import struct
-
     ti = reader.term_info(field, text)
     offset, length = ti.extent()
     buf = reader._terms._postfile.get(offset, length[0] if isinstance(length, tuple) else length)
@@ -195,3 +200,37 @@ def test_short_blocks_are_stored_uncompressed_and_read_the_same(tmp_path: Path) 
         for field, text in [("id", some_id), ("lang", lang)]:
             assert list(b.postings(field, text).all_ids()) == list(a.postings(field, text).all_ids())
     assert len(segment_files(bulk_ix)[".pst"]) < len(segment_files(whoosh_ix)[".pst"])
+
+
+def test_blocks_inlined_postings_and_stored_fields_pickle_bytes_as_bytes(tmp_path: Path) -> None:
+    """Posting blocks, inlined postings and stored fields are pickled with protocol 4 (PICKLE_PROTOCOL):
+    a posting's positions and a body_z are written as bytes, not as _codecs.encode calls on latin-1 text,
+    and everything reads back as from Whoosh's own writer's segment."""
+    docs = sample_docs()
+    bulk_ix = build(tmp_path / "bulk", docs, bulk=True)
+    whoosh_ix = build(tmp_path / "whoosh", docs, bulk=False)
+    ours, theirs = segment_files(bulk_ix), segment_files(whoosh_ix)
+    assert b"_codecs" not in ours[".trm"]  # its inlined postings (the term table is not compressed)
+    for files in (ours, theirs):
+        assert len(files["._stored.col"]) > 0
+    assert len(ours["._stored.col"]) < 0.95 * len(theirs["._stored.col"])
+    column = CompressedBytesColumn()
+    for files, head in ((ours, b"\x80\x04"), (theirs, b"\x80\x02")):
+        data = files["._stored.col"]
+        stored = column.reader(StructFile(io.BytesIO(data)), 0, len(data), len(docs))
+        assert {stored[d][:2] for d in range(len(docs))} == {head}
+    with bulk_ix.searcher() as b, whoosh_ix.searcher() as a:
+        reader = b.reader()
+        long_term = next(t for t in reader.all_terms() if t[0] == "body_fr" and b.doc_frequency(*t) > 8)
+        offset, length = reader.term_info(*long_term).extent()
+        raw = reader._terms._postfile.get(offset, length[0] if isinstance(length, tuple) else length)
+        (info,) = block_infos(reader, *long_term)
+        assert info[3]  # compressed
+        data = zlib.decompress(raw[8 + len(pickle.dumps(info, 2)):])  # after the magic, length and info
+        assert data[:2] == b"\x80\x04" and b"_codecs" not in data
+        every = range(len(docs))
+        assert [b.stored_fields(d) for d in every] == [a.stored_fields(d) for d in every]
+        for field, text in a.reader().all_terms():
+            if field.startswith("body_"):
+                assert list(b.postings(field, text).items_as("positions")) == \
+                    list(a.postings(field, text).items_as("positions"))
