@@ -22,6 +22,7 @@ import struct
 import zlib
 from array import array
 from collections.abc import Iterator
+from datetime import datetime
 from operator import sub
 from pickle import dumps
 from typing import Any
@@ -127,6 +128,10 @@ def _inlined_row(p: _Postings, lengths: dict[int, int]) -> bytes:
     return head + dumps((ids, weights, tuple(p.values(0, len(ids)))), PICKLE_PROTOCOL)
 
 
+MEMO_VALUES = 50_000  # values remembered per field by BulkWriter._index and _column_value
+_MEMO_TYPES = frozenset({str, int, datetime})  # hashable, and never equal across types (1 == 1.0 == True)
+
+
 class _StoredColumnWriter(PickleColumn.Writer):
     """Whoosh's writer of the stored-fields column (``STORED_COLUMN``: a pickle a document, zlib-compressed),
     pickling with PICKLE_PROTOCOL: a document's ``body_z`` (compressed bytes) no longer goes through latin-1
@@ -151,6 +156,13 @@ class BulkWriter(SegmentWriter):
         self._terms: dict[str, dict[bytes, _Postings]] = {}  # field -> term bytes -> postings
         self._lengths: dict[str, dict[int, int]] = {}  # field -> docnum -> length, as the lengths file has it
         self._scorable = {name: field.scorable for name, field in self.schema.items()}
+        # Per field without values (ID, NUMERIC, DATETIME: a posting is a term and a weight), value -> its
+        # postings, and per column field value -> column value: a language, a source, a year, a date or a
+        # length recurs from document to document, and Whoosh's field code (NUMERIC's tiered terms, its
+        # datetime conversions) costs more than the lookup.
+        self._memo = {name: {} for name, field in self.schema.items()
+                      if field.indexed and field.format.fixed_value_size() == 0}
+        self._column_memo = {name: {} for name, field in self.schema.items() if field.column_type}
 
     def add_document(self, **fields: Any) -> None:
         self._check_state()
@@ -173,9 +185,7 @@ class BulkWriter(SegmentWriter):
                 field = schema[name]
                 length = 0
                 if field.indexed:
-                    items = field.index(value)
-                    if not isinstance(items, list):
-                        items = list(items)
+                    items = self._index(name, field, value)
                     if self._scorable[name]:
                         length = sum(item[1] for item in items)
                     pending.append((name, items, self._field_boost(fields, name, docboost)))
@@ -187,7 +197,7 @@ class BulkWriter(SegmentWriter):
                         self._lengths.setdefault(name, {})[docnum] = quantized
                 column = field.column_type
                 if column and stored is not None:
-                    perdocwriter.add_column_value(name, column, field.to_column_value(stored))
+                    perdocwriter.add_column_value(name, column, self._column_value(name, field, stored))
         except Exception:
             perdocwriter.cancel_doc()
             for name, _items, _boost in pending:
@@ -210,6 +220,31 @@ class BulkWriter(SegmentWriter):
                     p.ends.append(len(p.data))
         self._added = True
         self.docnum += 1
+
+    def _index(self, name: str, field: Any, value: Any) -> list:
+        """The postings ``field.index(value)`` gives, remembered per value for a field without values."""
+        memo = self._memo.get(name)
+        if memo is None or type(value) not in _MEMO_TYPES:
+            items = field.index(value)
+            return items if isinstance(items, list) else list(items)
+        items = memo.get(value)
+        if items is None:
+            if len(memo) >= MEMO_VALUES:  # bounded: a unique field (ids) would grow it with the segment
+                memo.clear()
+            items = memo[value] = list(field.index(value))
+        return items
+
+    def _column_value(self, name: str, field: Any, value: Any) -> Any:
+        """``field.to_column_value(value)``, remembered per value."""
+        memo = self._column_memo[name]
+        if type(value) not in _MEMO_TYPES:
+            return field.to_column_value(value)
+        found = memo.get(value)
+        if found is None:
+            if len(memo) >= MEMO_VALUES:
+                memo.clear()
+            found = memo[value] = field.to_column_value(value)
+        return found
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()

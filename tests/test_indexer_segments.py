@@ -234,3 +234,29 @@ def test_blocks_inlined_postings_and_stored_fields_pickle_bytes_as_bytes(tmp_pat
             if field.startswith("body_"):
                 assert list(b.postings(field, text).items_as("positions")) == \
                     list(a.postings(field, text).items_as("positions"))
+
+
+def test_a_recurring_value_of_a_field_without_values_is_indexed_once(tmp_path: Path, monkeypatch) -> None:
+    """A language, a year, a date or a length recurs from document to document: Whoosh's field code runs
+    once per distinct value of such a field (ID, NUMERIC, DATETIME), and once per document for text."""
+    docs = sample_docs()
+    (tmp_path / "ix").mkdir()
+    ix = index.create_in(str(tmp_path / "ix"), make_schema())
+    w = BulkWriter(ix, compound=False)
+    calls: dict[str, int] = {}
+    for name in ("lang", "length", "date", "body_fr"):
+        field = w.schema[name]
+        real = field.index
+
+        def counted(value, real=real, name=name, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return real(value, **kwargs)
+
+        monkeypatch.setattr(field, "index", counted)
+    for doc in docs:
+        w.add_document(**doc)
+    w.cancel()  # (the schema, its fields spied on, would not pickle in a commit)
+    assert calls["lang"] == len({d["lang"] for d in docs}) < len(docs)
+    assert calls["length"] == len({d["length"] for d in docs}) < len(docs)
+    assert calls["date"] == len({d["date"] for d in docs if "date" in d})
+    assert calls["body_fr"] == sum(1 for d in docs if "body_fr" in d)
