@@ -128,7 +128,7 @@ def _inlined_row(p: _Postings, lengths: dict[int, int]) -> bytes:
     return head + dumps((ids, weights, tuple(p.values(0, len(ids)))), PICKLE_PROTOCOL)
 
 
-MEMO_VALUES = 50_000  # values remembered per field by BulkWriter._index and _column_value
+MEMO_VALUES = 4096  # values remembered per field by BulkWriter._index and _column_value (a few MB)
 _MEMO_TYPES = frozenset({str, int, datetime})  # hashable, and never equal across types (1 == 1.0 == True)
 
 
