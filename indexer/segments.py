@@ -279,28 +279,28 @@ class BulkWriter(SegmentWriter):
             fw.start_field(name, self.schema[name])
             pw = fw._postwriter
             limit = pw._blocklimit
+            offset = pw._postfile.tell()  # then counted here: a tell() a term was a system call a term
             for tbytes in sorted(terms):
-                self._write_term(fw, pw, tbytes, terms.pop(tbytes), lengths, limit)
+                offset = self._write_term(fw, pw, tbytes, terms.pop(tbytes), lengths, limit, offset)
             fw.finish_field()
             del self._terms[name]
 
     @staticmethod
-    def _write_term(fw, pw, tbytes: bytes, p: _Postings, lengths: dict[int, int], limit: int) -> None:
+    def _write_term(fw, pw, tbytes: bytes, p: _Postings, lengths: dict[int, int], limit: int,
+                    start_offset: int) -> int:
         """One posting list: blocks of ``limit`` postings in Whoosh's W3 block format (what its postings
         writer's ``add_posting``, ``_write_block`` and ``finish_postings`` write, with the same statistics),
         made here in one pass and written at once: going through that writer's buffers cost more than the
         pickling and compression themselves. A short list is inlined in the term table instead
-        (:func:`_inlined_row`)."""
+        (:func:`_inlined_row`). ``start_offset``: where the postings file is; returns where it is after."""
         ids, weights = p.ids, p.weights
         n = len(ids)
         key = pack_ushort(fw._fieldid) + tbytes
         if n <= INLINE_POSTINGS and p.ends:  # not a field without values: see INLINE_POSTINGS
             fw._tindex.add(key, _inlined_row(p, lengths))
-            return
+            return start_offset
         fixed = fw._format.fixed_value_size()
         with_values = fixed is None or fixed < 0
-        postfile = pw._postfile
-        start_offset = postfile.tell()
         parts = [WHOOSH3_HEADER_MAGIC]
         total = 0.0  # the term's statistics, as W3TermInfo.add_block gathers them block by block
         minlength, maxlength, maxweight = None, 0, 0
@@ -330,11 +330,12 @@ class BulkWriter(SegmentWriter):
                           length_to_byte(high)), 2)
             size = len(info) + len(data)
             parts += (pack_int(-size if end == n else size), info, data)
-        postfile.write(b"".join(parts))
+        blob = b"".join(parts)
+        pw._postfile.write(blob)
         row = _TERM_ROW.pack(0, total, n, 0 if minlength is None else length_to_byte(minlength),
-                             length_to_byte(maxlength), maxweight, ids[0], ids[-1], start_offset,
-                             postfile.tell() - start_offset)
+                             length_to_byte(maxlength), maxweight, ids[0], ids[-1], start_offset, len(blob))
         fw._tindex.add(key, row)  # as W3FieldWriter.finish_term: (field id, term) -> term info
+        return start_offset + len(blob)
 
     def _close_segment(self) -> None:
         self._terms.clear()

@@ -149,11 +149,11 @@ def test_a_field_s_postings_are_freed_once_written(tmp_path: Path, monkeypatch, 
     held: list[tuple[str, list[str], int]] = []  # field being written, fields still held, their terms
     write_term = BulkWriter._write_term
 
-    def spy(fw, pw, tbytes, p, lengths, limit):
+    def spy(fw, pw, tbytes, *args):
         name = fw._fieldname
         if not held or held[-1][0] != name:
             held.append((name, sorted(w._terms), sum(len(t) for t in w._terms.values())))
-        return write_term(fw, pw, tbytes, p, lengths, limit)
+        return write_term(fw, pw, tbytes, *args)
 
     monkeypatch.setattr(BulkWriter, "_write_term", staticmethod(spy))
     w.commit()
