@@ -190,29 +190,39 @@ class Speller:
         if word in self._near:
             return self._near[word]
         budget = budget or _Budget()
-        found: list[tuple[str, int, int]] = []
         arrays = self.typo_arrays()
+        if arrays is not None:
+            try:
+                own, found = self._indexed_neighbours(arrays, word, budget)
+            except typo_index.DamagedTypos:  # a damaged typo index: not used again until it is rewritten
+                self._arrays = arrays = None
         if arrays is None:
+            found = []
             own = self.frequency(word)
             fix = self._closest(word, budget) if not own else None
             if fix and fold(fix) != word:
                 found.append((fold(fix), distance(word, fold(fix)), self.frequency(fold(fix))))
-        else:
-            own = sum(n for c, n in arrays.candidates(word, 0) if c == word)
-            if own and own <= RARE_DF and not self.present(word):
-                own = 0  # only in statements deleted since
-            edits = typo_index.max_edits(word) if own <= RARE_DF else 0
-            counts = {c: n for c, n in arrays.candidates(word, edits) if c != word} if edits else {}
-            for limit in range(1, edits + 1):  # the closest tier only
-                found = [(c, d, counts[c]) for c, d in self._close(word, list(counts), limit, budget)
-                         if self.present(c)]  # else only in statements deleted since
-                if found:
-                    break
         found.sort(key=lambda c: (c[1], -c[2], c[0]))
         if not budget.spent:
             if len(self._near) > 5000:
                 self._near.clear()
             self._near[word] = (own, found)
+        return own, found
+
+    def _indexed_neighbours(self, arrays: typo_index.TypoArrays, word: str,
+                            budget: _Budget) -> tuple[int, list[tuple[str, int, int]]]:
+        """:meth:`neighbours` from the typo index (raises :class:`indexer.typos.DamagedTypos`)."""
+        found: list[tuple[str, int, int]] = []
+        own = sum(n for c, n in arrays.candidates(word, 0) if c == word)
+        if own and own <= RARE_DF and not self.present(word):
+            own = 0  # only in statements deleted since
+        edits = typo_index.max_edits(word) if own <= RARE_DF else 0
+        counts = {c: n for c, n in arrays.candidates(word, edits) if c != word} if edits else {}
+        for limit in range(1, edits + 1):  # the closest tier only
+            found = [(c, d, counts[c]) for c, d in self._close(word, list(counts), limit, budget)
+                     if self.present(c)]  # else only in statements deleted since
+            if found:
+                break
         return own, found
 
     def _close(self, word: str, cands: list[str], limit: int, budget: _Budget) -> list[tuple[str, int]]:

@@ -215,14 +215,23 @@ def test_the_typo_index_is_never_code(sample_index, tmp_path):
     assert not _Boom.marker.exists()
 
 
-def test_a_typo_index_with_numbers_out_of_range_is_not_used(sample_index, tmp_path):
+@pytest.mark.parametrize("array", ["key_prefix", "prefix_order", "prefix_start"])
+def test_a_typo_index_with_numbers_out_of_range_is_not_used(sample_index, tmp_path, array):
+    """Read whole, such a file is refused on load; memory-mapped (a searcher's), its sizes are checked on
+    load and the numbers each lookup follows by the lookup, which refuses them: the searcher then falls
+    back to its own speller."""
     copy = tmp_path / "idx"
     shutil.copytree(sample_index, copy)
     arrays = typo_index.load(copy)
     fields = {name: getattr(arrays, name) for name in typo_index.ARRAYS}
-    fields["key_prefix"] = fields["key_prefix"] + 10 ** 6  # a well-formed file whose numbers point nowhere
+    fields[array] = fields[array].copy()
+    fields[array][1:-1] += 10 ** 6  # a well-formed file whose numbers point nowhere (its ends kept: sizes)
     np.savez(copy / typo_index.TYPOS_NAME, **fields, meta=np.frombuffer(b'{"version": 1, "prefix": 7}',
                                                                          dtype=np.uint8))
     assert typo_index.load(copy) is None
+    mapped = typo_index.load(copy, mapped=True)
+    assert mapped is not None
+    with pytest.raises(typo_index.DamagedTypos):
+        mapped.candidates("vacination", 2)
     with Searcher(copy) as s:
         assert s.search("vacination").corrected_query == "vaccination"
