@@ -73,18 +73,6 @@ def parse_date(value: str) -> datetime | None:
         return None
 
 
-def stored_body(fields: dict[str, Any]) -> str:
-    """A statement's body from its stored fields: ``body_z`` (the body compressed by
-    :func:`statement_fields`), or a plain ``body``; "" when neither is there or ``body_z`` does not read."""
-    z = fields.get("body_z")
-    if not z:
-        return fields.get("body") or ""
-    try:
-        return zlib.decompress(z).decode("utf-8")
-    except (zlib.error, UnicodeDecodeError):
-        return ""
-
-
 def statement_fields(st: Statement, *, input: str = "", exact: str | None = None) -> dict[str, Any]:
     """The Whoosh document of a statement (field name -> value), ready for ``writer.add_document``.
     ``exact``: its :func:`~indexer.duplicates.exact_key` when already known (its link record's sketch)."""

@@ -38,9 +38,10 @@ from typing import Any
 from whoosh import query as wq
 
 from corpus.statement import Statement
-from indexer.documents import folded_words, group_key, statement_fields, stored_body
+from indexer.documents import folded_words, group_key, statement_fields
 from indexer.duplicates import Sketch, near_duplicate_groups, sketch
 from indexer.linking import feature_hashes, id_stem, link_translations
+from indexer.schema import stored_body
 from indexer.typos import statement_words
 
 WINDOW_DAYS = 1  # index candidates: dated at most this many days from a statement written or deleted

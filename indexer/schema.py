@@ -12,6 +12,8 @@ but neither stemmed nor stopped). A statement fills only the fields of its langu
 from __future__ import annotations
 
 import pickle
+import zlib
+from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
@@ -95,6 +97,19 @@ class LangText(TEXT):
 
 _SINGLE: dict[int, bytes] = {}  # position -> the pickled one-position list of a posting at that position
 _ONE = pack_uint(1)
+
+
+def stored_body(fields: dict[str, Any]) -> str:
+    """A statement's body from its stored fields: ``body_z`` (the body compressed by
+    :func:`indexer.documents.statement_fields`), or a plain ``body``; "" when neither is there or ``body_z``
+    does not read."""
+    z = fields.get("body_z")
+    if not z:
+        return fields.get("body") or ""
+    try:
+        return zlib.decompress(z).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError):
+        return ""
 
 
 def text_lang(lang: str) -> str:

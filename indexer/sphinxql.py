@@ -50,8 +50,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from indexer.analysis import LANGS, analyzer
-from indexer.documents import stored_body
-from indexer.schema import text_lang
+from indexer.schema import stored_body, text_lang
 
 SCHEME = "sphinxql"
 DEFAULT_PREFIX = "presse"

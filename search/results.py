@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.analysis import LANGS
-from indexer.documents import stored_body
+from indexer.schema import stored_body
 from search import links
 from search.query import Compiled
 from search.ranking import Ranked, facet_counts
@@ -72,7 +72,7 @@ def hit_facets(hits: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {name: facet_counts(c.items(), name) for name, c in counts.items()}
 
 
-body_text = stored_body  # a statement's body from its stored fields (indexer.documents.stored_body)
+body_text = stored_body  # a statement's body from its stored fields (indexer.schema.stored_body)
 
 
 def date_str(value: Any) -> str:

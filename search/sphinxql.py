@@ -56,8 +56,7 @@ from whoosh import query as wq
 from whoosh.util.numeric import length_to_byte
 
 from indexer.analysis import JOINERS, LANGS, WORD, normalize, word_tokens
-from indexer.documents import stored_body
-from indexer.schema import TITLE_BOOST, text_lang
+from indexer.schema import TITLE_BOOST, stored_body, text_lang
 from indexer.sphinxql import (
     DAY_ZERO,
     EVERY_TERM,

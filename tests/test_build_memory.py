@@ -15,7 +15,7 @@ from bench.common import NSB
 from bench.scale import synthetic_records
 from corpus import Statement, read_paths
 from indexer import duplicates, linkpass, update
-from indexer.documents import stored_body
+from indexer.schema import stored_body
 from indexer.store import open_index
 
 pytestmark = pytest.mark.skipif(not NSB.exists(), reason="needs ../shared/corpus/nsb")

@@ -65,6 +65,15 @@ def test_a_search_of_known_words_imports_neither_rapidfuzz_nor_linkpass(sample_i
     assert not [m for m in got["modules"] if m.startswith(("rapidfuzz", "indexer.linkpass"))]
 
 
+def test_a_search_imports_none_of_the_indexers_write_side(sample_index):
+    """Reading a statement's body (indexer.schema.stored_body) does not bring in the modules that make a
+    statement's fields (indexer.documents), its duplicate sketch or the ingester's Statement."""
+    got = _in_fresh_process(sample_index, "vaccination")
+    assert got["ids"]
+    write_side = ("indexer.documents", "indexer.duplicates", "corpus.statement")
+    assert not [m for m in got["modules"] if m in write_side]
+
+
 def test_a_search_with_a_typo_does_not_import_numpy_ma(sample_index):
     """numpy 2's np.unique imports numpy.ma (~25 ms) when it returns values alone: the search path (opening
     the index, facets, typo candidates) finds distinct values without it."""
