@@ -21,9 +21,17 @@ from indexer.whoosh_import import import_whoosh
 
 import_whoosh()  # before any module of ours imports Whoosh: see indexer.whoosh_import
 
-from indexer.errors import IndexNotWritable  # noqa: E402  light: a search command catches it (not the update machinery)
+# The read side. IndexNotWritable is apart (indexer.errors): a search command catches it without importing
+# the update machinery.
+from indexer.errors import IndexNotWritable  # noqa: E402
 from indexer.stats import stats, stats_lines  # noqa: E402
-from indexer.store import IndexDamaged, IndexMissing, UpdateInProgress, default_index_dir, open_index  # noqa: E402
+from indexer.store import (  # noqa: E402
+    IndexDamaged,
+    IndexMissing,
+    UpdateInProgress,
+    default_index_dir,
+    open_index,
+)
 
 if TYPE_CHECKING:
     from indexer.documents import statement_fields

@@ -286,9 +286,11 @@ def _quick(read: _Reading, s: _Segment, schema: Any) -> None:
 def _column_reader(s: _Segment, colname: str, coltype: Any) -> Any:
     """A reader of one column for the checks: :class:`_VarBytes` for the variable-length ones, Whoosh's own
     for the fixed-width ones (which open without reading anything)."""
-    decode = {whoosh3.STORED_COLUMN: _stored_value, columns.VarBytesColumn: bytes}.get(
-        coltype if coltype is whoosh3.STORED_COLUMN else type(coltype))
-    if decode is None:
+    if coltype is whoosh3.STORED_COLUMN:
+        decode: Callable[[bytes], Any] = _stored_value
+    elif type(coltype) is columns.VarBytesColumn:
+        decode = bytes
+    else:
         return s.perdoc.column_reader(colname, coltype)
     name = s.seg.codec().column_filename(s.seg, colname)
     dbfile = s.storage.open_file(name)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from operator import sub
 from pickle import dumps
@@ -93,9 +93,11 @@ COMPRESS_FROM = 32
 # writes each bytes object (a posting's positions) as a call to _codecs.encode of its latin-1 text, so a
 # block took twice the bytes to pickle, compress, decompress and unpickle. Any reader unpickles either.
 PICKLE_PROTOCOL = 4
-_TERM_HEAD = struct.Struct("!BfIBBfII")  # W3TermInfo.to_bytes: flags (1: inlined), weight, document
-# frequency, min and max length bytes, max weight, first and last id; then the inlined postings' pickle or
-_TERM_ROW = struct.Struct(_TERM_HEAD.format + "qi")  # the extent (offset, length) of the postings
+# A term-table row as W3TermInfo.to_bytes writes it: flags (1: inlined), weight, document frequency, min and
+# max length bytes, max weight, first and last id (_TERM_HEAD); then either the inlined postings' pickle, or
+# the extent (offset, length) of the postings in the postings file (_TERM_ROW).
+_TERM_HEAD = struct.Struct("!BfIBBfII")
+_TERM_ROW = struct.Struct(_TERM_HEAD.format + "qi")
 
 
 def _block_data(ids: array, weights: array, p: _Postings, start: int, end: int, with_values: bool,
@@ -145,6 +147,19 @@ class _StoredColumnWriter(PickleColumn.Writer):
 
     def add(self, docnum: int, v: Any) -> None:
         self._child.add(docnum, b"" if v is None else dumps(v, PICKLE_PROTOCOL))
+
+
+def _remembered(memo: dict, value: Any, make: Callable[[Any], Any]) -> Any:
+    """``make(value)``, remembered in ``memo`` for a value of a type in _MEMO_TYPES; bounded at MEMO_VALUES
+    (a unique field, such as the ids, would otherwise grow it with the segment)."""
+    if type(value) not in _MEMO_TYPES:
+        return make(value)
+    found = memo.get(value)
+    if found is None:
+        if len(memo) >= MEMO_VALUES:
+            memo.clear()
+        found = memo[value] = make(value)
+    return found
 
 
 class BulkWriter(SegmentWriter):
@@ -231,27 +246,14 @@ class BulkWriter(SegmentWriter):
     def _index(self, name: str, field: Any, value: Any) -> list:
         """The postings ``field.index(value)`` gives, remembered per value for a field without values."""
         memo = self._memo.get(name)
-        if memo is None or type(value) not in _MEMO_TYPES:
+        if memo is None:
             items = field.index(value)
             return items if isinstance(items, list) else list(items)
-        items = memo.get(value)
-        if items is None:
-            if len(memo) >= MEMO_VALUES:  # bounded: a unique field (ids) would grow it with the segment
-                memo.clear()
-            items = memo[value] = list(field.index(value))
-        return items
+        return _remembered(memo, value, lambda v: list(field.index(v)))
 
     def _column_value(self, name: str, field: Any, value: Any) -> Any:
         """``field.to_column_value(value)``, remembered per value."""
-        memo = self._column_memo[name]
-        if type(value) not in _MEMO_TYPES:
-            return field.to_column_value(value)
-        found = memo.get(value)
-        if found is None:
-            if len(memo) >= MEMO_VALUES:
-                memo.clear()
-            found = memo[value] = field.to_column_value(value)
-        return found
+        return _remembered(self._column_memo[name], value, field.to_column_value)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()

@@ -317,3 +317,31 @@ def test_the_quick_checks_column_reader_reads_what_whoosh_reads(built, layout):
         assert checked >= 4  # _stored, lang, source, year
     finally:
         ix.close()
+
+
+@pytest.mark.parametrize("cutoff", [2 ** 15, 4])
+def test_the_quick_checks_column_reader_reads_both_var_bytes_layouts(cutoff):
+    """Past Whoosh's cutoff (2**15 documents: a merged segment of a big archive) a variable-length column
+    also stores each document's offset, with an "X" after the type codes; below it, only the lengths. Both
+    read as Whoosh reads them, gaps (documents without a value) included, and a byte short is refused."""
+    import io
+
+    from whoosh.columns import VarBytesColumn
+    from whoosh.filedb.structfile import StructFile
+
+    from indexer import integrity
+
+    values = {0: b"fr", 1: b"en", 3: b"x" * 300, 7: b"de", 8: b""}
+    buf = io.BytesIO()
+    writer = VarBytesColumn(write_offsets_cutoff=cutoff).writer(StructFile(buf))
+    for docnum, value in values.items():
+        writer.add(docnum, value)
+    writer.finish(10)
+    data = buf.getvalue()
+    assert (data[-1:] == b"X") == (cutoff == 4)
+    whooshs = VarBytesColumn().reader(StructFile(io.BytesIO(data)), 0, len(data), 10)
+    ours = integrity._VarBytes(StructFile(io.BytesIO(data)), len(data), 10, bytes)
+    assert [ours[d] for d in range(10)] == [whooshs[d] for d in range(10)]
+    assert ours[9] == b"" and ours[3] == b"x" * 300
+    with pytest.raises(integrity._Wrong):
+        integrity._VarBytes(StructFile(io.BytesIO(data[1:])), len(data) - 1, 10, bytes)
